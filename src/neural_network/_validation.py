@@ -1,0 +1,322 @@
+"""The one validation path: every public function checks its input here.
+
+Each check raises an exception from :mod:`neural_network.errors` whose message names
+the function and the argument, says what was expected and what was received, and
+gives the fix for the classic mistakes. Nothing here repairs input silently.
+
+Arrays of any library that follows the array API standard are accepted; the
+namespace of the inputs is found with ``array_api_compat.array_namespace`` and every
+operation below goes through it, so PyTorch tensors stay tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from neural_network.errors import (
+    InvalidOptionError,
+    InvalidTypeError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeMismatchError,
+    describe,
+)
+
+Array = Any
+"""An array of any array-API library (NumPy, PyTorch, CuPy, JAX, array-api-strict)."""
+
+Namespace = Any
+"""An array-API namespace, as returned by ``array_api_compat.array_namespace``."""
+
+REDUCTIONS = ("mean", "sum", "none")
+
+_REDUCTION_HINTS = {
+    "avg": "mean",
+    "average": "mean",
+    "elementwise_mean": "mean",
+    "total": "sum",
+    "batchmean": "mean",
+}
+
+
+# --------------------------------------------------------------------------- options
+
+
+def check_reduction(func: str, reduction: object) -> str:
+    """Return ``reduction`` if it is one of ``"mean"``, ``"sum"``, ``"none"``."""
+    if isinstance(reduction, str) and reduction in REDUCTIONS:
+        return reduction
+    message = (
+        f"{func}: reduction must be one of 'mean', 'sum' or 'none'; got {reduction!r}."
+    )
+    if reduction is None:
+        message += " To keep the per-element losses, pass the string 'none', not None."
+    elif isinstance(reduction, str) and reduction.lower() in _REDUCTION_HINTS:
+        message += f" Did you mean reduction={_REDUCTION_HINTS[reduction.lower()]!r}?"
+    raise InvalidOptionError(message)
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
+    """Return the array namespace and device shared by the array ``arguments``.
+
+    Lists and Python scalars take the namespace of the arrays beside them (NumPy if
+    there are none). Arrays of two different libraries are an error, not a guess.
+    """
+    arrays = {name: value for name, value in arguments.items() if _is_array(value)}
+    if not arrays:
+        return array_api_compat.array_namespace(np.empty(0)), None
+    try:
+        xp = array_api_compat.array_namespace(*arrays.values())
+    except TypeError:
+        kinds = ", ".join(f"{name} is {type(v).__module__}.{type(v).__name__}" for name, v in arrays.items())
+        raise InvalidTypeError(
+            f"{func}: all array arguments must come from one array library; got {kinds}. "
+            "Convert them to one library first, e.g. torch.as_tensor(y) or numpy.asarray(y)."
+        ) from None
+    first = next(iter(arrays.values()))
+    return xp, array_api_compat.device(first)
+
+
+def _is_array(value: object) -> bool:
+    return bool(array_api_compat.is_array_api_obj(value)) and not isinstance(value, (bool, int, float))
+
+
+def as_real_array(func: str, name: str, value: object, xp: Namespace, device: Any) -> Array:
+    """Return ``value`` as a real floating-point array of namespace ``xp``.
+
+    Floating arrays keep their dtype; booleans, integers, lists and Python scalars
+    become float64. None, strings, complex numbers and ragged lists are refused.
+    """
+    if value is None:
+        raise InvalidTypeError(
+            f"{func}: {name} is None; expected an array or a number. "
+            "Did a function upstream forget to return its result?"
+        )
+    if isinstance(value, (str, bytes)):
+        raise InvalidTypeError(
+            f"{func}: {name} must be numeric; got the string {value!r}. "
+            "Convert the data to numbers first (e.g. float(text) or numpy.asarray(..., dtype=float))."
+        )
+    if not _is_array(value):
+        converted = _from_python(func, name, value)
+        if device is not None or not _is_numpy_namespace(xp):
+            return xp.asarray(converted, device=device)
+        return converted
+    array: Array = value
+    kind = _dtype_kind(xp, array.dtype)
+    if kind == "real floating":
+        return array
+    if kind in ("bool", "integral"):
+        return xp.astype(array, xp.float64)
+    if kind == "complex floating":
+        raise InvalidTypeError(
+            f"{func}: {name} must be real; got a complex array (dtype {array.dtype}). "
+            "Losses are defined on real numbers: pass x.real or abs(x) as your problem requires."
+        )
+    raise InvalidTypeError(
+        f"{func}: {name} must be numeric; got an array of dtype {array.dtype}. "
+        "Convert it with numpy.asarray(values, dtype=float) after checking that every entry is a number."
+    )
+
+
+def _from_python(func: str, name: str, value: object) -> np.ndarray[Any, Any]:
+    """Read a list, tuple or Python scalar as a float64 NumPy array (or explain why not)."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):
+        raise InvalidTypeError(
+            f"{func}: {name} must be a rectangular array of numbers; got a ragged nested sequence "
+            f"{describe(value)}. Every row must have the same length."
+        ) from None
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64)
+    if array.dtype.kind == "c":
+        raise InvalidTypeError(
+            f"{func}: {name} must be real; got complex numbers {describe(value)}. "
+            "Losses are defined on real numbers: pass the real part or the magnitude."
+        )
+    raise InvalidTypeError(
+        f"{func}: {name} must be numeric; got {describe(value)} holding "
+        f"{'None or mixed objects' if array.dtype.kind == 'O' else 'text'}. "
+        "Convert every entry to a number first."
+    )
+
+
+def _dtype_kind(xp: Namespace, dtype: Any) -> str:
+    for kind in ("real floating", "integral", "bool", "complex floating"):
+        try:
+            if xp.isdtype(dtype, kind):
+                return kind
+        except (TypeError, ValueError):
+            return "other"
+    return "other"
+
+
+def _is_numpy_namespace(xp: Namespace) -> bool:
+    return bool(array_api_compat.is_numpy_namespace(xp))
+
+
+def working(xp: Namespace, x: Array) -> Array:
+    """``x`` in the working precision, float64, so each result is rounded only once at the end.
+
+    float32 and half-precision input is computed in float64 and rounded back, which
+    makes those results correctly rounded in nearly every case; float64 is used as is.
+    """
+    return xp.astype(x, xp.float64, copy=False)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def check_same_shape(func: str, a_name: str, a: Array, b_name: str, b: Array) -> None:
+    """Refuse arrays of different shapes: nothing is broadcast implicitly."""
+    a_shape, b_shape = tuple(a.shape), tuple(b.shape)
+    if a_shape == b_shape:
+        return
+    message = (
+        f"{func}: {a_name} and {b_name} must have the same shape; "
+        f"got {a_name}.shape={a_shape} and {b_name}.shape={b_shape}."
+    )
+    raise ShapeMismatchError(message + " " + _shape_hint(a_name, a_shape, b_name, b_shape))
+
+
+def _shape_hint(a_name: str, a_shape: tuple[int, ...], b_name: str, b_shape: tuple[int, ...]) -> str:
+    a_size, b_size = math.prod(a_shape), math.prod(b_shape)
+    if a_size != b_size:
+        return (
+            f"They hold {a_size} and {b_size} values: check that both come from the same "
+            "batch (the same rows, the same train/test split)."
+        )
+    hint = "Nothing is broadcast implicitly"
+    broadcast = broadcast_shape(a_shape, b_shape)
+    if broadcast is not None and broadcast != a_shape:
+        hint += (
+            f" (broadcasting would pair every element of one with every element of the other "
+            f"and silently give a {broadcast} result)"
+        )
+    return hint + f". Reshape one to match, e.g. {b_name} = {b_name}.reshape{_reshape_args(a_shape)}."
+
+
+def _reshape_args(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return "(-1)"
+    if len(shape) == 2 and shape[1] == 1:
+        return "(-1, 1)"
+    return str(shape)
+
+
+def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
+    """The shape of ``a`` and ``b`` broadcast together, or None if they do not broadcast."""
+    result: list[int] = []
+    for i in range(1, max(len(a), len(b)) + 1):
+        x = a[-i] if i <= len(a) else 1
+        y = b[-i] if i <= len(b) else 1
+        if x != y and 1 not in (x, y):
+            return None
+        result.append(max(x, y) if 0 not in (x, y) else 0)
+    return tuple(reversed(result))
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values an argument may take, and the hint to give when they fall outside.
+
+    ``hint`` receives the smallest and largest value found and returns advice for
+    the likely mistake behind them (or an empty string).
+    """
+
+    description: str
+    low: float = -math.inf
+    high: float = math.inf
+    allow_infinite: bool = False
+    hint: Callable[[float, float], str] = lambda low, high: ""
+
+
+def _logit_hint(low: float, high: float) -> str:
+    return (
+        " These look like logits (raw scores before the sigmoid): use "
+        "binary_cross_entropy_with_logits(logits, y), or apply sigmoid first."
+    )
+
+
+def _label_hint(low: float, high: float) -> str:
+    if low == -1.0 and high == 1.0:
+        return " Labels coded as -1/+1? Map them to 0/1 with (y + 1) / 2."
+    if low >= 0 and float(high).is_integer():
+        return (
+            " Regression targets or class indices? Use mse_loss for regression; for classes, "
+            "one binary column per class (one-hot) in [0, 1]."
+        )
+    return " Regression targets? Use mse_loss. Labels must be 0, 1 or a probability in between."
+
+
+REAL = Domain("finite real numbers")
+EXTENDED_REAL = Domain("real numbers (infinity allowed, NaN not)", allow_infinite=True)
+PROBABILITY = Domain("probabilities in [0, 1]", 0.0, 1.0, hint=_logit_hint)
+LABEL = Domain("labels in [0, 1] (0, 1, or a soft label between)", 0.0, 1.0, hint=_label_hint)
+NONNEGATIVE = Domain(
+    "finite non-negative weights",
+    0.0,
+    hint=lambda low, high: " A weight scales a term of the loss; it cannot be negative.",
+)
+
+
+def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) -> None:
+    """Refuse NaN, infinity (unless the domain allows it) and values outside ``domain``.
+
+    One pass for the minimum and one for the maximum decide the common case; only
+    when something is wrong are the offending elements located for the message.
+    NaN propagates through min and max in every supported library.
+    """
+    if math.prod(x.shape) == 0:
+        return
+    low, high = float(xp.min(x)), float(xp.max(x))
+    if math.isnan(low) or math.isnan(high):
+        _raise_non_finite(func, name, x, xp, xp.isnan(x), "NaN")
+    if not domain.allow_infinite and (math.isinf(low) or math.isinf(high)):
+        _raise_non_finite(func, name, x, xp, xp.isinf(x), "infinite")
+    if low < domain.low or high > domain.high:
+        outside = (x < domain.low) | (x > domain.high)
+        count, where, value = _locate(xp, x, outside)
+        raise OutOfRangeError(
+            f"{func}: {name} must hold {domain.description}; got values from {low:.6g} to "
+            f"{high:.6g}, {count} of them outside (first: {name}{where} = {value:.6g})."
+            + domain.hint(low, high)
+        )
+
+
+def _raise_non_finite(func: str, name: str, x: Array, xp: Namespace, mask: Array, what: str) -> None:
+    count, where, _ = _locate(xp, x, mask)
+    raise NonFiniteError(
+        f"{func}: {name} must hold finite numbers; got {count} {what} value"
+        f"{'s' if count != 1 else ''} (first at {name}{where}). NaN and infinity usually come "
+        "from a diverged model, a division by zero or a log of 0 upstream: find where they "
+        "appear, or drop those rows before computing the loss."
+    )
+
+
+def _locate(xp: Namespace, x: Array, mask: Array) -> tuple[int, str, float]:
+    """Count the true elements of ``mask`` and give the index and value of the first one."""
+    flat = xp.reshape(xp.astype(mask, xp.float32), (-1,))
+    count = int(xp.sum(flat))
+    position = int(xp.argmax(flat))
+    value = float(xp.reshape(x, (-1,))[position])
+    shape = tuple(x.shape)
+    index: list[int] = []
+    for size in reversed(shape):
+        position, rest = divmod(position, size)
+        index.append(rest)
+    where = "[" + ", ".join(str(i) for i in reversed(index)) + "]" if shape else ""
+    return count, where, value

@@ -1,0 +1,234 @@
+"""Binary classification losses: each per-element value with its derivative beside it."""
+
+from __future__ import annotations
+
+from neural_network._numerics import sigmoid_pair, softplus_pair
+from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+
+# --------------------------------------------------------------------------- on probabilities
+
+
+def _binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
+    # log1p(-p) rather than log(1 - p): for tiny p, 1 - p rounds to 1 and its log to 0.
+    # A term whose factor (y or 1 - y) is 0 is 0, its limit, even where its log is -inf:
+    # IEEE arithmetic would give 0 * -inf = NaN, so the log is taken of a harmless 1 there.
+    log_p = xp.log(xp.where(y > 0, p, 1.0))
+    log_q = xp.log1p(-xp.where(y < 1, p, 0.0))
+    # Both terms are <= 0, so adding them cannot cancel. "0.0 - s" rather than "-s"
+    # makes a perfect prediction give 0.0, not -0.0.
+    return 0.0 - (y * log_p + (1.0 - y) * log_q)
+
+
+def _binary_cross_entropy_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
+    # d/dp = (p - y) / (p (1 - p)). With a hard label the numerator p - y rounds exactly
+    # like the factor 1 - p (y = 1) or p (y = 0) of the denominator, so the quotient is
+    # -1/p or 1/(1 - p) to within about one unit in the last place.
+    # At p == y in {0, 1} it is 0/0; its limit is 1 / (1 - p) = 1 (y = 0) or -1/p = -1 (y = 1).
+    denominator = p * (1.0 - p)
+    limit = (denominator == 0.0) & (p == y)
+    ratio = (p - y) / xp.where(limit, 1.0, denominator)
+    return xp.where(limit, 1.0 - 2.0 * y, ratio)
+
+
+_BCE = ElementwiseLoss(
+    name="binary_cross_entropy",
+    input=Operand("A", PROBABILITY),
+    target=Operand("y", LABEL),
+    value=_binary_cross_entropy,
+    derivative=_binary_cross_entropy_derivative,
+)
+
+
+def binary_cross_entropy(
+    A: object, y: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Binary cross-entropy (log loss) of predicted probabilities.
+
+    .. math:: \ell_i = -\bigl(y_i \log A_i + (1 - y_i) \log(1 - A_i)\bigr)
+
+    Parameters
+    ----------
+    A : array_like
+        Predicted probabilities in [0, 1] (after a sigmoid), any shape. Argument order
+        (prediction, target) follows the NumPy article and PyTorch.
+    y : array_like
+        Labels in [0, 1], same shape as ``A``: 0 or 1, or a soft label between.
+    reduction : {"mean", "sum", "none"}, keyword-only
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``A``; mean = ``sum(w * l) / sum(w)``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else the shape of ``A``; ``A``'s float dtype.
+
+    See Also
+    --------
+    binary_cross_entropy_grad : its gradient with respect to ``A``.
+    binary_cross_entropy_with_logits : the same loss from logits, exact where this
+        one cannot be (a probability of 1 - 1e-20 is already rounded to 1).
+
+    Notes
+    -----
+    **Exact, with no epsilon.** Nothing is clipped: ``A = 1e-300`` with ``y = 1``
+    gives 690.77552789821368, its true value. ``A = 0`` with ``y = 1`` (or ``A = 1``
+    with ``y = 0``) gives ``inf``, the exact value, without a warning, and an
+    infinite gradient; use the logits version to avoid it. Other libraries return a
+    finite stand-in there: PyTorch clamps each log at -100 (loss 100), Keras clips
+    ``A`` to [1e-7, 1 - 1e-7] (loss 16.1), the NumPy article adds 1e-15 inside the
+    logs (loss 34.5) and the pure-Python article clips to 1e-9 (loss 20.7). Where
+    those stand-ins are not involved, values agree with ``F.binary_cross_entropy``.
+
+    Examples
+    --------
+    The NumPy article's example. The article prints 0.1731486847; its code prints
+    0.15392626529447628, shifted by the 1e-15 it adds inside both logs; the exact
+    loss of these probabilities is 0.153926265294477462 (mpmath), correctly rounded:
+
+    >>> from neural_network import sigmoid
+    >>> A = sigmoid([[2.0], [-1.0], [3.0], [-2.0]])
+    >>> print(binary_cross_entropy(A, [[1.0], [0.0], [1.0], [0.0]]))
+    0.15392626529447745
+    """
+    return _BCE(A, y, reduction=reduction, sample_weight=sample_weight)
+
+
+def binary_cross_entropy_grad(
+    A: object, y: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`binary_cross_entropy` with respect to ``A``.
+
+    .. math:: \frac{\partial \ell_i}{\partial A_i} = \frac{A_i - y_i}{A_i (1 - A_i)}
+
+    that is ``-1 / A`` for ``y = 1`` and ``1 / (1 - A)`` for ``y = 0``; scaled by the
+    weights and, for ``"mean"``, divided by ``sum(w)``. At ``A = y`` in {0, 1} it is
+    the limit, -1 or 1; at ``A = 0`` with ``y > 0`` it is ``-inf``. PyTorch divides
+    by ``max(A (1 - A), 1e-12)`` instead, and so differs where ``A (1 - A) < 1e-12``.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy_grad([0.5, 0.75], [1.0, 0.0], reduction="none"))
+    [-2.  4.]
+    """
+    return _BCE.grad(A, y, reduction=reduction, sample_weight=sample_weight)
+
+
+# --------------------------------------------------------------------------- on logits
+
+
+def _logistic_loss(xp: Namespace, logits: Array, y: Array, /, pos_weight: Array | None = None) -> Array:
+    # log(sigmoid(x)) = -softplus(-x) and log(1 - sigmoid(x)) = -softplus(x), computed
+    # without rounding a sigmoid (which is exactly 1 for x > 37 in float64, losing the
+    # whole loss of a confidently right prediction). Both terms are >= 0: no cancellation.
+    softplus_x, softplus_neg_x = softplus_pair(xp, logits)
+    positive = y * softplus_neg_x
+    if pos_weight is not None:
+        positive = pos_weight * positive
+    return positive + (1.0 - y) * softplus_x
+
+
+def _logistic_loss_derivative(
+    xp: Namespace, logits: Array, y: Array, /, pos_weight: Array | None = None
+) -> Array:
+    # d/dx = (1 - y) sigmoid(x) - pos_weight * y * sigmoid(-x). With a hard label one
+    # term is 0 and the other is a sigmoid to full relative accuracy (for y = 1 it is
+    # -sigmoid(-x), never the cancelling sigmoid(x) - 1).
+    sigmoid_x, sigmoid_neg_x = sigmoid_pair(xp, logits)
+    positive = y * sigmoid_neg_x
+    if pos_weight is not None:
+        positive = pos_weight * positive
+    return (1.0 - y) * sigmoid_x - positive
+
+
+_BCE_WITH_LOGITS = ElementwiseLoss(
+    name="binary_cross_entropy_with_logits",
+    input=Operand("logits", REAL),
+    target=Operand("y", LABEL),
+    value=_logistic_loss,
+    derivative=_logistic_loss_derivative,
+    weights=("pos_weight",),
+)
+
+
+def binary_cross_entropy_with_logits(
+    logits: object,
+    y: object,
+    *,
+    pos_weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Binary cross-entropy of ``sigmoid(logits)``, computed from the logits.
+
+    .. math:: \ell_i = p_i\, y_i\, \operatorname{softplus}(-x_i)
+                       + (1 - y_i) \operatorname{softplus}(x_i)
+
+    which is :func:`binary_cross_entropy` of ``sigmoid(x)`` with the positive term
+    multiplied by ``pos_weight`` (``p``), but exact for every finite logit.
+
+    Parameters
+    ----------
+    logits : array_like
+        Raw scores (before the sigmoid), any shape.
+    y : array_like
+        Labels in [0, 1], same shape as ``logits``.
+    pos_weight : array_like, optional, keyword-only
+        Non-negative weight of the positive term, broadcast against ``y`` as in
+        PyTorch (e.g. shape ``(C,)`` for one weight per column of an ``(N, C)``
+        target); the only argument that broadcasts. ``n_negative / n_positive`` of a
+        column balances a rare positive class.
+    reduction : {"mean", "sum", "none"}, keyword-only
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``logits``; mean = ``sum(w * l) / sum(w)``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else the shape of ``logits``.
+
+    Notes
+    -----
+    ``softplus(x) = max(x, 0) + log1p(exp(-|x|))`` never overflows, and the two terms
+    are non-negative, so each element is within a few units in the last place of the
+    exact value, for logits of any size: ``x = 40, y = 1`` gives 4.248354255291589e-18,
+    where forms that round ``sigmoid(40)`` to 1 give 0. Matches
+    ``F.binary_cross_entropy_with_logits`` (its ``pos_weight`` included).
+
+    Examples
+    --------
+    The same example from the logits: the exact value 0.153926265294477471 (mpmath)
+    without the rounding of the probabilities.
+
+    >>> print(binary_cross_entropy_with_logits([2.0, -1.0, 3.0, -2.0], [1, 0, 1, 0]))
+    0.15392626529447748
+    """
+    return _BCE_WITH_LOGITS(
+        logits, y, reduction=reduction, sample_weight=sample_weight, pos_weight=pos_weight
+    )
+
+
+def binary_cross_entropy_with_logits_grad(
+    logits: object,
+    y: object,
+    *,
+    pos_weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`binary_cross_entropy_with_logits` with respect to ``logits``.
+
+    .. math:: \frac{\partial \ell_i}{\partial x_i}
+              = (1 - y_i)\,\sigma(x_i) - p_i\, y_i\, \sigma(-x_i)
+
+    which is ``sigmoid(x) - y`` without ``pos_weight``; scaled by the weights and, for
+    ``"mean"``, divided by ``sum(w)``.
+
+    Examples
+    --------
+    >>> print(binary_cross_entropy_with_logits_grad([0.0, 0.0], [1.0, 0.0], reduction="sum"))
+    [-0.5  0.5]
+    """
+    return _BCE_WITH_LOGITS.grad(
+        logits, y, reduction=reduction, sample_weight=sample_weight, pos_weight=pos_weight
+    )

@@ -1,0 +1,175 @@
+"""The loss engine for losses defined element by element.
+
+A loss declares four things and nothing else: the names and domains of its two
+arguments, a kernel for the per-element value, and a kernel for its derivative with
+respect to the first argument. The engine runs every loss through the same steps::
+
+    arguments ─► _validation (namespace, dtype, shape, domain, weights)
+              ─► kernel (value or derivative, in float64 working precision)
+              ─► _reduction (sample weights, none | sum | mean, exact accumulation)
+              ─► result (same array library; the input's float dtype, else float64)
+
+so that value and gradient share their validation and options and cannot drift.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._validation import NONNEGATIVE, Array, Domain, Namespace
+from neural_network.errors import EmptyInputError, OutOfRangeError, ShapeMismatchError
+
+Reduction = Literal["mean", "sum", "none"]
+"""How per-element losses are combined: their weighted mean, their weighted sum, or not at all."""
+
+
+Kernel = Callable[..., Array]
+"""Per-element math of a loss: ``kernel(xp, input, target, /, **weights) -> array``.
+
+Arrays arrive validated and in float64; the result has the shape of ``input``.
+"""
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One argument of a loss: its name (used in every message) and its domain."""
+
+    name: str
+    domain: Domain
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Validated arguments, ready for a kernel and the reduction."""
+
+    xp: Namespace
+    input: Array
+    target: Array
+    weights: dict[str, Array]
+    sample_weight: Array | None
+    reduction: str
+    denominator: _reduction.Total
+    dtype: Any
+
+
+@dataclass(frozen=True)
+class ElementwiseLoss:
+    """A loss ``l(input_i, target_i)`` evaluated element by element, and its derivative.
+
+    ``weights`` names the extra keyword arrays of the loss (such as ``pos_weight``):
+    non-negative, finite, and broadcast against the target, which they may not enlarge.
+    """
+
+    name: str
+    input: Operand
+    target: Operand
+    value: Kernel
+    derivative: Kernel
+    weights: tuple[str, ...] = ()
+
+    def __call__(
+        self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
+    ) -> Array:
+        """The reduced loss (or the per-element losses for ``reduction="none"``)."""
+        batch = self.prepare(input, target, reduction, sample_weight, weights)
+        with np.errstate(divide="ignore", over="ignore"):
+            values = self.value(batch.xp, batch.input, batch.target, **batch.weights)
+            return _reduction.reduce_values(
+                batch.xp,
+                values,
+                reduction=batch.reduction,
+                sample_weight=batch.sample_weight,
+                denominator=batch.denominator,
+                dtype=batch.dtype,
+            )
+
+    def grad(
+        self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
+    ) -> Array:
+        """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
+        batch = self.prepare(input, target, reduction, sample_weight, weights)
+        with np.errstate(divide="ignore", over="ignore"):
+            derivatives = self.derivative(batch.xp, batch.input, batch.target, **batch.weights)
+            return _reduction.reduce_derivatives(
+                batch.xp,
+                derivatives,
+                reduction=batch.reduction,
+                sample_weight=batch.sample_weight,
+                denominator=batch.denominator,
+                dtype=batch.dtype,
+            )
+
+    def prepare(
+        self, input: object, target: object, reduction: object, sample_weight: object, weights: dict[str, object]
+    ) -> Batch:
+        """Validate every argument once and bring the arrays to the working precision."""
+        func, x_name, t_name = self.name, self.input.name, self.target.name
+        reduction = _validation.check_reduction(func, reduction)
+        given = {name: value for name, value in weights.items() if value is not None}
+        xp, device = _validation.namespace(
+            func, **{x_name: input, t_name: target, "sample_weight": sample_weight}, **given
+        )
+
+        x = _validation.as_real_array(func, x_name, input, xp, device)
+        t = _validation.as_real_array(func, t_name, target, xp, device)
+        _validation.check_same_shape(func, x_name, x, t_name, t)
+        _validation.check_values(func, x_name, x, xp, self.input.domain)
+        _validation.check_values(func, t_name, t, xp, self.target.domain)
+
+        extra = {name: self._broadcast_weight(name, value, t, xp, device) for name, value in given.items()}
+        w = None
+        if sample_weight is not None:
+            w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+            _validation.check_same_shape(func, x_name, x, "sample_weight", w)
+            _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+            w = _validation.working(xp, w)
+
+        denominator = self._denominator(xp, x, w, reduction)
+        return Batch(
+            xp=xp,
+            input=_validation.working(xp, x),
+            target=_validation.working(xp, t),
+            weights=extra,
+            sample_weight=w,
+            reduction=reduction,
+            denominator=denominator,
+            dtype=x.dtype,
+        )
+
+    def _broadcast_weight(self, name: str, value: object, target: Array, xp: Namespace, device: Any) -> Array:
+        weight = _validation.as_real_array(self.name, name, value, xp, device)
+        t_name, target_shape = self.target.name, tuple(target.shape)
+        if _validation.broadcast_shape(tuple(weight.shape), target_shape) != target_shape:
+            raise ShapeMismatchError(
+                f"{self.name}: {name} must broadcast against {t_name} without changing its shape; "
+                f"got {name}.shape={tuple(weight.shape)} and {t_name}.shape={target_shape}. "
+                f"For one weight per output column of an (N, C) target, pass an array of shape (C,)."
+            )
+        _validation.check_values(self.name, name, weight, xp, NONNEGATIVE)
+        return _validation.working(xp, weight)
+
+    def _denominator(self, xp: Namespace, x: Array, w: Array | None, reduction: str) -> _reduction.Total:
+        if reduction != "mean":
+            return _reduction.count(())
+        if w is not None:
+            weight_total = _reduction.total(xp, w)
+            if float(weight_total[0]) <= 0.0:
+                raise OutOfRangeError(
+                    f"{self.name}: sample_weight must have a positive sum for reduction='mean' "
+                    "(the weighted mean is sum(w * loss) / sum(w)); got weights that sum to 0. "
+                    "Give at least one element a positive weight, or use reduction='sum'."
+                )
+            return weight_total
+        if math.prod(x.shape) == 0:
+            raise EmptyInputError(
+                f"{self.name}: reduction='mean' needs at least one element; got "
+                f"{self.input.name}.shape={tuple(x.shape)}. The mean of nothing is undefined: "
+                "use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+            )
+        return _reduction.count(tuple(x.shape))

@@ -33,11 +33,12 @@ def apply_sample_weight(xp: Namespace, values: Array, sample_weight: Array | Non
     """Multiply element-wise by the sample weights, if any.
 
     A zero weight removes its element even where the loss or the derivative is
-    infinite: IEEE arithmetic would make ``0 * inf`` a NaN.
+    infinite: IEEE arithmetic would make ``0 * inf`` a NaN, so such elements are
+    zeroed before the product rather than after.
     """
     if sample_weight is None:
         return values
-    return xp.where(sample_weight == 0, xp.zeros_like(values), sample_weight * values)
+    return sample_weight * xp.where(sample_weight == 0, 0.0, values)
 
 
 def total(xp: Namespace, values: Array) -> Total:

@@ -17,8 +17,8 @@ def normalize(X: object, *, axis: int | None = None) -> Array:
     With the default ``axis=None`` the mean and the (population) standard deviation
     are taken over the whole array, as in the NumPy article; ``axis=0`` normalizes each
     column (feature) separately, which is what a model's inputs usually need. Where
-    the standard deviation is 0 the values are only shifted (the article's rule), so a
-    constant column becomes 0 rather than NaN.
+    the values are all equal they are only shifted (the article's rule for std == 0), so
+    a constant column becomes exactly 0 rather than NaN.
 
     Examples
     --------
@@ -42,5 +42,8 @@ def normalize(X: object, *, axis: int | None = None) -> Array:
     mean = xp.mean(work, axis=axis, keepdims=True)
     centered = work - mean
     std = xp.sqrt(xp.mean(centered * centered, axis=axis, keepdims=True))
-    scaled = centered / xp.where(std == 0.0, 1.0, std)
+    # A constant slice is recognized by its range, not by std == 0: the rounded mean of
+    # [0.1, 0.1, 0.1] is not 0.1, so its computed std is 1e-17 and would blow up to +-1.
+    constant = xp.max(work, axis=axis, keepdims=True) == xp.min(work, axis=axis, keepdims=True)
+    scaled = xp.where(constant, 0.0, centered / xp.where(constant, 1.0, std))
     return xp.astype(scaled, x.dtype, copy=False)

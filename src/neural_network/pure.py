@@ -148,6 +148,8 @@ def _pairs(
 
     The third value says whether they were given as numbers (one prediction).
     """
+    targets = _floats(func, "y_true", y_true)
+    predictions = _floats(func, "y_pred", y_pred)
     true_is_number = _is_number(y_true)
     pred_is_number = _is_number(y_pred)
     if true_is_number != pred_is_number:
@@ -158,8 +160,6 @@ def _pairs(
             f"{describe(y_pred if true_is_number else y_true)}. Wrap the number in a list, "
             "or pass one element of the sequence."
         )
-    targets = _floats(func, "y_true", y_true)
-    predictions = _floats(func, "y_pred", y_pred)
     if len(targets) != len(predictions):
         raise ShapeMismatchError(
             f"{func}: y_true and y_pred must have the same length; got {len(targets)} and "

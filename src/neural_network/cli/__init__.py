@@ -39,5 +39,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run()
         return 0
-    parser.print_help()
-    return 2
+    parser.error("choose a command, e.g. 'neural-network examples' (see --help)")

@@ -1,0 +1,704 @@
+"""Exactness: every loss, gradient and activation against a high-precision mpmath reference.
+
+The contract measured here: each element (``reduction="none"``) is within 4 units in the
+last place (ulp) of the exact value, for float64 and for float32 input; each mean and sum
+is within 8 ulp of the exact mean or sum of the exact element losses.
+
+"Exact" means: the float inputs *as given* (every float is a rational number, converted to
+mpmath without any rounding), pushed through the mathematical formula in 200-bit
+arithmetic (120 bits for the bulk arrays of the mean/sum tests). The distance between the
+library's result and that value is measured in ulps of the output dtype at the exact value
+(see :func:`ulp_error`), so float32 results are compared with the exact value rounded
+correctly to float32, not with a float64 stand-in.
+
+Running ``pytest tests/test_exactness.py -q -s`` prints, at the end, the worst error
+measured for each function, dtype and quantity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import mpmath
+import numpy as np
+import pytest
+
+from neural_network import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
+    mse_loss,
+    mse_loss_grad,
+    sigmoid,
+    sigmoid_grad,
+)
+
+MP = mpmath.MPContext()
+"""A private mpmath context, so that the precision set here never leaks into other tests."""
+MP.prec = 200
+
+BULK_PRECISION = 120
+"""Bits for the references of the large random arrays (fast enough, still ~10**-36 relative)."""
+
+ELEMENT_TOLERANCE = 4.0
+"""ulp allowed for each element, and for each element of a gradient."""
+
+REDUCTION_TOLERANCE = 8.0
+"""ulp allowed for a mean or a sum."""
+
+DTYPES = [np.float64, np.float32]
+
+Mpf = mpmath.mpf  # type of the reference values (for annotations only)
+
+# --------------------------------------------------------------------------- the ulp ruler
+
+
+@dataclass(frozen=True)
+class Format:
+    """The parameters of an IEEE binary format that fix its spacing and its range."""
+
+    precision: int  # significand bits, the hidden one included
+    emin: int  # exponent of the smallest normal number
+    emax: int  # exponent of the largest finite number
+
+
+FORMATS = {np.float64: Format(53, -1022, 1023), np.float32: Format(24, -126, 127)}
+
+
+def spacing_at(exact: Mpf, dtype: type) -> Mpf:
+    """The distance between consecutive floats of ``dtype`` around the real number ``exact``.
+
+    For ``2**e <= |exact| < 2**(e + 1)`` it is ``2**(e - precision + 1)``; below the smallest
+    normal number (0 and subnormals included) it is the smallest subnormal, the spacing of
+    the whole subnormal range.
+    """
+    fmt = FORMATS[dtype]
+    exponent = fmt.emin
+    if exact != 0:
+        _, e = MP.frexp(exact)  # exact = m * 2**e with 1/2 <= |m| < 1
+        exponent = max(e - 1, fmt.emin)
+    return MP.ldexp(1, exponent - fmt.precision + 1)
+
+
+def overflow_threshold(dtype: type) -> Mpf:
+    """The smallest real number that rounds to infinity in ``dtype`` (round to nearest even)."""
+    fmt = FORMATS[dtype]
+    return MP.ldexp(2 - MP.ldexp(1, -fmt.precision), fmt.emax)
+
+
+def ulp_error(got: float, exact: Mpf, dtype: type) -> float:
+    """How far ``got`` is from the real number ``exact``, in ulps of ``dtype`` at ``exact``.
+
+    A correctly rounded result scores at most 0.5. Where the exact value is infinite, or so
+    large that it rounds to infinity in ``dtype``, the right answer is that infinity: it
+    scores 0 and anything else scores infinity. A computed infinity where the exact value
+    is finite counts as the first power of two past the largest float (one ulp beyond it).
+    """
+    got = float(got)
+    if math.isnan(got):
+        return math.inf
+    if MP.isinf(exact) or abs(exact) >= overflow_threshold(dtype):
+        return 0.0 if got == (math.inf if exact > 0 else -math.inf) else math.inf
+    value = MP.mpf(got)
+    if math.isinf(got):
+        value = MP.ldexp(1 if got > 0 else -1, FORMATS[dtype].emax + 1)
+    return float(abs(value - exact) / spacing_at(exact, dtype))
+
+
+def test_ulp_error_is_a_correct_ruler():
+    """The ruler itself, on values whose distances are known by construction."""
+    one = MP.mpf(1)
+    assert ulp_error(1.0, one, np.float64) == 0.0
+    assert ulp_error(1.0 + 2.0**-52, one, np.float64) == 1.0
+    assert ulp_error(1.0, one + MP.ldexp(1, -53), np.float64) == 0.5  # a tie: half an ulp
+    assert ulp_error(1.0, one + MP.ldexp(1, -24), np.float32) == 0.5
+    assert ulp_error(3.0, MP.mpf(2), np.float32) == 2.0**22  # spacing at 2 is 2**-22
+    # Zero and subnormals are measured with the smallest subnormal spacing.
+    assert ulp_error(5e-324, MP.zero, np.float64) == 1.0
+    assert ulp_error(0.0, MP.mpf(2) ** -1075, np.float64) == 0.5
+    assert ulp_error(float(np.float32(2.0**-149)), MP.zero, np.float32) == 1.0
+    assert ulp_error(2.0**-1000, MP.ldexp(1, -1000) * (1 + MP.ldexp(1, -50)), np.float64) == 4.0
+    # Overflow: infinity is right once the exact value rounds to it, and only then.
+    assert ulp_error(math.inf, MP.mpf(10) ** 400, np.float64) == 0.0
+    assert ulp_error(1.7976931348623157e308, MP.mpf(10) ** 400, np.float64) == math.inf
+    assert ulp_error(math.inf, MP.mpf(10) ** 39, np.float32) == 0.0
+    assert ulp_error(math.inf, MP.mpf(10) ** 38, np.float32) > 1e6
+    assert ulp_error(-math.inf, -MP.inf, np.float64) == 0.0
+    assert ulp_error(math.inf, -MP.inf, np.float64) == math.inf
+    assert ulp_error(math.nan, MP.one, np.float64) == math.inf
+
+
+# --------------------------------------------------------------------------- exact references
+#
+# Each takes Python floats (or numpy scalars), converts them exactly to mpmath and evaluates
+# the textbook formula at the context's precision.
+
+
+def exact_sigmoid(x: float) -> Mpf:
+    """sigma(x) = 1 / (1 + e**-x)."""
+    return 1 / (1 + MP.exp(-MP.mpf(x)))
+
+
+def exact_sigmoid_derivative(x: float) -> Mpf:
+    """sigma'(x) = sigma(x) * sigma(-x) (= e**-x / (1 + e**-x)**2)."""
+    return exact_sigmoid(x) * exact_sigmoid(-x)
+
+
+def exact_softplus(x: Mpf) -> Mpf:
+    """log(1 + e**x): log1p keeps its relative accuracy when e**x is tiny."""
+    return MP.log1p(MP.exp(x))
+
+
+def exact_squared_error(p: float, y: float) -> Mpf:
+    return (MP.mpf(p) - MP.mpf(y)) ** 2
+
+
+def exact_squared_error_derivative(p: float, y: float) -> Mpf:
+    return 2 * (MP.mpf(p) - MP.mpf(y))
+
+
+def exact_bce(a: float, y: float) -> Mpf:
+    """-(y log a + (1 - y) log(1 - a)); a term whose factor is 0 is 0 (its limit), even at log 0."""
+    a, y = MP.mpf(a), MP.mpf(y)
+    loss = MP.zero
+    if y != 0:
+        loss -= y * MP.log(a)  # log(0) = -inf: the exact loss of a=0, y>0 is +inf
+    if y != 1:
+        loss -= (1 - y) * MP.log1p(-a)
+    return loss
+
+
+def exact_bce_derivative_hard(a: float, y: float) -> Mpf:
+    """d/da of the BCE for a hard label: -1/a for y = 1 and 1/(1 - a) for y = 0."""
+    a = MP.mpf(a)
+    if y == 1:
+        return -1 / a if a != 0 else -MP.inf
+    assert y == 0, "only hard labels have this closed form"
+    return 1 / (1 - a) if a != 1 else MP.inf
+
+
+def exact_logistic_loss(x: float, y: float, pos_weight: float = 1.0) -> Mpf:
+    """pos_weight * y * log(1 + e**-x) + (1 - y) * log(1 + e**x), a zero factor giving 0."""
+    x, y = MP.mpf(x), MP.mpf(y)
+    loss = MP.zero
+    if y != 0:
+        loss += MP.mpf(pos_weight) * y * exact_softplus(-x)
+    if y != 1:
+        loss += (1 - y) * exact_softplus(x)
+    return loss
+
+
+def exact_logistic_derivative(x: float, y: float, pos_weight: float = 1.0) -> Mpf:
+    """(1 - y) sigma(x) - pos_weight * y * sigma(-x); for y = 1 that is pos_weight * (sigma(x) - 1)."""
+    x, y = MP.mpf(x), MP.mpf(y)
+    return (1 - y) * exact_sigmoid(x) - MP.mpf(pos_weight) * y * exact_sigmoid(-x)
+
+
+def weighted(values: Sequence[Mpf], weights: Sequence[float] | None) -> list[Mpf]:
+    """w * l element-wise, with 0 * inf = 0: a zero weight removes its element (the API's rule)."""
+    if weights is None:
+        return list(values)
+    return [MP.zero if w == 0 else MP.mpf(w) * v for v, w in zip(values, weights, strict=True)]
+
+
+# --------------------------------------------------------------------------- measuring and reporting
+
+WORST: dict[tuple[str, str, str], float] = {}
+"""Worst ulp error seen for each (function, dtype, quantity); printed at the end of the module."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_worst_errors():
+    """After the last test of this module, print the worst error of each kind (visible with -s)."""
+    yield
+    if not WORST:
+        return
+    rows = sorted(WORST.items())
+    width = max(len(function) for (function, _, _), _ in rows)
+    lines = ["", "Worst error measured against mpmath (ulp of the output dtype):"]
+    lines.append(f"  {'function':<{width}}  {'dtype':<7}  {'quantity':<24}  worst ulp")
+    for (function, dtype, quantity), worst in rows:
+        lines.append(f"  {function:<{width}}  {dtype:<7}  {quantity:<24}  {worst:.3f}")
+    print("\n".join(lines))
+
+
+def check_ulps(
+    function: str,
+    quantity: str,
+    got: object,
+    exact: Sequence[Mpf],
+    dtype: type,
+    *,
+    tolerance: float,
+    inputs: dict[str, np.ndarray] | None = None,
+) -> None:
+    """Assert that every value of ``got`` is within ``tolerance`` ulp of its exact value.
+
+    The worst error is recorded for the final table; on failure the message lists the
+    worst offenders with their inputs.
+    """
+    got_array = np.asarray(got)
+    assert got_array.dtype == dtype, f"{function}: expected a {np.dtype(dtype)} result, got {got_array.dtype}"
+    values = got_array.ravel().tolist()
+    assert len(values) == len(exact)
+    errors = [ulp_error(g, e, dtype) for g, e in zip(values, exact, strict=True)]
+    worst = max(errors)
+    key = (function, np.dtype(dtype).name, quantity)
+    WORST[key] = max(WORST.get(key, 0.0), worst)
+    if worst <= tolerance:
+        return
+    bad = sorted(range(len(errors)), key=lambda i: -errors[i])[:8]
+    lines = [f"{function} ({quantity}, {np.dtype(dtype).name}): worst error {worst:.3g} ulp > {tolerance}"]
+    for i in bad:
+        if errors[i] <= tolerance:
+            break
+        where = ", ".join(f"{name}={np.ravel(a)[i]!r}" for name, a in (inputs or {}).items())
+        lines.append(f"  [{i}] {where}: got {values[i]!r}, exact {MP.nstr(exact[i], 20)} ({errors[i]:.3g} ulp)")
+    pytest.fail("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- the stress set
+
+F64_MIN_SUBNORMAL = 5e-324
+F32_MIN_SUBNORMAL = float(np.finfo(np.float32).smallest_subnormal)
+
+
+def _signed(*magnitudes: float) -> list[float]:
+    return [s * m for m in magnitudes for s in (1.0, -1.0)]
+
+
+LOGITS = [
+    0.0,
+    *_signed(1e-300, 1e-40, 1e-20, 1e-8, 0.5, 1.0, 2.0, 3.75, 10.0, 20.0, 36.7, 37.0, 40.0),
+    *_signed(88.0, 100.0, 700.0, 745.0, 1000.0, 1e4, 1e30),
+]
+"""Logits: 0 and tiny ones (sigmoid ~ 1/2), the range where sigmoid(x) rounds to 1 in float64
+(x > ~37) and float32 (x > ~17), where exp underflows (x < -745, float32 x < -104), and huge."""
+
+PROBABILITIES = [
+    0.0,
+    F64_MIN_SUBNORMAL,
+    1e-310,
+    1e-300,
+    1e-200,
+    F32_MIN_SUBNORMAL,
+    1e-40,
+    1e-30,
+    1e-16,
+    1e-8,
+    0.1,
+    0.25,
+    0.5,
+    0.7,
+    0.9,
+    1 - 1e-8,
+    1 - 2.0**-24,
+    1 - 2.0**-52,
+    1 - 2.0**-53,
+    1.0,
+]
+"""Probabilities from exactly 0 through subnormals up to the largest float below 1, and 1."""
+
+HARD_LABELS = [0.0, 1.0]
+LABELS = [*HARD_LABELS, 0.3, 0.5, 1e-9, 1 - 1e-9, 0.999]
+
+MSE_VALUES = [
+    0.0,
+    *_signed(1e-300, 1e-200, 1e-160, 1e-22, 0.1, 1.0, 2.5, 1e16, 1e19, 1e150, 1e154, 1e200),
+    0.3,
+    3.0,
+    2e19,
+    1.3e154,
+    1.4e154,
+]
+"""Predictions and targets for the squared error: every ordered pair of these is tested. Squares
+of the large ones overflow (1.4e154**2 > max float64; 2e19**2 > max float32); squares of the
+small ones are subnormal or underflow."""
+
+NEARLY_EQUAL = [1.0, 0.1, 3.0, 1e16, 123456.789, 1e-300, 1e-40, 1e19, 1e200]
+"""Each paired with its neighbours: the difference cancels completely, only the last bit is left."""
+
+POS_WEIGHTS = [1.0, 0.0, 0.25, 3.0, 1e-3, 100.0]
+SAMPLE_WEIGHTS = [1.0, 0.5, 3.0, 0.0, 1e-3, 7.25]
+
+
+def representable(values: Sequence[float], dtype: type) -> np.ndarray:
+    """``values`` in ``dtype``, dropping those too large for it (1e150 is no float32)."""
+    finite = [v for v in values if abs(v) <= float(np.finfo(dtype).max)]
+    return np.asarray(finite, dtype=dtype)
+
+
+def pairs(first: Sequence[float], second: Sequence[float], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (a, b) of ``first`` x ``second`` in ``dtype``, without duplicates."""
+    a, b = representable(first, dtype), representable(second, dtype)
+    unique = dict.fromkeys((x, y) for x in a.tolist() for y in b.tolist())
+    columns = np.asarray(list(unique), dtype=dtype)
+    return columns[:, 0].copy(), columns[:, 1].copy()
+
+
+def mse_pairs(dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    p, y = pairs(MSE_VALUES, MSE_VALUES, dtype)
+    near = representable(NEARLY_EQUAL, dtype)
+    up, down = np.nextafter(near, dtype(np.inf)), np.nextafter(near, dtype(-np.inf))
+    extra_p = np.concatenate([near, near, up, np.asarray([0.1 + 0.2], dtype=dtype)])
+    extra_y = np.concatenate([up, down, down, np.asarray([0.3], dtype=dtype)])
+    return np.concatenate([p, extra_p]), np.concatenate([y, extra_y])
+
+
+def cycled(values: Sequence[float], n: int, dtype: type) -> np.ndarray:
+    """``values`` repeated to length ``n``: a weight for every element of the stress set."""
+    return np.resize(np.asarray(values, dtype=dtype), n)
+
+
+def exact_values(function: Callable[..., Mpf], *columns: np.ndarray) -> list[Mpf]:
+    return [function(*args) for args in zip(*(c.tolist() for c in columns), strict=True)]
+
+
+# --------------------------------------------------------------------------- per element: activations
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_is_within_4_ulp(dtype):
+    """sigmoid(x) for every stress logit and +-inf: 0 and 1 exactly where the exact value rounds there."""
+    x = np.concatenate([representable(LOGITS, dtype), np.asarray([np.inf, -np.inf], dtype=dtype)])
+    exact = [MP.one if v == math.inf else MP.zero if v == -math.inf else exact_sigmoid(v) for v in x.tolist()]
+    check_ulps("sigmoid", "value", sigmoid(x), exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"x": x})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_grad_is_within_4_ulp(dtype):
+    """sigma'(x) keeps its relative accuracy in both tails, where sigma(x) * (1 - sigma(x)) would give 0."""
+    x = representable(LOGITS, dtype)
+    exact = exact_values(exact_sigmoid_derivative, x)
+    check_ulps("sigmoid_grad", "value", sigmoid_grad(x), exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"x": x})
+
+
+# --------------------------------------------------------------------------- per element: losses
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_weights", [False, True], ids=["unweighted", "sample_weight"])
+def test_mse_loss_elements_are_within_4_ulp(dtype, use_weights):
+    """(p - y)**2 for huge, tiny and nearly equal pairs; inf where the exact square overflows."""
+    p, y = mse_pairs(dtype)
+    w = cycled(SAMPLE_WEIGHTS, p.size, dtype) if use_weights else None
+    exact = weighted(exact_values(exact_squared_error, p, y), None if w is None else w.tolist())
+    got = mse_loss(p, y, reduction="none", sample_weight=w)
+    quantity = "none, sample_weight" if use_weights else "none"
+    check_ulps("mse_loss", quantity, got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"p": p, "y": y})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_weights", [False, True], ids=["unweighted", "sample_weight"])
+def test_binary_cross_entropy_elements_are_within_4_ulp(dtype, use_weights):
+    """BCE of every stress probability with hard and soft labels, without any clipping.
+
+    A = y in {0, 1} gives exactly 0; A = 0 with y > 0 (or A = 1 with y < 1) gives +inf, the
+    exact value; everything else is finite and must be within 4 ulp.
+    """
+    A, y = pairs(PROBABILITIES, LABELS, dtype)
+    w = cycled(SAMPLE_WEIGHTS, A.size, dtype) if use_weights else None
+    exact = weighted(exact_values(exact_bce, A, y), None if w is None else w.tolist())
+    got = binary_cross_entropy(A, y, reduction="none", sample_weight=w)
+    quantity = "none, sample_weight" if use_weights else "none"
+    check_ulps(
+        "binary_cross_entropy", quantity, got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"A": A, "y": y}
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_pos_weight", [False, True], ids=["plain", "pos_weight"])
+def test_binary_cross_entropy_with_logits_elements_are_within_4_ulp(dtype, use_pos_weight):
+    """The logistic loss of every stress logit: finite everywhere, tiny losses kept (x = 40, y = 1)."""
+    x, y = pairs(LOGITS, LABELS, dtype)
+    pw = cycled(POS_WEIGHTS, x.size, dtype) if use_pos_weight else np.ones_like(x)
+    exact = exact_values(exact_logistic_loss, x, y, pw)
+    got = binary_cross_entropy_with_logits(x, y, reduction="none", pos_weight=pw if use_pos_weight else None)
+    quantity = "none, pos_weight" if use_pos_weight else "none"
+    check_ulps(
+        "binary_cross_entropy_with_logits",
+        quantity,
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"x": x, "y": y, "pos_weight": pw},
+    )
+
+
+def test_the_with_logits_reference_is_the_definition():
+    """The reference's softplus against log(1 + e**x) evaluated naively at 2000 bits.
+
+    A check of the test itself: at that precision the naive form has no accuracy problem
+    for these logits, so the two must agree to the 200 bits of the reference.
+    """
+    for x in (-1e4, -745.0, -40.0, -1e-300, 0.0, 1e-20, 3.75, 37.0, 1000.0):
+        reference = exact_softplus(MP.mpf(x))
+        with MP.workprec(2000):
+            naive = MP.log(1 + MP.exp(MP.mpf(x)))
+        assert abs(reference - naive) <= abs(naive) * MP.ldexp(1, -190)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def reduced_derivatives(derivatives: list[Mpf], reduction: str) -> list[Mpf]:
+    """The gradient of the reduced loss: the derivatives themselves for none/sum, divided by n for mean."""
+    if reduction == "mean":
+        return [d / len(derivatives) for d in derivatives]
+    return derivatives
+
+
+REDUCTIONS = ["none", "sum", "mean"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mse_loss_grad_is_within_4_ulp(dtype, reduction):
+    """2 (p - y), and 2 (p - y) / n for the mean, over the squared-error stress pairs."""
+    p, y = mse_pairs(dtype)
+    exact = reduced_derivatives(exact_values(exact_squared_error_derivative, p, y), reduction)
+    got = mse_loss_grad(p, y, reduction=reduction)
+    check_ulps(
+        "mse_loss_grad", f"grad {reduction}", got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"p": p, "y": y}
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_grad_hard_labels_is_within_4_ulp(dtype, reduction):
+    """-1/A for y = 1 and 1/(1 - A) for y = 0 at every stress probability (+-inf where exact)."""
+    A, y = pairs(PROBABILITIES, HARD_LABELS, dtype)
+    exact = reduced_derivatives(exact_values(exact_bce_derivative_hard, A, y), reduction)
+    got = binary_cross_entropy_grad(A, y, reduction=reduction)
+    check_ulps(
+        "binary_cross_entropy_grad",
+        f"grad {reduction}",
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"A": A, "y": y},
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("use_pos_weight", [False, True], ids=["plain", "pos_weight"])
+def test_binary_cross_entropy_with_logits_grad_hard_labels_is_within_4_ulp(dtype, reduction, use_pos_weight):
+    """sigma(x) for y = 0 and -pos_weight * sigma(-x) for y = 1, never the cancelling sigma(x) - 1."""
+    x, y = pairs(LOGITS, HARD_LABELS, dtype)
+    pw = cycled(POS_WEIGHTS, x.size, dtype) if use_pos_weight else np.ones_like(x)
+    exact = reduced_derivatives(exact_values(exact_logistic_derivative, x, y, pw), reduction)
+    got = binary_cross_entropy_with_logits_grad(
+        x, y, reduction=reduction, pos_weight=pw if use_pos_weight else None
+    )
+    quantity = f"grad {reduction}" + (", pos_weight" if use_pos_weight else "")
+    check_ulps(
+        "binary_cross_entropy_with_logits_grad",
+        quantity,
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"x": x, "y": y, "pos_weight": pw},
+    )
+
+
+# --------------------------------------------------------------------------- means and sums
+
+
+def exact_reductions(elements: Sequence[Mpf], weights: Sequence[float] | None) -> dict[str, Mpf]:
+    """The exact ``sum(w * l)`` and ``sum(w * l) / sum(w)`` (w = 1 without weights)."""
+    total = MP.fsum(weighted(elements, weights))
+    count = MP.fsum(weights) if weights is not None else MP.mpf(len(elements))
+    return {"sum": total, "mean": total / count}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mean_of_huge_finite_losses_is_finite(dtype):
+    """Squared errors each below the largest float whose float sum overflows: the mean is still exact."""
+    big = np.sqrt(np.finfo(dtype).max) * dtype(0.75)  # its square is 0.56 * max: finite
+    p = np.full(7, big, dtype=dtype)
+    y = np.zeros(7, dtype=dtype)
+    exact = exact_reductions(exact_values(exact_squared_error, p, y), None)
+    for reduction in ("mean", "sum"):  # the sum is 3.9 * max: exactly infinity in the float
+        got = mse_loss(p, y, reduction=reduction)
+        check_ulps(
+            "mse_loss", f"{reduction} (overflowing sum)", got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE
+        )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("use_weights", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize(
+    ("name", "function", "stress_set", "reference"),
+    [
+        ("mse_loss", mse_loss, mse_pairs, exact_squared_error),
+        (
+            "binary_cross_entropy",
+            binary_cross_entropy,
+            lambda dtype: pairs(PROBABILITIES, LABELS, dtype),
+            exact_bce,
+        ),
+        (
+            "binary_cross_entropy_with_logits",
+            binary_cross_entropy_with_logits,
+            lambda dtype: pairs(LOGITS, LABELS, dtype),
+            exact_logistic_loss,
+        ),
+    ],
+    ids=["mse", "bce", "bce_with_logits"],
+)
+def test_stress_set_sum_and_mean_are_within_8_ulp(name, function, stress_set, reference, dtype, use_weights):
+    """The sum and mean of the whole stress set, infinite where an exact element is (or rounds to) inf."""
+    a, b = stress_set(dtype)
+    w = cycled(SAMPLE_WEIGHTS, a.size, dtype) if use_weights else None
+    exact = exact_reductions(exact_values(reference, a, b), None if w is None else w.tolist())
+    suffix = ", sample_weight (stress)" if use_weights else " (stress)"
+    for reduction in ("sum", "mean"):
+        got = function(a, b, reduction=reduction, sample_weight=w)
+        check_ulps(name, reduction + suffix, got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE)
+
+
+SIZES = [1, 7, 1000, 100_003]
+SEED = 20_240_611
+
+
+@dataclass(frozen=True)
+class RandomCase:
+    """Random inputs of one loss, with the exact loss of each element."""
+
+    first: np.ndarray  # y_pred, A or logits
+    target: np.ndarray
+    sample_weight: np.ndarray
+    pos_weight: np.ndarray | None
+    exact: list[Mpf]
+
+
+def _mixed_labels(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Half hard labels (0 or 1), half soft labels uniform in [0, 1)."""
+    return np.where(rng.random(n) < 0.5, rng.integers(0, 2, n), rng.uniform(0.0, 1.0, n))
+
+
+def _sample_weights(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Weights in [0, 2), a tenth of them exactly 0; the first is 1 so the sum is positive."""
+    w = rng.uniform(0.0, 2.0, n)
+    w[rng.random(n) < 0.1] = 0.0
+    w[0] = 1.0
+    return w
+
+
+def random_inputs(loss: str, n: int, dtype: type) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Seeded inputs mixing magnitudes: (first argument, target, pos_weight or None)."""
+    rng = np.random.default_rng([SEED, n, ["mse", "bce", "logits"].index(loss), np.dtype(dtype).itemsize])
+    if loss == "mse":
+        scale = 10.0 ** rng.uniform(-3.0, 3.0, n)  # targets from 1e-3 to 1e3 ...
+        y = rng.normal(size=n) * scale
+        # ... and errors from 1e-8 of the target (heavy cancellation) to the target's size
+        p = y + rng.normal(size=n) * scale * 10.0 ** rng.uniform(-8.0, 0.0, n)
+        return p.astype(dtype), y.astype(dtype), None
+    if loss == "bce":
+        deepest = 300.0 if dtype is np.float64 else 37.0
+        tiny = 10.0 ** -rng.uniform(1.0, deepest, n)  # confident and wrong or right ...
+        near_one = 1.0 - 10.0 ** -rng.uniform(1.0, 16.0, n)  # ... at both ends
+        kind = rng.integers(0, 3, n)
+        A = np.choose(kind, [tiny, near_one, rng.uniform(0.0, 1.0, n)]).astype(dtype)
+        # Keep 0 < A < 1 so that soft labels have finite losses.
+        A = np.clip(A, np.finfo(dtype).smallest_subnormal, np.nextafter(dtype(1), dtype(0)))
+        return A, _mixed_labels(rng, n).astype(dtype), None
+    x = rng.normal(size=n) * 10.0 ** rng.uniform(-2.0, 2.7, n)  # |x| from ~0 to ~1500
+    pos_weight = rng.uniform(0.0, 4.0, n)
+    return x.astype(dtype), _mixed_labels(rng, n).astype(dtype), pos_weight.astype(dtype)
+
+
+@cache
+def random_case(loss: str, n: int, dtype: type) -> RandomCase:
+    """The inputs and their exact element losses (pos_weight included for the logits loss)."""
+    first, target, pos_weight = random_inputs(loss, n, dtype)
+    reference = {"mse": exact_squared_error, "bce": exact_bce, "logits": exact_logistic_loss}[loss]
+    columns = (first, target) if pos_weight is None else (first, target, pos_weight)
+    with MP.workprec(BULK_PRECISION):
+        exact = exact_values(reference, *columns)
+    rng = np.random.default_rng([SEED, n, 99])
+    return RandomCase(first, target, _sample_weights(rng, n).astype(dtype), pos_weight, exact)
+
+
+RANDOM_LOSSES = {
+    "mse": ("mse_loss", mse_loss),
+    "bce": ("binary_cross_entropy", binary_cross_entropy),
+    "logits": ("binary_cross_entropy_with_logits", binary_cross_entropy_with_logits),
+}
+
+
+def call_random(loss: str, case: RandomCase, reduction: str, sample_weight: np.ndarray | None) -> object:
+    function = RANDOM_LOSSES[loss][1]
+    if case.pos_weight is not None:
+        return function(
+            case.first, case.target, reduction=reduction, sample_weight=sample_weight, pos_weight=case.pos_weight
+        )
+    return function(case.first, case.target, reduction=reduction, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("loss", list(RANDOM_LOSSES))
+def test_random_sum_and_mean_are_within_8_ulp(loss, n, dtype):
+    """sum(w * l) and sum(w * l) / sum(w) of seeded random arrays, with and without weights.
+
+    The reference is the exact (mpmath fsum) sum of the exact element losses of the float
+    inputs as given; the logits loss carries a random pos_weight.
+    """
+    case = random_case(loss, n, dtype)
+    name = RANDOM_LOSSES[loss][0] + (" (pos_weight)" if case.pos_weight is not None else "")
+    for sample_weight in (None, case.sample_weight):
+        weights = None if sample_weight is None else sample_weight.tolist()
+        exact = exact_reductions(case.exact, weights)
+        for reduction in ("sum", "mean"):
+            got = call_random(loss, case, reduction, sample_weight)
+            quantity = f"{reduction}{', sample_weight' if weights else ''} (random)"
+            check_ulps(name, quantity, got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("loss", list(RANDOM_LOSSES))
+def test_random_elements_are_within_4_ulp(loss, dtype):
+    """Every element of the 1000-element random arrays (the stress set's complement: typical values)."""
+    case = random_case(loss, 1000, dtype)
+    name = RANDOM_LOSSES[loss][0] + (" (pos_weight)" if case.pos_weight is not None else "")
+    got = call_random(loss, case, "none", None)
+    inputs = {"first": case.first, "target": case.target}
+    check_ulps(name, "none (random)", got, case.exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs=inputs)
+
+
+# --------------------------------------------------------------------------- the NumPy article's example
+
+ARTICLE_Z = [[2.0], [-1.0], [3.0], [-2.0]]
+ARTICLE_Y = [[1.0], [0.0], [1.0], [0.0]]
+
+
+def test_numpy_article_example_is_correctly_rounded():
+    """The article's Z and y: sigmoid, the BCE of those probabilities and the logits loss, each within 1 ulp.
+
+    The BCE reference is computed from the float64 probabilities our sigmoid returned (those
+    are the inputs of binary_cross_entropy); the sigmoid itself is checked separately.
+    """
+    A = sigmoid(ARTICLE_Z)
+    z = [row[0] for row in ARTICLE_Z]
+    labels = [row[0] for row in ARTICLE_Y]
+    check_ulps("sigmoid", "article example", A, [exact_sigmoid(v) for v in z], np.float64, tolerance=1.0)
+
+    probabilities = np.ravel(A).tolist()
+    exact_bce_mean = MP.fsum(exact_bce(a, t) for a, t in zip(probabilities, labels, strict=True)) / 4
+    got = binary_cross_entropy(A, ARTICLE_Y)
+    check_ulps("binary_cross_entropy", "article example", got, [exact_bce_mean], np.float64, tolerance=1.0)
+
+    exact_logits_mean = MP.fsum(exact_logistic_loss(v, t) for v, t in zip(z, labels, strict=True)) / 4
+    got = binary_cross_entropy_with_logits(ARTICLE_Z, ARTICLE_Y)
+    check_ulps(
+        "binary_cross_entropy_with_logits", "article example", got, [exact_logits_mean], np.float64, tolerance=1.0
+    )

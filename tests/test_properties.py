@@ -1,0 +1,351 @@
+"""Properties every loss must have, checked on many random batches (hypothesis).
+
+The reductions are defined in one line each: ``"none"`` gives ``w * l`` element-wise,
+``"sum"`` gives ``sum(w * l)`` and ``"mean"`` gives ``sum(w * l) / sum(w)``; the gradient
+is the derivative of that reduced value. The tests below check those definitions and
+their consequences (unit weights change nothing, order does not matter, scaling every
+weight by the same number does not change a mean) for every loss, in float32 and
+float64, on inputs drawn from each loss's domain:
+
+* regression values within ±1e6 (``mse_loss``),
+* probabilities in [0, 1], the end points included (``binary_cross_entropy``; a
+  probability of exactly 0 for a positive label gives the exact loss ``inf``),
+* logits within ±1e3 (``binary_cross_entropy_with_logits``, with and without ``pos_weight``),
+* labels in [0, 1]: the hard labels 0 and 1 and soft labels between.
+
+References are computed independently of the code under test: ``math.fsum`` (a
+correctly rounded sum) and exact rational arithmetic (``fractions.Fraction``).
+
+Tolerances are counted in units in the last place (ulp) of the result's dtype. A sum is
+rounded more than once on the way (the library sums blocks pairwise, as NumPy does, and
+combines the partials exactly), so sums are allowed a few ulp; results that involve no
+summation are required to agree exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neural_network import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
+    mse_loss,
+    mse_loss_grad,
+)
+
+PROPERTY = settings(deadline=None, max_examples=30)
+
+SUM_ULPS = {np.float32: 2, np.float64: 4}
+"""Allowed error of a reduced value, in ulp of its dtype.
+
+float64: the library sums with NumPy's pairwise summation (exact combination only across
+blocks of 2048), which is a few ulp from the correctly rounded sum; 3 ulp were observed
+on random batches of up to 40 elements, so 4 leaves no room for a real mistake (a lost
+term, a float32 accumulator, a wrong denominator are off by millions of ulp).
+float32: the sum is taken in float64 and rounded once; the reference adds the per-element
+values already rounded to float32, a further 2**-24 relative: at most 2 ulp in all.
+"""
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def probabilities(width: int) -> st.SearchStrategy[float]:
+    """Probabilities in [0, 1], with the end points 0 and 1 drawn often."""
+    return st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, width=width))
+
+
+def labels(width: int) -> st.SearchStrategy[float]:
+    """Labels: hard 0 and 1 (most often, as in practice) and soft labels between."""
+    return st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, width=width))
+
+
+def regression_values(width: int) -> st.SearchStrategy[float]:
+    return st.floats(-1e6, 1e6, width=width)
+
+
+def logits(width: int) -> st.SearchStrategy[float]:
+    return st.floats(-1e3, 1e3, width=width)
+
+
+def no_options(width: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.just({})
+
+
+def a_pos_weight(width: int) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({"pos_weight": st.floats(0.0, 10.0)})
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss, its gradient, and strategies for its inputs, targets and extra keywords."""
+
+    id: str
+    value: Callable[..., Any]
+    grad: Callable[..., Any]
+    inputs: Callable[[int], st.SearchStrategy[float]]
+    targets: Callable[[int], st.SearchStrategy[float]]
+    options: Callable[[int], st.SearchStrategy[dict[str, Any]]] = field(default=no_options)
+
+
+LOSSES = [
+    Loss("mse_loss", mse_loss, mse_loss_grad, regression_values, regression_values),
+    Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_grad, probabilities, labels),
+    Loss(
+        "binary_cross_entropy_with_logits",
+        binary_cross_entropy_with_logits,
+        binary_cross_entropy_with_logits_grad,
+        logits,
+        labels,
+    ),
+    Loss(
+        "binary_cross_entropy_with_logits[pos_weight]",
+        binary_cross_entropy_with_logits,
+        binary_cross_entropy_with_logits_grad,
+        logits,
+        labels,
+        a_pos_weight,
+    ),
+]
+each_loss = pytest.mark.parametrize("loss", LOSSES, ids=[loss.id for loss in LOSSES])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Input, target, sample weights (at least one positive) and extra keywords, one dtype."""
+
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    options: dict[str, Any]
+
+    @property
+    def dtype(self) -> type:
+        return self.x.dtype.type
+
+    def value(self, loss: Loss, reduction: str, **weights: Any) -> Any:
+        return loss.value(self.x, self.y, reduction=reduction, **self.options, **weights)
+
+    def grad(self, loss: Loss, reduction: str, **weights: Any) -> Any:
+        return loss.grad(self.x, self.y, reduction=reduction, **self.options, **weights)
+
+
+def weights(width: int) -> st.SearchStrategy[float]:
+    """Non-negative finite weights: zeros (which drop an element), small integers, any float."""
+    return st.one_of(st.just(0.0), st.integers(1, 5).map(float), st.floats(0.0, 100.0, width=width))
+
+
+@st.composite
+def batches(draw: st.DrawFn, loss: Loss, weight_values: Callable[[int], st.SearchStrategy[float]] = weights) -> Batch:
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    width = 32 if dtype is np.float32 else 64
+    n = draw(st.integers(1, 24))
+
+    def array(elements: st.SearchStrategy[float]) -> np.ndarray:
+        return np.array(draw(st.lists(elements, min_size=n, max_size=n)), dtype=dtype)
+
+    x, y, w = array(loss.inputs(width)), array(loss.targets(width)), array(weight_values(width))
+    if not w.any():
+        w[0] = 1.0  # a mean needs a positive total weight
+    return Batch(x, y, w, draw(loss.options(width)))
+
+
+def integer_weights(width: int) -> st.SearchStrategy[float]:
+    return st.integers(0, 7).map(float)
+
+
+# --------------------------------------------------------------------------- comparison in ulp
+
+
+def assert_within_ulps(actual: Any, expected: Any, ulps: float, dtype: type) -> None:
+    """``actual`` is within ``ulps`` units in the last place (of ``dtype``) of ``expected``.
+
+    Infinities must match exactly; an ulp is taken at the magnitude of ``expected``
+    (for a subnormal result it is the smallest subnormal step of ``dtype``).
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    assert a.shape == e.shape
+    finite = np.isfinite(e)
+    assert np.array_equal(a[~finite], e[~finite]), f"{a[~finite]} != {e[~finite]}"
+    ulp = np.spacing(np.abs(e[finite]).astype(dtype)).astype(np.float64)
+    error = np.abs(a[finite] - e[finite]) / ulp
+    worst = float(error.max()) if error.size else 0.0
+    assert worst <= ulps, f"off by {worst:.3g} ulp (allowed {ulps}): {a} vs {e}"
+
+
+def weighted(w: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``w * values`` in float64, with 0 where ``w`` is 0 (a zero weight drops even an infinite loss)."""
+    w64, v64 = w.astype(np.float64), np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(w64 == 0, 0.0, w64 * v64)
+
+
+def exact_weighted_mean(w: np.ndarray, values: np.ndarray) -> float:
+    """``sum(w * l) / sum(w)`` in exact rational arithmetic, rounded once to float64."""
+    terms = [(float(wi), float(li)) for wi, li in zip(w, values, strict=True) if wi != 0]
+    if any(math.isinf(li) for _, li in terms):
+        return math.inf  # the losses are non-negative: an infinite term makes the mean infinite
+    numerator = sum((Fraction(wi) * Fraction(li) for wi, li in terms), Fraction(0))
+    return float(numerator / sum((Fraction(float(wi)) for wi in w), Fraction(0)))
+
+
+# --------------------------------------------------------------------------- reductions of the loss
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_sum_is_the_fsum_of_none(loss: Loss, data: st.DataObject) -> None:
+    """``"sum"`` is the sum of the per-element values ``"none"`` returns, with and without weights."""
+    batch = data.draw(batches(loss))
+    for weights_given in ({}, {"sample_weight": batch.w}):
+        per_element = batch.value(loss, "none", **weights_given)
+        total = batch.value(loss, "sum", **weights_given)
+        assert total.shape == () and total.dtype == batch.dtype
+        assert_within_ulps(total, math.fsum(per_element.tolist()), SUM_ULPS[batch.dtype], batch.dtype)
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_mean_is_sum_over_n(loss: Loss, data: st.DataObject) -> None:
+    """``"mean"`` is ``"sum"`` divided by the number of elements.
+
+    Both come from the same float64 total, so in float64 they agree to the ulp; in float32
+    the sum is rounded to float32 before this test divides it, hence 2 ulp.
+    """
+    batch = data.draw(batches(loss))
+    mean = batch.value(loss, "mean")
+    total = batch.value(loss, "sum")
+    assert mean.shape == () and mean.dtype == batch.dtype
+    ulps = 1 if batch.dtype is np.float64 else 2
+    assert_within_ulps(mean, float(total) / batch.x.size, ulps, batch.dtype)
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_unit_weights_change_nothing(loss: Loss, data: st.DataObject) -> None:
+    """``sample_weight`` of all ones gives bit-for-bit the unweighted loss and gradient, every reduction."""
+    batch = data.draw(batches(loss))
+    ones = np.ones_like(batch.x)
+    for reduction in ("none", "sum", "mean"):
+        for func in (batch.value, batch.grad):
+            plain = func(loss, reduction)
+            unit = func(loss, reduction, sample_weight=ones)
+            assert unit.dtype == plain.dtype and unit.shape == plain.shape
+            assert np.array_equal(unit, plain), f"{reduction}: {unit} != {plain}"
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_weighted_mean_is_sum_wl_over_sum_w(loss: Loss, data: st.DataObject) -> None:
+    """With ``sample_weight=w``: ``"none"`` is ``w * l`` and ``"mean"`` is ``sum(w * l) / sum(w)``.
+
+    ``l`` is the unweighted ``"none"`` output; the reference mean is exact (rational
+    arithmetic) and rounded once.
+    """
+    batch = data.draw(batches(loss))
+    per_element = batch.value(loss, "none")
+    per_element_weighted = batch.value(loss, "none", sample_weight=batch.w)
+    exact_product_ulps = 0 if batch.dtype is np.float64 else 1  # float32: l was rounded once already
+    assert_within_ulps(per_element_weighted, weighted(batch.w, per_element), exact_product_ulps, batch.dtype)
+
+    mean = batch.value(loss, "mean", sample_weight=batch.w)
+    assert_within_ulps(mean, exact_weighted_mean(batch.w, per_element), SUM_ULPS[batch.dtype], batch.dtype)
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_order_does_not_matter(loss: Loss, data: st.DataObject) -> None:
+    """Shuffling the elements (input, target and weight together) leaves sum and mean unchanged.
+
+    Up to the rounding of the summation: each result is within ``SUM_ULPS`` of the exact
+    value, so two orders agree within twice that.
+    """
+    batch = data.draw(batches(loss))
+    order = np.array(data.draw(st.permutations(range(batch.x.size))), dtype=np.intp)
+    shuffled = Batch(batch.x[order], batch.y[order], batch.w[order], batch.options)
+    ulps = 2 * SUM_ULPS[batch.dtype]
+    for reduction in ("sum", "mean"):
+        for weights_given, shuffled_weights in (({}, {}), ({"sample_weight": batch.w}, {"sample_weight": shuffled.w})):
+            assert_within_ulps(
+                shuffled.value(loss, reduction, **shuffled_weights),
+                batch.value(loss, reduction, **weights_given),
+                ulps,
+                batch.dtype,
+            )
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_scaling_every_weight_keeps_the_mean(loss: Loss, data: st.DataObject) -> None:
+    """Weights ``w`` and ``3 * w`` (integers, so ``3 * w`` is exact) give the same weighted mean.
+
+    Multiplying by a power of two is exact in binary floating point, so ``2 * w`` and
+    ``4 * w`` must give the very same bits.
+    """
+    batch = data.draw(batches(loss, integer_weights))
+    mean = batch.value(loss, "mean", sample_weight=batch.w)
+    for factor in (2.0, 4.0):
+        assert np.array_equal(batch.value(loss, "mean", sample_weight=factor * batch.w), mean)
+    assert_within_ulps(
+        batch.value(loss, "mean", sample_weight=3.0 * batch.w), mean, 2 * SUM_ULPS[batch.dtype], batch.dtype
+    )
+
+
+# --------------------------------------------------------------------------- reductions of the gradient
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_gradient_of_sum_is_none_gradient_times_weights(loss: Loss, data: st.DataObject) -> None:
+    """d/dx_i of ``sum_j w_j l_j`` is ``w_i l_i'``: the ``"sum"`` gradient is the weighted ``"none"`` one.
+
+    The gradients of ``"sum"`` and ``"none"`` are the same array exactly; against
+    ``w *`` the unweighted derivative it is exact in float64 (one product, rounded
+    once) and within 1 ulp in float32 (where the unweighted derivative was rounded first).
+    """
+    batch = data.draw(batches(loss))
+    derivative = batch.grad(loss, "none")
+    assert np.array_equal(batch.grad(loss, "sum"), derivative)
+
+    gradient = batch.grad(loss, "sum", sample_weight=batch.w)
+    assert gradient.shape == batch.x.shape and gradient.dtype == batch.dtype
+    assert np.array_equal(gradient, batch.grad(loss, "none", sample_weight=batch.w))
+    ulps = 0 if batch.dtype is np.float64 else 1
+    assert_within_ulps(gradient, weighted(batch.w, derivative), ulps, batch.dtype)
+
+
+@each_loss
+@PROPERTY
+@given(data=st.data())
+def test_gradient_of_mean_is_sum_gradient_over_n(loss: Loss, data: st.DataObject) -> None:
+    """The ``"mean"`` gradient is the ``"sum"`` gradient over n (over ``sum(w)`` with weights)."""
+    batch = data.draw(batches(loss))
+    one_ulp = 1 if batch.dtype is np.float64 else 2  # float32: the sum gradient is rounded before dividing
+    gradient = batch.grad(loss, "mean")
+    assert gradient.shape == batch.x.shape and gradient.dtype == batch.dtype
+    assert_within_ulps(gradient, batch.grad(loss, "sum").astype(np.float64) / batch.x.size, one_ulp, batch.dtype)
+
+    total_weight = math.fsum(batch.w.tolist())
+    weighted_gradient = batch.grad(loss, "mean", sample_weight=batch.w)
+    expected = batch.grad(loss, "sum", sample_weight=batch.w).astype(np.float64) / total_weight
+    # sum(w) itself is a sum: the library's may differ from the correctly rounded one by a few ulp
+    assert_within_ulps(weighted_gradient, expected, one_ulp + SUM_ULPS[batch.dtype], batch.dtype)

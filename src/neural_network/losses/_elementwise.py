@@ -77,7 +77,7 @@ class ElementwiseLoss:
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
-        batch = self.prepare(input, target, reduction, sample_weight, weights)
+        batch = self.prepare(self.name, input, target, reduction, sample_weight, weights)
         with np.errstate(divide="ignore", over="ignore"):
             values = self.value(batch.xp, batch.input, batch.target, **batch.weights)
             return _reduction.reduce_values(
@@ -93,7 +93,7 @@ class ElementwiseLoss:
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
-        batch = self.prepare(input, target, reduction, sample_weight, weights)
+        batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights)
         with np.errstate(divide="ignore", over="ignore"):
             derivatives = self.derivative(batch.xp, batch.input, batch.target, **batch.weights)
             return _reduction.reduce_derivatives(
@@ -106,10 +106,20 @@ class ElementwiseLoss:
             )
 
     def prepare(
-        self, input: object, target: object, reduction: object, sample_weight: object, weights: dict[str, object]
+        self,
+        func: str,
+        input: object,
+        target: object,
+        reduction: object,
+        sample_weight: object,
+        weights: dict[str, object],
     ) -> Batch:
-        """Validate every argument once and bring the arrays to the working precision."""
-        func, x_name, t_name = self.name, self.input.name, self.target.name
+        """Validate every argument once and bring the arrays to the working precision.
+
+        ``func`` is the name the caller knows (the loss or its ``_grad`` twin), used in
+        every message.
+        """
+        x_name, t_name = self.input.name, self.target.name
         reduction = _validation.check_reduction(func, reduction)
         given = {name: value for name, value in weights.items() if value is not None}
         xp, device = _validation.namespace(
@@ -122,7 +132,7 @@ class ElementwiseLoss:
         _validation.check_values(func, x_name, x, xp, self.input.domain)
         _validation.check_values(func, t_name, t, xp, self.target.domain)
 
-        extra = {name: self._broadcast_weight(name, value, t, xp, device) for name, value in given.items()}
+        extra = {name: self._broadcast_weight(func, name, value, t, xp, device) for name, value in given.items()}
         w = None
         if sample_weight is not None:
             w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
@@ -130,7 +140,7 @@ class ElementwiseLoss:
             _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
             w = _validation.working(xp, w)
 
-        denominator = self._denominator(xp, x, w, reduction)
+        denominator = self._denominator(func, xp, x, w, reduction)
         return Batch(
             xp=xp,
             input=_validation.working(xp, x),
@@ -142,33 +152,35 @@ class ElementwiseLoss:
             dtype=x.dtype,
         )
 
-    def _broadcast_weight(self, name: str, value: object, target: Array, xp: Namespace, device: Any) -> Array:
-        weight = _validation.as_real_array(self.name, name, value, xp, device)
+    def _broadcast_weight(
+        self, func: str, name: str, value: object, target: Array, xp: Namespace, device: Any
+    ) -> Array:
+        weight = _validation.as_real_array(func, name, value, xp, device)
         t_name, target_shape = self.target.name, tuple(target.shape)
         if _validation.broadcast_shape(tuple(weight.shape), target_shape) != target_shape:
             raise ShapeMismatchError(
-                f"{self.name}: {name} must broadcast against {t_name} without changing its shape; "
+                f"{func}: {name} must broadcast against {t_name} without changing its shape; "
                 f"got {name}.shape={tuple(weight.shape)} and {t_name}.shape={target_shape}. "
                 f"For one weight per output column of an (N, C) target, pass an array of shape (C,)."
             )
-        _validation.check_values(self.name, name, weight, xp, NONNEGATIVE)
+        _validation.check_values(func, name, weight, xp, NONNEGATIVE)
         return _validation.working(xp, weight)
 
-    def _denominator(self, xp: Namespace, x: Array, w: Array | None, reduction: str) -> _reduction.Total:
+    def _denominator(self, func: str, xp: Namespace, x: Array, w: Array | None, reduction: str) -> _reduction.Total:
         if reduction != "mean":
             return _reduction.count(())
         if w is not None:
             weight_total = _reduction.total(xp, w)
             if float(weight_total[0]) <= 0.0:
                 raise OutOfRangeError(
-                    f"{self.name}: sample_weight must have a positive sum for reduction='mean' "
+                    f"{func}: sample_weight must have a positive sum for reduction='mean' "
                     "(the weighted mean is sum(w * loss) / sum(w)); got weights that sum to 0. "
                     "Give at least one element a positive weight, or use reduction='sum'."
                 )
             return weight_total
         if math.prod(x.shape) == 0:
             raise EmptyInputError(
-                f"{self.name}: reduction='mean' needs at least one element; got "
+                f"{func}: reduction='mean' needs at least one element; got "
                 f"{self.input.name}.shape={tuple(x.shape)}. The mean of nothing is undefined: "
                 "use reduction='sum' (an empty sum is 0) or check why the batch is empty."
             )

@@ -90,6 +90,11 @@ def overflow_threshold(dtype: type) -> Mpf:
     return MP.ldexp(2 - MP.ldexp(1, -fmt.precision), fmt.emax)
 
 
+def rounds_to_infinity(exact: Mpf, dtype: type) -> bool:
+    """True for a finite real number too large for ``dtype``: its correctly rounded float is inf."""
+    return bool(MP.isfinite(exact)) and abs(exact) >= overflow_threshold(dtype)
+
+
 def ulp_error(got: float, exact: Mpf, dtype: type) -> float:
     """How far ``got`` is from the real number ``exact``, in ulps of ``dtype`` at ``exact``.
 
@@ -149,12 +154,16 @@ def exact_sigmoid_derivative(x: float) -> Mpf:
 
 
 def exact_softplus(x: Mpf) -> Mpf:
-    """log(1 + e**x): log1p keeps its relative accuracy when e**x is tiny."""
-    return MP.log1p(MP.exp(x))
+    """log(1 + e**x), keeping every bit of e**x in the sum 1 + e**x, however small it is."""
+    e = MP.exp(x)
+    if MP.mag(e) < -2 * MP.prec:
+        return e  # log(1 + e) = e (1 - e/2 + ...): e alone is exact to twice the precision
+    return MP.log(MP.fadd(1, e, prec=4 * MP.prec))  # 1 + e rounded at 4x the precision: exact
 
 
 def exact_squared_error(p: float, y: float) -> Mpf:
-    return (MP.mpf(p) - MP.mpf(y)) ** 2
+    difference = MP.mpf(p) - MP.mpf(y)
+    return difference * difference
 
 
 def exact_squared_error_derivative(p: float, y: float) -> Mpf:
@@ -163,12 +172,11 @@ def exact_squared_error_derivative(p: float, y: float) -> Mpf:
 
 def exact_bce(a: float, y: float) -> Mpf:
     """-(y log a + (1 - y) log(1 - a)); a term whose factor is 0 is 0 (its limit), even at log 0."""
-    a, y = MP.mpf(a), MP.mpf(y)
     loss = MP.zero
     if y != 0:
-        loss -= y * MP.log(a)  # log(0) = -inf: the exact loss of a=0, y>0 is +inf
+        loss -= MP.mpf(y) * MP.log(a)  # log(0) = -inf: the exact loss of a=0, y>0 is +inf
     if y != 1:
-        loss -= (1 - y) * MP.log1p(-a)
+        loss -= (1 - MP.mpf(y)) * MP.log(MP.fsub(1, a, exact=True))  # 1 - a formed exactly
     return loss
 
 
@@ -183,12 +191,12 @@ def exact_bce_derivative_hard(a: float, y: float) -> Mpf:
 
 def exact_logistic_loss(x: float, y: float, pos_weight: float = 1.0) -> Mpf:
     """pos_weight * y * log(1 + e**-x) + (1 - y) * log(1 + e**x), a zero factor giving 0."""
-    x, y = MP.mpf(x), MP.mpf(y)
+    x = MP.mpf(x)
     loss = MP.zero
     if y != 0:
-        loss += MP.mpf(pos_weight) * y * exact_softplus(-x)
+        loss += MP.mpf(pos_weight) * MP.mpf(y) * exact_softplus(-x)
     if y != 1:
-        loss += (1 - y) * exact_softplus(x)
+        loss += (1 - MP.mpf(y)) * exact_softplus(x)
     return loss
 
 
@@ -219,10 +227,11 @@ def report_worst_errors():
         return
     rows = sorted(WORST.items())
     width = max(len(function) for (function, _, _), _ in rows)
+    q_width = max(len(quantity) for (_, _, quantity), _ in rows)
     lines = ["", "Worst error measured against mpmath (ulp of the output dtype):"]
-    lines.append(f"  {'function':<{width}}  {'dtype':<7}  {'quantity':<24}  worst ulp")
+    lines.append(f"  {'function':<{width}}  {'dtype':<7}  {'quantity':<{q_width}}  worst ulp")
     for (function, dtype, quantity), worst in rows:
-        lines.append(f"  {function:<{width}}  {dtype:<7}  {quantity:<24}  {worst:.3f}")
+        lines.append(f"  {function:<{width}}  {dtype:<7}  {quantity:<{q_width}}  {worst:.3g}")
     print("\n".join(lines))
 
 
@@ -241,6 +250,7 @@ def check_ulps(
     The worst error is recorded for the final table; on failure the message lists the
     worst offenders with their inputs.
     """
+    __tracebackhide__ = True  # a failure points at the calling test, not at this helper
     got_array = np.asarray(got)
     assert got_array.dtype == dtype, f"{function}: expected a {np.dtype(dtype)} result, got {got_array.dtype}"
     values = got_array.ravel().tolist()
@@ -257,7 +267,9 @@ def check_ulps(
         if errors[i] <= tolerance:
             break
         where = ", ".join(f"{name}={np.ravel(a)[i]!r}" for name, a in (inputs or {}).items())
-        lines.append(f"  [{i}] {where}: got {values[i]!r}, exact {MP.nstr(exact[i], 20)} ({errors[i]:.3g} ulp)")
+        lines.append(
+            f"  [{i}] {where}: got {values[i]!r}, exact {MP.nstr(exact[i], 20)} ({errors[i]:.3g} ulp)"
+        )
     pytest.fail("\n".join(lines))
 
 
@@ -374,7 +386,9 @@ def test_sigmoid_grad_is_within_4_ulp(dtype):
     """sigma'(x) keeps its relative accuracy in both tails, where sigma(x) * (1 - sigma(x)) would give 0."""
     x = representable(LOGITS, dtype)
     exact = exact_values(exact_sigmoid_derivative, x)
-    check_ulps("sigmoid_grad", "value", sigmoid_grad(x), exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"x": x})
+    check_ulps(
+        "sigmoid_grad", "value", sigmoid_grad(x), exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"x": x}
+    )
 
 
 # --------------------------------------------------------------------------- per element: losses
@@ -385,8 +399,14 @@ def test_sigmoid_grad_is_within_4_ulp(dtype):
 def test_mse_loss_elements_are_within_4_ulp(dtype, use_weights):
     """(p - y)**2 for huge, tiny and nearly equal pairs; inf where the exact square overflows."""
     p, y = mse_pairs(dtype)
+    losses = exact_values(exact_squared_error, p, y)
+    if use_weights:
+        # A square beyond the float range (1.4e154**2) times a weight below 1 can be finite
+        # again: test_finite_results_whose_intermediates_overflow has those cases.
+        keep = np.asarray([not rounds_to_infinity(v, dtype) for v in losses])
+        p, y, losses = p[keep], y[keep], [v for v, k in zip(losses, keep, strict=True) if k]
     w = cycled(SAMPLE_WEIGHTS, p.size, dtype) if use_weights else None
-    exact = weighted(exact_values(exact_squared_error, p, y), None if w is None else w.tolist())
+    exact = weighted(losses, None if w is None else w.tolist())
     got = mse_loss(p, y, reduction="none", sample_weight=w)
     quantity = "none, sample_weight" if use_weights else "none"
     check_ulps("mse_loss", quantity, got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"p": p, "y": y})
@@ -406,7 +426,13 @@ def test_binary_cross_entropy_elements_are_within_4_ulp(dtype, use_weights):
     got = binary_cross_entropy(A, y, reduction="none", sample_weight=w)
     quantity = "none, sample_weight" if use_weights else "none"
     check_ulps(
-        "binary_cross_entropy", quantity, got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"A": A, "y": y}
+        "binary_cross_entropy",
+        quantity,
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"A": A, "y": y},
     )
 
 
@@ -430,17 +456,23 @@ def test_binary_cross_entropy_with_logits_elements_are_within_4_ulp(dtype, use_p
     )
 
 
-def test_the_with_logits_reference_is_the_definition():
-    """The reference's softplus against log(1 + e**x) evaluated naively at 2000 bits.
+def test_the_references_agree_with_the_naive_formulas_at_huge_precision():
+    """A check of the test itself: the references against the naive textbook forms.
 
-    A check of the test itself: at that precision the naive form has no accuracy problem
-    for these logits, so the two must agree to the 200 bits of the reference.
+    With enough bits (more than the magnitude of the logit) log(1 + exp(x)) and
+    log(1 - a) have no accuracy problem at all, so both must agree with the references
+    to the 200 bits the references promise.
     """
-    for x in (-1e4, -745.0, -40.0, -1e-300, 0.0, 1e-20, 3.75, 37.0, 1000.0):
+    for x in (-1e4, -745.0, -40.0, -1e-300, 0.0, 1e-20, 3.75, 37.0, 1000.0, 1e4):
         reference = exact_softplus(MP.mpf(x))
-        with MP.workprec(2000):
+        with MP.workprec(400 + 2 * int(abs(x))):
             naive = MP.log(1 + MP.exp(MP.mpf(x)))
-        assert abs(reference - naive) <= abs(naive) * MP.ldexp(1, -190)
+        assert abs(reference - naive) <= abs(naive) * MP.ldexp(1, -190), x
+    for a in (5e-324, 1e-300, 1e-16, 0.5, 1 - 2.0**-53):
+        reference = exact_bce(a, 0.0)
+        with MP.workprec(2400):
+            naive = -MP.log(1 - MP.mpf(a))
+        assert abs(reference - naive) <= abs(naive) * MP.ldexp(1, -190), a
 
 
 # --------------------------------------------------------------------------- gradients
@@ -464,7 +496,13 @@ def test_mse_loss_grad_is_within_4_ulp(dtype, reduction):
     exact = reduced_derivatives(exact_values(exact_squared_error_derivative, p, y), reduction)
     got = mse_loss_grad(p, y, reduction=reduction)
     check_ulps(
-        "mse_loss_grad", f"grad {reduction}", got, exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"p": p, "y": y}
+        "mse_loss_grad",
+        f"grad {reduction}",
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"p": p, "y": y},
     )
 
 
@@ -521,7 +559,7 @@ def exact_reductions(elements: Sequence[Mpf], weights: Sequence[float] | None) -
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_mean_of_huge_finite_losses_is_finite(dtype):
-    """Squared errors each below the largest float whose float sum overflows: the mean is still exact."""
+    """Seven finite squared errors whose sum overflows: the sum is inf (exactly), the mean finite and exact."""
     big = np.sqrt(np.finfo(dtype).max) * dtype(0.75)  # its square is 0.56 * max: finite
     p = np.full(7, big, dtype=dtype)
     y = np.zeros(7, dtype=dtype)
@@ -529,7 +567,12 @@ def test_mean_of_huge_finite_losses_is_finite(dtype):
     for reduction in ("mean", "sum"):  # the sum is 3.9 * max: exactly infinity in the float
         got = mse_loss(p, y, reduction=reduction)
         check_ulps(
-            "mse_loss", f"{reduction} (overflowing sum)", got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE
+            "mse_loss",
+            f"{reduction} (overflowing sum)",
+            got,
+            [exact[reduction]],
+            dtype,
+            tolerance=REDUCTION_TOLERANCE,
         )
 
 
@@ -555,17 +598,92 @@ def test_mean_of_huge_finite_losses_is_finite(dtype):
     ids=["mse", "bce", "bce_with_logits"],
 )
 def test_stress_set_sum_and_mean_are_within_8_ulp(name, function, stress_set, reference, dtype, use_weights):
-    """The sum and mean of the whole stress set, infinite where an exact element is (or rounds to) inf."""
+    """The sum and mean of the stress set: all of it, then only its elements of finite float value.
+
+    With every element, one infinite loss (A = 0, y = 1; 1e200**2) makes the exact sum and
+    mean infinite, and the result must be inf (or finite, if its weight is 0). Without those,
+    the sum of huge finite losses may still overflow while the mean stays finite.
+    """
     a, b = stress_set(dtype)
-    w = cycled(SAMPLE_WEIGHTS, a.size, dtype) if use_weights else None
-    exact = exact_reductions(exact_values(reference, a, b), None if w is None else w.tolist())
-    suffix = ", sample_weight (stress)" if use_weights else " (stress)"
-    for reduction in ("sum", "mean"):
-        got = function(a, b, reduction=reduction, sample_weight=w)
-        check_ulps(name, reduction + suffix, got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE)
+    losses = exact_values(reference, a, b)
+    finite = np.asarray([bool(MP.isfinite(v)) and not rounds_to_infinity(v, dtype) for v in losses])
+    parts = [("stress", np.ones_like(finite))]
+    if not finite.all():
+        parts.append(("stress, finite part", finite))
+    for part, keep in parts:
+        w = cycled(SAMPLE_WEIGHTS, a.size, dtype)[keep] if use_weights else None
+        kept = [v for v, k in zip(losses, keep, strict=True) if k]
+        exact = exact_reductions(kept, None if w is None else w.tolist())
+        for reduction in ("sum", "mean"):
+            got = function(a[keep], b[keep], reduction=reduction, sample_weight=w)
+            quantity = f"{reduction}{', sample_weight' if use_weights else ''} ({part})"
+            check_ulps(name, quantity, got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE)
+
+
+@pytest.mark.parametrize(
+    ("name", "quantity", "call", "exact"),
+    [
+        pytest.param(
+            "mse_loss",
+            "none, sample_weight",
+            lambda: mse_loss([1.4e154], [0.0], reduction="none", sample_weight=[1e-3]),
+            lambda: [MP.mpf(1e-3) * MP.mpf(1.4e154) ** 2],
+            id="mse-weighted-element",
+        ),
+        pytest.param(
+            "mse_loss",
+            "sum, sample_weight",
+            lambda: mse_loss([1.4e154], [0.0], reduction="sum", sample_weight=[1e-3]),
+            lambda: [MP.mpf(1e-3) * MP.mpf(1.4e154) ** 2],
+            id="mse-weighted-sum",
+        ),
+        pytest.param(
+            "mse_loss",
+            "mean",
+            lambda: mse_loss([1.4e154, 0.0], [0.0, 0.0]),
+            lambda: [MP.mpf(1.4e154) ** 2 / 2],
+            id="mse-mean",
+        ),
+        pytest.param(
+            "mse_loss_grad",
+            "grad mean",
+            lambda: mse_loss_grad([1.5e308, 0.0, 0.0, 0.0], [-1.5e308, 0.0, 0.0, 0.0]),
+            lambda: [2 * (MP.mpf(1.5e308) * 2) / 4, MP.zero, MP.zero, MP.zero],
+            id="mse-grad-mean",
+        ),
+        pytest.param(
+            "binary_cross_entropy_grad",
+            "grad mean",
+            lambda: binary_cross_entropy_grad([5e-309, 0.5, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0]),
+            lambda: [
+                -1 / (4 * MP.mpf(5e-309)),
+                -1 / (4 * MP.mpf(0.5)),
+                -1 / (4 * MP.mpf(0.5)),
+                -1 / (4 * MP.mpf(0.5)),
+            ],
+            id="bce-grad-mean",
+        ),
+        pytest.param(
+            "binary_cross_entropy_grad",
+            "grad none, sample_weight",
+            lambda: binary_cross_entropy_grad([5e-309], [1.0], reduction="none", sample_weight=[0.25]),
+            lambda: [-MP.mpf(0.25) / MP.mpf(5e-309)],
+            id="bce-grad-weighted-element",
+        ),
+    ],
+)
+def test_finite_results_whose_intermediates_overflow(name, quantity, call, exact):
+    """Finite exact results reached through a per-element value that overflows float64.
+
+    A weight below 1, or the 1/n of a mean, brings back into range a square or a derivative
+    that is itself too large for a float (1.4e154**2, 2 * 3e308, 1/5e-309). The contract
+    covers every finite exact value, so each must come out finite and within 4 ulp.
+    """
+    check_ulps(name, quantity + " (overflow)", call(), exact(), np.float64, tolerance=ELEMENT_TOLERANCE)
 
 
 SIZES = [1, 7, 1000, 100_003]
+SHARED_SIZE = 100_003
 SEED = 20_240_611
 
 
@@ -581,8 +699,8 @@ class RandomCase:
 
 
 def _mixed_labels(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Half hard labels (0 or 1), half soft labels uniform in [0, 1)."""
-    return np.where(rng.random(n) < 0.5, rng.integers(0, 2, n), rng.uniform(0.0, 1.0, n))
+    """Two thirds hard labels (0 or 1), one third soft labels uniform in [0, 1)."""
+    return np.where(rng.random(n) < 2 / 3, rng.integers(0, 2, n), rng.uniform(0.0, 1.0, n))
 
 
 def _sample_weights(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -619,6 +737,20 @@ def random_inputs(loss: str, n: int, dtype: type) -> tuple[np.ndarray, np.ndarra
 @cache
 def random_case(loss: str, n: int, dtype: type) -> RandomCase:
     """The inputs and their exact element losses (pos_weight included for the logits loss)."""
+    if n >= SHARED_SIZE and dtype is np.float64:
+        # mpmath needs ~30 µs per logarithm, so the largest float64 arrays reuse the float32
+        # arrays, widened (exactly) to float64: their exact losses are the same numbers.
+        # The float64 results are still full float64 values; what this size tests is the
+        # accumulation of 100_003 of them.
+        narrow = random_case(loss, n, np.float32)
+        pos_weight = None if narrow.pos_weight is None else narrow.pos_weight.astype(np.float64)
+        return RandomCase(
+            narrow.first.astype(np.float64),
+            narrow.target.astype(np.float64),
+            narrow.sample_weight.astype(np.float64),
+            pos_weight,
+            narrow.exact,
+        )
     first, target, pos_weight = random_inputs(loss, n, dtype)
     reference = {"mse": exact_squared_error, "bce": exact_bce, "logits": exact_logistic_loss}[loss]
     columns = (first, target) if pos_weight is None else (first, target, pos_weight)
@@ -639,7 +771,11 @@ def call_random(loss: str, case: RandomCase, reduction: str, sample_weight: np.n
     function = RANDOM_LOSSES[loss][1]
     if case.pos_weight is not None:
         return function(
-            case.first, case.target, reduction=reduction, sample_weight=sample_weight, pos_weight=case.pos_weight
+            case.first,
+            case.target,
+            reduction=reduction,
+            sample_weight=sample_weight,
+            pos_weight=case.pos_weight,
         )
     return function(case.first, case.target, reduction=reduction, sample_weight=sample_weight)
 
@@ -660,7 +796,7 @@ def test_random_sum_and_mean_are_within_8_ulp(loss, n, dtype):
         exact = exact_reductions(case.exact, weights)
         for reduction in ("sum", "mean"):
             got = call_random(loss, case, reduction, sample_weight)
-            quantity = f"{reduction}{', sample_weight' if weights else ''} (random)"
+            quantity = f"{reduction}{'' if weights is None else ', sample_weight'} (random)"
             check_ulps(name, quantity, got, [exact[reduction]], dtype, tolerance=REDUCTION_TOLERANCE)
 
 
@@ -675,30 +811,92 @@ def test_random_elements_are_within_4_ulp(loss, dtype):
     check_ulps(name, "none (random)", got, case.exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs=inputs)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("name", "function", "reference"),
+    [("sigmoid", sigmoid, exact_sigmoid), ("sigmoid_grad", sigmoid_grad, exact_sigmoid_derivative)],
+    ids=["sigmoid", "sigmoid_grad"],
+)
+def test_random_activations_are_within_4_ulp(name, function, reference, dtype):
+    """The activations at the 1000 random logits (|x| from ~0 to ~1500): typical values, not just the stress set."""
+    x = random_case("logits", 1000, dtype).first
+    exact = exact_values(reference, x)
+    check_ulps(
+        name, "value (random)", function(x), exact, dtype, tolerance=ELEMENT_TOLERANCE, inputs={"x": x}
+    )
+
+
+RANDOM_GRADIENTS = {
+    "mse": ("mse_loss_grad", mse_loss_grad, exact_squared_error_derivative),
+    "bce": ("binary_cross_entropy_grad", binary_cross_entropy_grad, exact_bce_derivative_hard),
+    "logits": (
+        "binary_cross_entropy_with_logits_grad",
+        binary_cross_entropy_with_logits_grad,
+        exact_logistic_derivative,
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+@pytest.mark.parametrize("loss", list(RANDOM_GRADIENTS))
+def test_random_gradients_are_within_4_ulp(loss, reduction, dtype):
+    """Gradients at the hard-label elements of the 1000-element random arrays (all of them for MSE)."""
+    case = random_case(loss, 1000, dtype)
+    name, gradient, reference = RANDOM_GRADIENTS[loss]
+    keep = np.ones(case.first.shape, dtype=bool) if loss == "mse" else (case.target == 0) | (case.target == 1)
+    first, target = case.first[keep], case.target[keep]
+    kwargs = {}
+    columns = [first, target]
+    if case.pos_weight is not None:
+        kwargs["pos_weight"] = case.pos_weight[keep]
+        columns.append(kwargs["pos_weight"])
+    exact = reduced_derivatives(exact_values(reference, *columns), reduction)
+    got = gradient(first, target, reduction=reduction, **kwargs)
+    quantity = f"grad {reduction} (random)"
+    check_ulps(
+        name,
+        quantity,
+        got,
+        exact,
+        dtype,
+        tolerance=ELEMENT_TOLERANCE,
+        inputs={"first": first, "target": target},
+    )
+
+
 # --------------------------------------------------------------------------- the NumPy article's example
 
 ARTICLE_Z = [[2.0], [-1.0], [3.0], [-2.0]]
 ARTICLE_Y = [[1.0], [0.0], [1.0], [0.0]]
 
 
-def test_numpy_article_example_is_correctly_rounded():
-    """The article's Z and y: sigmoid, the BCE of those probabilities and the logits loss, each within 1 ulp.
+def test_numpy_article_sigmoid_is_within_1_ulp():
+    """sigmoid(Z) of the article's Z, each element within 1 ulp of the exact logistic function."""
+    A = sigmoid(ARTICLE_Z)
+    exact = [exact_sigmoid(row[0]) for row in ARTICLE_Z]
+    check_ulps(
+        "sigmoid", "article example", A, exact, np.float64, tolerance=1.0, inputs={"Z": np.asarray(ARTICLE_Z)}
+    )
 
-    The BCE reference is computed from the float64 probabilities our sigmoid returned (those
-    are the inputs of binary_cross_entropy); the sigmoid itself is checked separately.
+
+def test_numpy_article_bce_is_within_1_ulp():
+    """binary_cross_entropy(sigmoid(Z), y): within 1 ulp of the exact mean BCE of those probabilities.
+
+    The reference starts from the float64 probabilities our sigmoid returned, since those are
+    exactly what binary_cross_entropy receives (the sigmoid has its own test above).
     """
     A = sigmoid(ARTICLE_Z)
-    z = [row[0] for row in ARTICLE_Z]
-    labels = [row[0] for row in ARTICLE_Y]
-    check_ulps("sigmoid", "article example", A, [exact_sigmoid(v) for v in z], np.float64, tolerance=1.0)
-
     probabilities = np.ravel(A).tolist()
-    exact_bce_mean = MP.fsum(exact_bce(a, t) for a, t in zip(probabilities, labels, strict=True)) / 4
+    labels = [row[0] for row in ARTICLE_Y]
+    exact = MP.fsum(exact_bce(a, t) for a, t in zip(probabilities, labels, strict=True)) / 4
     got = binary_cross_entropy(A, ARTICLE_Y)
-    check_ulps("binary_cross_entropy", "article example", got, [exact_bce_mean], np.float64, tolerance=1.0)
+    check_ulps("binary_cross_entropy", "article example", got, [exact], np.float64, tolerance=1.0)
 
-    exact_logits_mean = MP.fsum(exact_logistic_loss(v, t) for v, t in zip(z, labels, strict=True)) / 4
+
+def test_numpy_article_bce_with_logits_is_within_1_ulp():
+    """binary_cross_entropy_with_logits(Z, y): within 1 ulp of the exact mean loss of the logits."""
+    pairs_ = zip(ARTICLE_Z, ARTICLE_Y, strict=True)
+    exact = MP.fsum(exact_logistic_loss(z[0], t[0]) for z, t in pairs_) / 4
     got = binary_cross_entropy_with_logits(ARTICLE_Z, ARTICLE_Y)
-    check_ulps(
-        "binary_cross_entropy_with_logits", "article example", got, [exact_logits_mean], np.float64, tolerance=1.0
-    )
+    check_ulps("binary_cross_entropy_with_logits", "article example", got, [exact], np.float64, tolerance=1.0)

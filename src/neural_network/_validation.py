@@ -165,6 +165,12 @@ def _is_numpy_namespace(xp: Namespace) -> bool:
     return bool(array_api_compat.is_numpy_namespace(xp))
 
 
+EXTENDED: Any = np.longdouble if np.finfo(np.longdouble).maxexp > np.finfo(np.float64).maxexp else None
+"""NumPy's long double where its exponent range is wider than float64's (x86-64: 80-bit,
+aarch64: 128-bit), else None. It is the fallback for the rare float64 computation whose
+intermediate overflows although its result is finite."""
+
+
 def working(xp: Namespace, x: Array) -> Array:
     """``x`` in the working precision, float64, so each result is rounded only once at the end.
 
@@ -273,15 +279,16 @@ NONNEGATIVE = Domain(
 )
 
 
-def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) -> None:
+def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) -> tuple[float, float]:
     """Refuse NaN, infinity (unless the domain allows it) and values outside ``domain``.
 
     One pass for the minimum and one for the maximum decide the common case; only
     when something is wrong are the offending elements located for the message.
-    NaN propagates through min and max in every supported library.
+    NaN propagates through min and max in every supported library. Returns the
+    minimum and the maximum (``(inf, -inf)`` for an empty array) for further checks.
     """
     if math.prod(x.shape) == 0:
-        return
+        return math.inf, -math.inf
     low, high = float(xp.min(x)), float(xp.max(x))
     if math.isnan(low) or math.isnan(high):
         _raise_non_finite(func, name, x, xp, xp.isnan(x), "NaN")
@@ -295,6 +302,7 @@ def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) 
             f"{high:.6g}, {count} of them outside (first: {name}{where} = {value:.6g})."
             + domain.hint(low, high)
         )
+    return low, high
 
 
 def _raise_non_finite(func: str, name: str, x: Array, xp: Namespace, mask: Array, what: str) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
@@ -54,8 +55,39 @@ class Batch:
     weights: dict[str, Array]
     sample_weight: Array | None
     reduction: str
-    denominator: _reduction.Total
     dtype: Any
+
+    def can_extend(self) -> bool:
+        """Whether an overflow could be repaired in NumPy's extended range.
+
+        Only float64 input can overflow the float64 working precision, only a weighted
+        or averaged result can be finite when a per-element value is not, and only
+        where NumPy's long double has a wider exponent range.
+        """
+        return (
+            _validation.EXTENDED is not None
+            and array_api_compat.is_numpy_namespace(self.xp)
+            and self.dtype == np.float64
+            and (self.reduction != "none" or self.sample_weight is not None)
+        )
+
+    def extended(self) -> Batch:
+        """This batch with every array in NumPy's extended range."""
+
+        def widen(array: Array) -> Array:
+            return np.asarray(array, dtype=_validation.EXTENDED)
+
+        return replace(
+            self,
+            input=widen(self.input),
+            target=widen(self.target),
+            weights={name: widen(value) for name, value in self.weights.items()},
+            sample_weight=None if self.sample_weight is None else widen(self.sample_weight),
+        )
+
+
+Reducer = Callable[..., Array]
+"""``_reduction.reduce_values`` or ``_reduction.reduce_derivatives``."""
 
 
 @dataclass(frozen=True)
@@ -78,32 +110,14 @@ class ElementwiseLoss:
     ) -> Array:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
         batch = self.prepare(self.name, input, target, reduction, sample_weight, weights)
-        with np.errstate(divide="ignore", over="ignore"):
-            values = self.value(batch.xp, batch.input, batch.target, **batch.weights)
-            return _reduction.reduce_values(
-                batch.xp,
-                values,
-                reduction=batch.reduction,
-                sample_weight=batch.sample_weight,
-                denominator=batch.denominator,
-                dtype=batch.dtype,
-            )
+        return _run(self.value, _reduction.reduce_values, batch)
 
     def grad(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
         batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights)
-        with np.errstate(divide="ignore", over="ignore"):
-            derivatives = self.derivative(batch.xp, batch.input, batch.target, **batch.weights)
-            return _reduction.reduce_derivatives(
-                batch.xp,
-                derivatives,
-                reduction=batch.reduction,
-                sample_weight=batch.sample_weight,
-                denominator=batch.denominator,
-                dtype=batch.dtype,
-            )
+        return _run(self.derivative, _reduction.reduce_derivatives, batch)
 
     def prepare(
         self,
@@ -131,16 +145,27 @@ class ElementwiseLoss:
         _validation.check_same_shape(func, x_name, x, t_name, t)
         _validation.check_values(func, x_name, x, xp, self.input.domain)
         _validation.check_values(func, t_name, t, xp, self.target.domain)
+        if reduction == "mean" and math.prod(x.shape) == 0:
+            raise EmptyInputError(
+                f"{func}: reduction='mean' needs at least one element; got "
+                f"{x_name}.shape={tuple(x.shape)}. The mean of nothing is undefined: "
+                "use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+            )
 
         extra = {name: self._broadcast_weight(func, name, value, t, xp, device) for name, value in given.items()}
         w = None
         if sample_weight is not None:
             w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
             _validation.check_same_shape(func, x_name, x, "sample_weight", w)
-            _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+            _, largest = _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+            if reduction == "mean" and largest == 0.0:
+                raise OutOfRangeError(
+                    f"{func}: sample_weight must have a positive sum for reduction='mean' "
+                    "(the weighted mean is sum(w * loss) / sum(w)); got weights that are all 0. "
+                    "Give at least one element a positive weight, or use reduction='sum'."
+                )
             w = _validation.working(xp, w)
 
-        denominator = self._denominator(func, xp, x, w, reduction)
         return Batch(
             xp=xp,
             input=_validation.working(xp, x),
@@ -148,7 +173,6 @@ class ElementwiseLoss:
             weights=extra,
             sample_weight=w,
             reduction=reduction,
-            denominator=denominator,
             dtype=x.dtype,
         )
 
@@ -166,22 +190,24 @@ class ElementwiseLoss:
         _validation.check_values(func, name, weight, xp, NONNEGATIVE)
         return _validation.working(xp, weight)
 
-    def _denominator(self, func: str, xp: Namespace, x: Array, w: Array | None, reduction: str) -> _reduction.Total:
-        if reduction != "mean":
-            return _reduction.count(())
-        if w is not None:
-            weight_total = _reduction.total(xp, w)
-            if float(weight_total[0]) <= 0.0:
-                raise OutOfRangeError(
-                    f"{func}: sample_weight must have a positive sum for reduction='mean' "
-                    "(the weighted mean is sum(w * loss) / sum(w)); got weights that sum to 0. "
-                    "Give at least one element a positive weight, or use reduction='sum'."
-                )
-            return weight_total
-        if math.prod(x.shape) == 0:
-            raise EmptyInputError(
-                f"{func}: reduction='mean' needs at least one element; got "
-                f"{self.input.name}.shape={tuple(x.shape)}. The mean of nothing is undefined: "
-                "use reduction='sum' (an empty sum is 0) or check why the batch is empty."
-            )
-        return _reduction.count(tuple(x.shape))
+
+def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
+    """Apply ``kernel`` and ``reduce`` to ``batch``; redo it in the extended range on overflow.
+
+    float64 results can overflow in an intermediate (a per-element loss above 1.8e308)
+    although the weighted or averaged result is finite; those rare calls are computed
+    again in NumPy's long double, whose exponent range is far wider (see
+    ``_validation.EXTENDED``). Where no wider type exists the result is inf.
+    """
+    with np.errstate(divide="ignore", over="ignore"):
+        result = _apply(kernel, reduce, batch)
+        if batch.can_extend() and bool(np.isinf(result).any()):
+            result = _apply(kernel, reduce, batch.extended())
+    return result
+
+
+def _apply(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
+    values = kernel(batch.xp, batch.input, batch.target, **batch.weights)
+    return reduce(
+        batch.xp, values, reduction=batch.reduction, sample_weight=batch.sample_weight, dtype=batch.dtype
+    )

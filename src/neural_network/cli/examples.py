@@ -82,11 +82,12 @@ def _numpy_article(echo: Print) -> None:
     Z = np.array([[2.0], [-1.0], [3.0], [-2.0]])
     y = np.array([[1.0], [0.0], [1.0], [0.0]])
     _classification(echo, "Example: binary cross-entropy of sigmoid outputs", Z, y)
-    epsilon_version = -np.mean(y * np.log(sigmoid(Z) + 1e-15) + (1 - y) * np.log(1 - sigmoid(Z) + 1e-15))
-    echo("The article prints 0.1731486847, which its code does not give. Its code adds")
-    echo(f"1e-15 inside both logs and prints {epsilon_version!s}; the exact loss of these")
-    echo("probabilities is 0.153926265294477462 (50-digit mpmath), printed above correctly")
-    echo("rounded. From the logits, without rounding the probabilities first:")
+    article_A = 1 / (1 + np.exp(-Z))  # the article's own sigmoid and loss, verbatim
+    article_value = -np.mean(y * np.log(article_A + 1e-15) + (1 - y) * np.log(1 - article_A + 1e-15))
+    echo("The article prints 0.1731486847, which its code does not give: its code adds")
+    echo(f"1e-15 inside both logs and prints {article_value!s}. The exact loss is")
+    echo("0.15392626529447747 (50-digit mpmath, from the logits); the value above is the")
+    echo("exact loss of the rounded probabilities, correctly rounded. From the logits:")
     _show(echo, "binary_cross_entropy_with_logits(Z, y)", binary_cross_entropy_with_logits(Z, y))
 
     X3 = np.array([[1.0], [2.0], [3.0]])

@@ -84,12 +84,12 @@ def binary_cross_entropy(
     --------
     The NumPy article's example. The article prints 0.1731486847; its code prints
     0.15392626529447628, shifted by the 1e-15 it adds inside both logs; the exact
-    loss of these probabilities is 0.153926265294477462 (mpmath), correctly rounded:
+    loss of these probabilities is 0.153926265294477482 (mpmath), correctly rounded:
 
     >>> from neural_network import sigmoid
     >>> A = sigmoid([[2.0], [-1.0], [3.0], [-2.0]])
     >>> print(binary_cross_entropy(A, [[1.0], [0.0], [1.0], [0.0]]))
-    0.15392626529447745
+    0.15392626529447748
     """
     return _BCE(A, y, reduction=reduction, sample_weight=sample_weight)
 

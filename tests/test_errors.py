@@ -402,7 +402,7 @@ SAMPLE_WEIGHT_CASES = [
         "weights-all-zero-mean",
         lambda x, y: (x, y, {"sample_weight": [0.0, 0.0, 0.0]}),
         OutOfRangeError,
-        ["sample_weight must have a positive sum for reduction='mean'", "sum to 0", "reduction='sum'"],
+        ["sample_weight must have a positive sum for reduction='mean'", "are all 0", "reduction='sum'"],
     ),
     Case(
         "weight-string",
@@ -717,6 +717,8 @@ def test_matrix_multiply_refuses_non_numbers() -> None:
 
 @dataclass(frozen=True)
 class PurePair:
+    """A pure-edition loss and its gradient (argument order: y_true, y_pred)."""
+
     value: Callable[..., Any]
     grad: Callable[..., Any]
 

@@ -13,13 +13,18 @@ float64, on inputs drawn from each loss's domain:
 * logits within ±1e3 (``binary_cross_entropy_with_logits``, with and without ``pos_weight``),
 * labels in [0, 1]: the hard labels 0 and 1 and soft labels between.
 
-References are computed independently of the code under test: ``math.fsum`` (a
-correctly rounded sum) and exact rational arithmetic (``fractions.Fraction``).
+References are computed independently of the reduction under test: ``math.fsum`` (a
+correctly rounded sum) and exact rational arithmetic (``fractions.Fraction``), in
+float64. A float32 batch is computed internally in float64 and rounded once, so its
+references are computed on the same batch converted to float64 (exactly) and its
+results must be within 1 ulp of float32 of them. (A reference built from float32
+intermediates would itself be off, by far more than 1 ulp, wherever those intermediates
+are subnormal or overflow.)
 
-Tolerances are counted in units in the last place (ulp) of the result's dtype. A sum is
-rounded more than once on the way (the library sums blocks pairwise, as NumPy does, and
-combines the partials exactly), so sums are allowed a few ulp; results that involve no
-summation are required to agree exactly.
+Tolerances are counted in units in the last place (ulp) of the result's dtype. A float64
+sum is rounded more than once on the way (the library sums blocks pairwise, as NumPy
+does, and combines the partials exactly), so float64 sums are allowed a few ulp; results
+that involve no summation must agree to the last bit.
 """
 
 from __future__ import annotations
@@ -46,16 +51,23 @@ from neural_network import (
 
 PROPERTY = settings(deadline=None, max_examples=30)
 
-SUM_ULPS = {np.float32: 2, np.float64: 4}
-"""Allowed error of a reduced value, in ulp of its dtype.
+SUM_ULPS = 4
+"""Allowed error of a float64 sum, in ulp.
 
-float64: the library sums with NumPy's pairwise summation (exact combination only across
-blocks of 2048), which is a few ulp from the correctly rounded sum; 3 ulp were observed
-on random batches of up to 40 elements, so 4 leaves no room for a real mistake (a lost
-term, a float32 accumulator, a wrong denominator are off by millions of ulp).
-float32: the sum is taken in float64 and rounded once; the reference adds the per-element
-values already rounded to float32, a further 2**-24 relative: at most 2 ulp in all.
+The library sums with NumPy's pairwise summation (exact combination only across blocks
+of 2048), which is a few ulp from the correctly rounded sum: up to 3 ulp were observed on
+random batches of up to 40 elements. A real mistake (a lost term, a float32 accumulator,
+a wrong denominator) is off by millions of ulp.
 """
+
+
+def ulps(dtype: type, float64: int) -> int:
+    """The tolerance for ``dtype``: ``float64`` ulp in float64, 1 ulp in float32.
+
+    float32 results are the float64 result rounded once: within 1 ulp of float32 of a
+    float64 reference (whose own few-ulp error is 2**-29 times smaller than that ulp).
+    """
+    return float64 if dtype is np.float64 else 1
 
 
 # --------------------------------------------------------------------------- the registry
@@ -134,6 +146,12 @@ class Batch:
     def dtype(self) -> type:
         return self.x.dtype.type
 
+    def in_float64(self) -> Batch:
+        """The same batch in float64 (every float32 is exactly a float64): for the references."""
+        return Batch(
+            self.x.astype(np.float64), self.y.astype(np.float64), self.w.astype(np.float64), self.options
+        )
+
     def value(self, loss: Loss, reduction: str, **weights: Any) -> Any:
         return loss.value(self.x, self.y, reduction=reduction, **self.options, **weights)
 
@@ -147,7 +165,9 @@ def weights(width: int) -> st.SearchStrategy[float]:
 
 
 @st.composite
-def batches(draw: st.DrawFn, loss: Loss, weight_values: Callable[[int], st.SearchStrategy[float]] = weights) -> Batch:
+def batches(
+    draw: st.DrawFn, loss: Loss, weight_values: Callable[[int], st.SearchStrategy[float]] = weights
+) -> Batch:
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     width = 32 if dtype is np.float32 else 64
     n = draw(st.integers(1, 24))
@@ -171,11 +191,13 @@ def integer_weights(width: int) -> st.SearchStrategy[float]:
 def assert_within_ulps(actual: Any, expected: Any, ulps: float, dtype: type) -> None:
     """``actual`` is within ``ulps`` units in the last place (of ``dtype``) of ``expected``.
 
-    Infinities must match exactly; an ulp is taken at the magnitude of ``expected``
-    (for a subnormal result it is the smallest subnormal step of ``dtype``).
+    ``expected`` (float64, or exact) is first rounded to ``dtype``: a reference beyond
+    float32's range becomes inf, as a float32 result must. Infinities must match exactly;
+    an ulp is taken at the magnitude of ``expected`` (for a subnormal, the smallest step).
     """
     a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        e = np.asarray(expected, dtype=np.float64).astype(dtype).astype(np.float64)
     assert a.shape == e.shape
     finite = np.isfinite(e)
     assert np.array_equal(a[~finite], e[~finite]), f"{a[~finite]} != {e[~finite]}"
@@ -188,7 +210,7 @@ def assert_within_ulps(actual: Any, expected: Any, ulps: float, dtype: type) -> 
 def weighted(w: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``w * values`` in float64, with 0 where ``w`` is 0 (a zero weight drops even an infinite loss)."""
     w64, v64 = w.astype(np.float64), np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         return np.where(w64 == 0, 0.0, w64 * v64)
 
 
@@ -201,6 +223,16 @@ def exact_weighted_mean(w: np.ndarray, values: np.ndarray) -> float:
     return float(numerator / sum((Fraction(float(wi)) for wi in w), Fraction(0)))
 
 
+def exact_shares(w: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``w_i * v_i / sum(w)`` for each i, in exact rational arithmetic, each rounded once to float64."""
+    total = sum((Fraction(float(wi)) for wi in w), Fraction(0))
+    shares = [
+        0.0 if wi == 0 else vi if math.isinf(vi) else float(Fraction(float(wi)) * Fraction(vi) / total)
+        for wi, vi in zip(w, values.tolist(), strict=True)
+    ]
+    return np.array(shares)
+
+
 # --------------------------------------------------------------------------- reductions of the loss
 
 
@@ -210,28 +242,24 @@ def exact_weighted_mean(w: np.ndarray, values: np.ndarray) -> float:
 def test_sum_is_the_fsum_of_none(loss: Loss, data: st.DataObject) -> None:
     """``"sum"`` is the sum of the per-element values ``"none"`` returns, with and without weights."""
     batch = data.draw(batches(loss))
+    reference = batch.in_float64()
     for weights_given in ({}, {"sample_weight": batch.w}):
-        per_element = batch.value(loss, "none", **weights_given)
         total = batch.value(loss, "sum", **weights_given)
         assert total.shape == () and total.dtype == batch.dtype
-        assert_within_ulps(total, math.fsum(per_element.tolist()), SUM_ULPS[batch.dtype], batch.dtype)
+        per_element = reference.value(loss, "none", **weights_given)
+        assert_within_ulps(total, math.fsum(per_element.tolist()), ulps(batch.dtype, SUM_ULPS), batch.dtype)
 
 
 @each_loss
 @PROPERTY
 @given(data=st.data())
 def test_mean_is_sum_over_n(loss: Loss, data: st.DataObject) -> None:
-    """``"mean"`` is ``"sum"`` divided by the number of elements.
-
-    Both come from the same float64 total, so in float64 they agree to the ulp; in float32
-    the sum is rounded to float32 before this test divides it, hence 2 ulp.
-    """
+    """``"mean"`` is ``"sum"`` divided by the number of elements (to the ulp: one division)."""
     batch = data.draw(batches(loss))
     mean = batch.value(loss, "mean")
-    total = batch.value(loss, "sum")
     assert mean.shape == () and mean.dtype == batch.dtype
-    ulps = 1 if batch.dtype is np.float64 else 2
-    assert_within_ulps(mean, float(total) / batch.x.size, ulps, batch.dtype)
+    total = float(batch.in_float64().value(loss, "sum"))
+    assert_within_ulps(mean, total / batch.x.size, 1, batch.dtype)
 
 
 @each_loss
@@ -255,17 +283,20 @@ def test_unit_weights_change_nothing(loss: Loss, data: st.DataObject) -> None:
 def test_weighted_mean_is_sum_wl_over_sum_w(loss: Loss, data: st.DataObject) -> None:
     """With ``sample_weight=w``: ``"none"`` is ``w * l`` and ``"mean"`` is ``sum(w * l) / sum(w)``.
 
-    ``l`` is the unweighted ``"none"`` output; the reference mean is exact (rational
-    arithmetic) and rounded once.
+    ``l`` is the unweighted ``"none"`` output (in float64); the reference mean is exact
+    (rational arithmetic) and rounded once.
     """
     batch = data.draw(batches(loss))
-    per_element = batch.value(loss, "none")
+    per_element = batch.in_float64().value(loss, "none")
     per_element_weighted = batch.value(loss, "none", sample_weight=batch.w)
-    exact_product_ulps = 0 if batch.dtype is np.float64 else 1  # float32: l was rounded once already
-    assert_within_ulps(per_element_weighted, weighted(batch.w, per_element), exact_product_ulps, batch.dtype)
+    # one product, rounded once: exact in float64
+    assert_within_ulps(
+        per_element_weighted, weighted(batch.w, per_element), ulps(batch.dtype, 0), batch.dtype
+    )
 
     mean = batch.value(loss, "mean", sample_weight=batch.w)
-    assert_within_ulps(mean, exact_weighted_mean(batch.w, per_element), SUM_ULPS[batch.dtype], batch.dtype)
+    expected = exact_weighted_mean(batch.w, per_element)
+    assert_within_ulps(mean, expected, ulps(batch.dtype, SUM_ULPS), batch.dtype)
 
 
 @each_loss
@@ -274,19 +305,21 @@ def test_weighted_mean_is_sum_wl_over_sum_w(loss: Loss, data: st.DataObject) -> 
 def test_order_does_not_matter(loss: Loss, data: st.DataObject) -> None:
     """Shuffling the elements (input, target and weight together) leaves sum and mean unchanged.
 
-    Up to the rounding of the summation: each result is within ``SUM_ULPS`` of the exact
-    value, so two orders agree within twice that.
+    Up to the rounding of the summation: in float64 each order is within ``SUM_ULPS`` of
+    the exact value, so two orders agree within twice that.
     """
     batch = data.draw(batches(loss))
     order = np.array(data.draw(st.permutations(range(batch.x.size))), dtype=np.intp)
     shuffled = Batch(batch.x[order], batch.y[order], batch.w[order], batch.options)
-    ulps = 2 * SUM_ULPS[batch.dtype]
     for reduction in ("sum", "mean"):
-        for weights_given, shuffled_weights in (({}, {}), ({"sample_weight": batch.w}, {"sample_weight": shuffled.w})):
+        for weights_given, shuffled_weights in (
+            ({}, {}),
+            ({"sample_weight": batch.w}, {"sample_weight": shuffled.w}),
+        ):
             assert_within_ulps(
                 shuffled.value(loss, reduction, **shuffled_weights),
                 batch.value(loss, reduction, **weights_given),
-                ulps,
+                ulps(batch.dtype, 2 * SUM_ULPS),
                 batch.dtype,
             )
 
@@ -304,9 +337,8 @@ def test_scaling_every_weight_keeps_the_mean(loss: Loss, data: st.DataObject) ->
     mean = batch.value(loss, "mean", sample_weight=batch.w)
     for factor in (2.0, 4.0):
         assert np.array_equal(batch.value(loss, "mean", sample_weight=factor * batch.w), mean)
-    assert_within_ulps(
-        batch.value(loss, "mean", sample_weight=3.0 * batch.w), mean, 2 * SUM_ULPS[batch.dtype], batch.dtype
-    )
+    tripled = batch.value(loss, "mean", sample_weight=3.0 * batch.w)
+    assert_within_ulps(tripled, mean, ulps(batch.dtype, 2 * SUM_ULPS), batch.dtype)
 
 
 # --------------------------------------------------------------------------- reductions of the gradient
@@ -318,19 +350,17 @@ def test_scaling_every_weight_keeps_the_mean(loss: Loss, data: st.DataObject) ->
 def test_gradient_of_sum_is_none_gradient_times_weights(loss: Loss, data: st.DataObject) -> None:
     """d/dx_i of ``sum_j w_j l_j`` is ``w_i l_i'``: the ``"sum"`` gradient is the weighted ``"none"`` one.
 
-    The gradients of ``"sum"`` and ``"none"`` are the same array exactly; against
-    ``w *`` the unweighted derivative it is exact in float64 (one product, rounded
-    once) and within 1 ulp in float32 (where the unweighted derivative was rounded first).
+    The gradients of ``"sum"`` and ``"none"`` are the same array exactly; against ``w *``
+    the unweighted derivative (float64) it is one product, rounded once: exact in float64.
     """
     batch = data.draw(batches(loss))
-    derivative = batch.grad(loss, "none")
-    assert np.array_equal(batch.grad(loss, "sum"), derivative)
+    assert np.array_equal(batch.grad(loss, "sum"), batch.grad(loss, "none"))
 
     gradient = batch.grad(loss, "sum", sample_weight=batch.w)
     assert gradient.shape == batch.x.shape and gradient.dtype == batch.dtype
     assert np.array_equal(gradient, batch.grad(loss, "none", sample_weight=batch.w))
-    ulps = 0 if batch.dtype is np.float64 else 1
-    assert_within_ulps(gradient, weighted(batch.w, derivative), ulps, batch.dtype)
+    derivative = batch.in_float64().grad(loss, "none")
+    assert_within_ulps(gradient, weighted(batch.w, derivative), ulps(batch.dtype, 0), batch.dtype)
 
 
 @each_loss
@@ -339,13 +369,14 @@ def test_gradient_of_sum_is_none_gradient_times_weights(loss: Loss, data: st.Dat
 def test_gradient_of_mean_is_sum_gradient_over_n(loss: Loss, data: st.DataObject) -> None:
     """The ``"mean"`` gradient is the ``"sum"`` gradient over n (over ``sum(w)`` with weights)."""
     batch = data.draw(batches(loss))
-    one_ulp = 1 if batch.dtype is np.float64 else 2  # float32: the sum gradient is rounded before dividing
+    reference = batch.in_float64()
     gradient = batch.grad(loss, "mean")
     assert gradient.shape == batch.x.shape and gradient.dtype == batch.dtype
-    assert_within_ulps(gradient, batch.grad(loss, "sum").astype(np.float64) / batch.x.size, one_ulp, batch.dtype)
+    assert_within_ulps(gradient, reference.grad(loss, "sum") / batch.x.size, 1, batch.dtype)
 
-    total_weight = math.fsum(batch.w.tolist())
+    # w_i * d_i / sum(w) from the unweighted derivative d, exactly: w_i * d_i alone may
+    # overflow where the quotient does not (d = -1/A for a subnormal A).
     weighted_gradient = batch.grad(loss, "mean", sample_weight=batch.w)
-    expected = batch.grad(loss, "sum", sample_weight=batch.w).astype(np.float64) / total_weight
-    # sum(w) itself is a sum: the library's may differ from the correctly rounded one by a few ulp
-    assert_within_ulps(weighted_gradient, expected, one_ulp + SUM_ULPS[batch.dtype], batch.dtype)
+    expected = exact_shares(batch.w, reference.grad(loss, "none"))
+    # sum(w) is itself a sum: in float64 the library's may be a few ulp from the correctly rounded one
+    assert_within_ulps(weighted_gradient, expected, ulps(batch.dtype, 1 + SUM_ULPS), batch.dtype)

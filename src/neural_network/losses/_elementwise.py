@@ -198,11 +198,19 @@ def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
     although the weighted or averaged result is finite; those rare calls are computed
     again in NumPy's long double, whose exponent range is far wider (see
     ``_validation.EXTENDED``). Where no wider type exists the result is inf.
+
+    Only the infinite elements take the extended result: every other element keeps its
+    float64 bits, so an element's value never depends on its neighbours (an inf that
+    is the exact value, such as ``A = 0`` with ``y = 1``, stays inf either way).
     """
     with np.errstate(divide="ignore", over="ignore"):
         result = _apply(kernel, reduce, batch)
-        if batch.can_extend() and bool(np.isinf(result).any()):
-            result = _apply(kernel, reduce, batch.extended())
+        if batch.can_extend():
+            infinite = np.isinf(result)
+            if infinite.any():
+                extended = _apply(kernel, reduce, batch.extended())
+                merged: Array = np.where(infinite, extended, result)
+                result = merged[()]  # a NumPy scalar again for the reduced loss
     return result
 
 

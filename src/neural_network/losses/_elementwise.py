@@ -165,6 +165,8 @@ class ElementwiseLoss:
                     "Give at least one element a positive weight, or use reduction='sum'."
                 )
             w = _validation.working(xp, w)
+            if reduction == "mean":
+                w = _scale_to_unit(w, largest)
 
         return Batch(
             xp=xp,
@@ -189,6 +191,21 @@ class ElementwiseLoss:
             )
         _validation.check_values(func, name, weight, xp, NONNEGATIVE)
         return _validation.working(xp, weight)
+
+
+def _scale_to_unit(weights: Array, largest: float) -> Array:
+    """The weights times a power of two that brings the largest into [0.5, 1).
+
+    A weighted mean, and its gradient, do not change when every weight is multiplied by
+    the same number, and multiplying by a power of two is exact. Near 1, subnormal
+    weights keep their bits in ``w * l`` and huge ones do not overflow ``sum(w)``. The
+    factor is applied in two halves because 2**k alone may not be a float64.
+    """
+    exponent = -math.frexp(largest)[1]
+    if exponent == 0:
+        return weights
+    half = exponent // 2
+    return (weights * 2.0**half) * 2.0 ** (exponent - half)
 
 
 def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:

@@ -24,8 +24,12 @@ _PUBLIC = {
         "binary_cross_entropy_grad",
         "binary_cross_entropy_with_logits",
         "binary_cross_entropy_with_logits_grad",
+        "cross_entropy",
+        "cross_entropy_grad",
         "mse_loss",
         "mse_loss_grad",
+        "nll_loss",
+        "nll_loss_grad",
     ),
     "preprocessing": ("normalize",),
 }
@@ -43,8 +47,12 @@ if TYPE_CHECKING:
     from neural_network.losses import (
         binary_cross_entropy_with_logits_grad as binary_cross_entropy_with_logits_grad,
     )
+    from neural_network.losses import cross_entropy as cross_entropy
+    from neural_network.losses import cross_entropy_grad as cross_entropy_grad
     from neural_network.losses import mse_loss as mse_loss
     from neural_network.losses import mse_loss_grad as mse_loss_grad
+    from neural_network.losses import nll_loss as nll_loss
+    from neural_network.losses import nll_loss_grad as nll_loss_grad
     from neural_network.preprocessing import normalize as normalize
 
 

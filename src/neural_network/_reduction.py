@@ -50,34 +50,53 @@ def total(xp: Namespace, values: Array) -> Array:
         return np.float64(math.inf)
 
 
-def _denominator(xp: Namespace, values: Array, sample_weight: Array | None) -> Array | float:
-    """What a mean divides by: the sum of the weights, or the number of elements."""
+def _denominator(
+    xp: Namespace, values: Array, sample_weight: Array | None, mean_weight: Array | None
+) -> Array | float:
+    """What a mean divides by: ``sum(mean_weight)`` if the loss gives one, else the sum
+    of the sample weights, else the number of elements."""
+    if mean_weight is not None:
+        return total(xp, mean_weight)
     if sample_weight is not None:
         return total(xp, sample_weight)
     return float(math.prod(values.shape))
 
 
 def reduce_values(
-    xp: Namespace, values: Array, *, reduction: str, sample_weight: Array | None, dtype: Any
+    xp: Namespace,
+    values: Array,
+    *,
+    reduction: str,
+    sample_weight: Array | None,
+    dtype: Any,
+    mean_weight: Array | None = None,
 ) -> Array:
     """Reduce per-element losses: the loss itself.
 
     ``none`` gives ``w * l`` element-wise, ``sum`` gives ``sum(w * l)`` and ``mean``
-    gives ``sum(w * l) / sum(w)`` (the element count without weights).
+    gives ``sum(w * l) / sum(w)`` (the element count without weights). A loss whose
+    mean has another denominator passes it as ``mean_weight`` (cross-entropy with class
+    weights divides by the summed weights of the target classes, as PyTorch does).
     """
     weighted = apply_sample_weight(xp, values, sample_weight)
     if reduction == "none":
         return xp.astype(weighted, dtype, copy=False)
     value = total(xp, weighted)
     if reduction == "mean":
-        value = value / _denominator(xp, values, sample_weight)
+        value = value / _denominator(xp, values, sample_weight, mean_weight)
     if array_api_compat.is_numpy_namespace(xp):
         return np.asarray(value, dtype=dtype)[()]
     return xp.astype(value, dtype)
 
 
 def reduce_derivatives(
-    xp: Namespace, derivatives: Array, *, reduction: str, sample_weight: Array | None, dtype: Any
+    xp: Namespace,
+    derivatives: Array,
+    *,
+    reduction: str,
+    sample_weight: Array | None,
+    dtype: Any,
+    mean_weight: Array | None = None,
 ) -> Array:
     """Reduce per-element derivatives: the gradient of the reduced loss.
 
@@ -86,5 +105,5 @@ def reduce_derivatives(
     """
     weighted = apply_sample_weight(xp, derivatives, sample_weight)
     if reduction == "mean":
-        weighted = weighted / _denominator(xp, derivatives, sample_weight)
+        weighted = weighted / _denominator(xp, derivatives, sample_weight, mean_weight)
     return xp.astype(weighted, dtype, copy=False)

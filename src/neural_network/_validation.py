@@ -71,7 +71,7 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     Lists and Python scalars take the namespace of the arrays beside them (NumPy if
     there are none). Arrays of two different libraries are an error, not a guess.
     """
-    arrays = {name: value for name, value in arguments.items() if _is_array(value)}
+    arrays = {name: value for name, value in arguments.items() if is_array(value)}
     if not arrays:
         return array_api_compat.array_namespace(np.empty(0)), None
     try:
@@ -86,7 +86,8 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     return xp, array_api_compat.device(first)
 
 
-def _is_array(value: object) -> bool:
+def is_array(value: object) -> bool:
+    """Whether ``value`` is an array of an array-API library (Python numbers are not)."""
     return bool(array_api_compat.is_array_api_obj(value)) and not isinstance(value, (bool, int, float))
 
 
@@ -106,13 +107,13 @@ def as_real_array(func: str, name: str, value: object, xp: Namespace, device: An
             f"{func}: {name} must be numeric; got the string {value!r}. "
             "Convert the data to numbers first (e.g. float(text) or numpy.asarray(..., dtype=float))."
         )
-    if not _is_array(value):
+    if not is_array(value):
         converted = _from_python(func, name, value)
         if device is not None or not _is_numpy_namespace(xp):
             return xp.asarray(converted, device=device)
         return converted
     array: Array = value
-    kind = _dtype_kind(xp, array.dtype)
+    kind = dtype_kind(xp, array.dtype)
     if kind == "real floating":
         return array
     if kind in ("bool", "integral"):
@@ -151,7 +152,8 @@ def _from_python(func: str, name: str, value: object) -> np.ndarray[Any, Any]:
     )
 
 
-def _dtype_kind(xp: Namespace, dtype: Any) -> str:
+def dtype_kind(xp: Namespace, dtype: Any) -> str:
+    """The array-API kind of ``dtype``: "real floating", "integral", "bool", "complex floating" or "other"."""
     for kind in ("real floating", "integral", "bool", "complex floating"):
         try:
             if xp.isdtype(dtype, kind):

@@ -1,0 +1,544 @@
+"""Losses over a class axis: softmax cross-entropy and the negative log-likelihood.
+
+Unlike the element-wise losses, each sample's loss here reads a whole row of class
+scores, and the target is a class index per sample (or a probability per class). The
+arguments go through the same validation path, and the per-sample losses and the
+gradients through the same reduction path, as every other loss. Conventions follow
+PyTorch's ``F.cross_entropy`` and ``F.nll_loss`` exactly: the class axis is axis 1 of
+an ``(N, C, d1, ...)`` input (axis 0 of an unbatched ``(C,)`` one), ``weight`` holds
+one weight per class, and a mean over class indices divides by the summed weights of
+the target classes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._validation import NONNEGATIVE, REAL, Array, Domain, Namespace
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    InvalidTypeError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
+from neural_network.losses._elementwise import Reduction
+
+LOG_PROBABILITY = Domain(
+    "log-probabilities (values <= 0; -inf for a probability of 0)",
+    high=0.0,
+    allow_infinite=True,
+    hint=lambda low, high: (
+        " Positive values cannot be log-probabilities: these look like logits (raw scores), "
+        "so use cross_entropy(input, target), which applies log_softmax itself."
+    ),
+)
+
+
+# --------------------------------------------------------------------------- validated batch
+
+
+@dataclass(frozen=True)
+class _Classes:
+    """Validated arguments in a flat layout: ``scores`` of shape (M, C), one row a sample."""
+
+    xp: Namespace
+    scores: Array  # (M, C) float64: logits, or log-probabilities for nll_loss
+    onehot: Array  # (M, C) float64: 1 at each sample's target class, 0 elsewhere and on ignored rows
+    probabilities: Array | None  # (M, C) float64 when the target gives class probabilities
+    weight: Array  # (C,) float64 class weights (ones when not given)
+    sample_weight: Array | None  # (M,) float64
+    mean_weight: Array  # (M,) what the mean divides by: see _mean_weight
+    sample_shape: tuple[int, ...]  # the shape of the per-sample loss
+    class_axis: int  # where the class axis sits in the caller's input
+    reduction: str
+    dtype: Any
+
+
+def _prepare(
+    func: str,
+    input: object,
+    target: object,
+    *,
+    weight: object,
+    ignore_index: object,
+    label_smoothing: object,
+    reduction: object,
+    sample_weight: object,
+    log_probabilities: bool,
+) -> _Classes:
+    reduction = _validation.check_reduction(func, reduction)
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise InvalidOptionError(f"{func}: ignore_index must be an integer; got {ignore_index!r}.")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not (
+        0.0 <= label_smoothing <= 1.0
+    ):
+        raise InvalidOptionError(
+            f"{func}: label_smoothing must be a number in [0, 1]; got {label_smoothing!r}. "
+            "It is the share of each target spread evenly over all classes (0.1 is common)."
+        )
+    xp, device = _validation.namespace(
+        func, input=input, target=target, weight=weight, sample_weight=sample_weight
+    )
+    x = _validation.as_real_array(func, "input", input, xp, device)
+    if x.ndim == 0:
+        raise ShapeMismatchError(
+            f"{func}: input must have a class axis, shape (N, C) or (C,); got a scalar. "
+            "For a single binary score use binary_cross_entropy_with_logits."
+        )
+    class_axis = 1 if x.ndim >= 2 else 0
+    shape = tuple(x.shape)
+    classes = shape[class_axis]
+    sample_shape = shape[:class_axis] + shape[class_axis + 1 :]
+    _validation.check_values(func, "input", x, xp, LOG_PROBABILITY if log_probabilities else REAL)
+
+    flat = xp.reshape(xp.moveaxis(_validation.working(xp, x), class_axis, -1), (-1, classes))
+    read, is_probabilities = _read_target(
+        func, target, xp, device, shape, sample_shape, classes, int(ignore_index), log_probabilities
+    )
+
+    w = xp.ones((classes,), dtype=xp.float64, device=device)
+    if weight is not None:
+        w = _validation.as_real_array(func, "weight", weight, xp, device)
+        if tuple(w.shape) != (classes,):
+            raise ShapeMismatchError(
+                f"{func}: weight must hold one weight per class, shape ({classes},); got "
+                f"weight.shape={tuple(w.shape)}. For one weight per sample, use sample_weight."
+            )
+        _validation.check_values(func, "weight", w, xp, NONNEGATIVE)
+        w = _validation.working(xp, w)
+
+    s = None
+    if sample_weight is not None:
+        s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+        if tuple(s.shape) != sample_shape:
+            raise ShapeMismatchError(
+                f"{func}: sample_weight must hold one weight per sample, the shape of the "
+                f"per-sample loss {sample_shape}; got sample_weight.shape={tuple(s.shape)}."
+            )
+        _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
+        s = xp.reshape(_validation.working(xp, s), (-1,))
+
+    probabilities = None
+    if is_probabilities:
+        onehot = xp.zeros_like(flat)
+        probabilities = (1.0 - float(label_smoothing)) * read + float(label_smoothing) / classes
+    else:
+        positions = xp.arange(classes, device=device)
+        onehot = xp.astype(read[:, None] == positions[None, :], xp.float64)
+    mean_weight = _mean_weight(xp, onehot, probabilities, w, s)
+    batch = _Classes(
+        xp=xp,
+        scores=flat,
+        onehot=onehot,
+        probabilities=probabilities,
+        weight=w,
+        sample_weight=s,
+        mean_weight=mean_weight,
+        sample_shape=sample_shape,
+        class_axis=class_axis,
+        reduction=reduction,
+        dtype=x.dtype,
+    )
+    if reduction == "mean":
+        _check_mean_defined(func, batch)
+    return batch
+
+
+def _read_target(
+    func: str,
+    target: object,
+    xp: Namespace,
+    device: Any,
+    shape: tuple[int, ...],
+    sample_shape: tuple[int, ...],
+    classes: int,
+    ignore_index: int,
+    log_probabilities: bool,
+) -> tuple[Array, bool]:
+    """Return the target and whether it holds class probabilities.
+
+    Class indices come back flat, shape (M,), with ignored samples set to -1 (no class);
+    probabilities come back as (M, C) rows.
+    """
+    if target is None:
+        raise InvalidTypeError(f"{func}: target is None; expected class indices or class probabilities.")
+    integral = False
+    if _validation.is_array(target):
+        given: Array = target
+        integral = _validation.dtype_kind(xp, given.dtype) in ("integral", "bool")
+    t = _validation.as_real_array(func, "target", target, xp, device)
+    t_shape = tuple(t.shape)
+    if t_shape == shape and classes > 0 and t_shape != sample_shape:
+        if integral:
+            raise InvalidTypeError(
+                f"{func}: target has the shape of input {shape}, so it must hold class probabilities "
+                f"(floats); got integers. For one-hot labels use target.argmax(axis=1) (class indices) "
+                "or pass them as floats."
+            )
+        if log_probabilities:
+            raise InvalidTypeError(
+                f"{func}: target must hold class indices of shape {sample_shape}; got class "
+                "probabilities. For probability targets use cross_entropy on logits."
+            )
+        _validation.check_values(func, "target", t, xp, _validation.LABEL)
+        class_axis = 1 if len(shape) >= 2 else 0
+        rows = xp.reshape(xp.moveaxis(_validation.working(xp, t), class_axis, -1), (-1, classes))
+        _check_rows_sum_to_one(func, xp, rows, t.dtype)
+        return rows, True
+    if t_shape != sample_shape:
+        raise ShapeMismatchError(
+            f"{func}: target must hold one class index per sample, shape {sample_shape} for input "
+            f"of shape {shape} (or class probabilities of shape {shape}); got target.shape={t_shape}."
+            + (" Nothing is broadcast implicitly: reshape the target, e.g. target.reshape(-1)." if
+               math.prod(t_shape) == math.prod(sample_shape) else "")
+        )
+    _validation.check_values(func, "target", t, xp, REAL)
+    flat = xp.reshape(t, (-1,))
+    if not bool(xp.all(flat == xp.floor(flat))):
+        raise InvalidTypeError(
+            f"{func}: target of shape {t_shape} must hold whole class indices; got fractional values. "
+            f"Class probabilities must have the shape of input, {shape}."
+        )
+    indices = xp.astype(flat, xp.int64)
+    ignored = indices == ignore_index
+    counted = xp.where(ignored, 0, indices)
+    if math.prod(t_shape) and not bool(xp.all(ignored)):
+        low, high = int(xp.min(xp.where(ignored, classes, indices))), int(xp.max(counted))
+        if low < 0 or high >= classes:
+            hint = ""
+            if low >= 1 and high == classes:
+                hint = " 1-based labels? Subtract 1 so the classes are 0 to C - 1."
+            elif classes == 1:
+                hint = " A single column of scores is a binary model: use binary_cross_entropy_with_logits."
+            raise OutOfRangeError(
+                f"{func}: target must hold class indices from 0 to {classes - 1} (input has {classes} "
+                f"classes), or ignore_index={ignore_index}; got values from {min(low, high)} to "
+                f"{max(low, high)}.{hint}"
+            )
+    return xp.where(ignored, -1, indices), False
+
+
+def _check_rows_sum_to_one(func: str, xp: Namespace, rows: Array, dtype: Any) -> None:
+    if rows.shape[0] == 0:
+        return
+    # Each probability is rounded once in its own dtype, so a row of C of them may be off
+    # by C/2 units; allowing 64 times that refuses only rows that are not distributions.
+    tolerance = 64 * rows.shape[1] * float(xp.finfo(dtype).eps)
+    sums = xp.sum(rows, axis=1)
+    worst = float(xp.max(xp.abs(sums - 1.0)))
+    if worst > tolerance:
+        raise OutOfRangeError(
+            f"{func}: each row of class probabilities in target must sum to 1; got a row summing to "
+            f"{1.0 + worst:.6g} or {1.0 - worst:.6g}. Normalize the rows, or pass class indices."
+        )
+
+
+def _mean_weight(
+    xp: Namespace, onehot: Array, probabilities: Array | None, w: Array, s: Array | None
+) -> Array:
+    """What each sample adds to the denominator of the mean.
+
+    Over class indices it is the weight of the sample's class (0 for an ignored sample),
+    as PyTorch divides by the summed class weights; over probabilities every sample
+    counts 1. Sample weights multiply either.
+    """
+    if probabilities is None:
+        counted = xp.sum(onehot * w[None, :], axis=1)
+    else:
+        counted = xp.ones((probabilities.shape[0],), dtype=xp.float64)
+    return counted if s is None else s * counted
+
+
+def _check_mean_defined(func: str, batch: _Classes) -> None:
+    if batch.scores.shape[0] == 0:
+        raise EmptyInputError(
+            f"{func}: reduction='mean' needs at least one sample; got none. "
+            "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+        )
+    if float(batch.xp.max(batch.mean_weight)) == 0.0:
+        raise EmptyInputError(
+            f"{func}: reduction='mean' divides by the summed weights of the counted samples, and they "
+            "are all 0: every target is ignore_index, or its class or sample weight is 0. PyTorch "
+            "returns NaN here; use reduction='sum' to get 0."
+        )
+
+
+# --------------------------------------------------------------------------- log-softmax, exactly
+
+
+def _log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Array, Array]:
+    """``z = x - max``, ``e = exp(z)``, ``rest`` and the one-hot of the first maximum.
+
+    ``log p = z - log1p(rest)`` where ``rest`` sums ``exp(z)`` over every class but one
+    maximal one (whose term is exactly 1). ``log1p(rest)`` keeps full accuracy when the
+    prediction is confident (rest ~ 1e-30), where ``log(sum)`` would round to 0; and
+    ``-log p = log1p(rest) - z`` adds two non-negative terms, so it cannot cancel.
+    """
+    top = xp.argmax(logits, axis=1)
+    first_max = xp.astype(top[:, None] == xp.arange(logits.shape[1])[None, :], xp.float64)
+    z = logits - xp.max(logits, axis=1, keepdims=True)
+    e = xp.exp(z)
+    rest = xp.sum(e * (1.0 - first_max), axis=1, keepdims=True)
+    return z, e, rest, first_max
+
+
+def _cross_entropy_values(batch: _Classes, label_smoothing: float) -> Array:
+    xp, w = batch.xp, batch.weight[None, :]
+    z, _, rest, _ = _log_softmax_parts(xp, batch.scores)
+    nll = xp.log1p(rest) - z  # -log p, every entry >= 0
+    if batch.probabilities is not None:
+        return xp.sum(w * batch.probabilities * nll, axis=1)
+    loss = (1.0 - label_smoothing) * xp.sum(batch.onehot * w * nll, axis=1)
+    if label_smoothing:
+        counted = xp.sum(batch.onehot, axis=1)  # 0 for an ignored sample
+        loss = loss + (label_smoothing / batch.scores.shape[1]) * counted * xp.sum(w * nll, axis=1)
+    return loss
+
+
+def _cross_entropy_gradient(batch: _Classes, label_smoothing: float) -> Array:
+    xp, w = batch.xp, batch.weight[None, :]
+    _, e, rest, first_max = _log_softmax_parts(xp, batch.scores)
+    p = e / (1.0 + rest)
+    if batch.probabilities is not None:
+        t = w * batch.probabilities
+        return p * xp.sum(t, axis=1, keepdims=True) - t
+    # p - onehot at the target class is -(1 - p); when the target is the top class that is
+    # -rest / (1 + rest), exact even where p rounds to 1. Elsewhere p <= 0.5 and p - 1 is exact enough.
+    target_is_top = xp.sum(batch.onehot * first_max, axis=1, keepdims=True)
+    difference = xp.where(
+        (batch.onehot * target_is_top) > 0, -rest / (1.0 + rest), p - batch.onehot
+    )
+    counted = xp.sum(batch.onehot, axis=1, keepdims=True)
+    target_weight = xp.sum(batch.onehot * w, axis=1, keepdims=True)
+    gradient = (1.0 - label_smoothing) * target_weight * difference
+    if label_smoothing:
+        smooth = xp.sum(w, axis=1, keepdims=True) * p - w
+        gradient = gradient + (label_smoothing / batch.scores.shape[1]) * counted * smooth
+    return gradient
+
+
+def _nll_values(batch: _Classes) -> Array:
+    xp = batch.xp
+    # -w[y] * input[y], gathered by the one-hot mask. Terms whose coefficient is 0 (other
+    # classes, ignored samples, zero weights) are set to 0 before the product: a
+    # log-probability of -inf there would otherwise make 0 * inf = NaN.
+    coefficient = batch.onehot * batch.weight[None, :]
+    return xp.sum(xp.where(coefficient > 0, coefficient * (0.0 - batch.scores), 0.0), axis=1)
+
+
+def _nll_gradient(batch: _Classes) -> Array:
+    return 0.0 - batch.onehot * batch.weight[None, :]
+
+
+# --------------------------------------------------------------------------- reduction and layout
+
+
+def _reduce_values(batch: _Classes, values: Array) -> Array:
+    xp = batch.xp
+    if batch.reduction == "none":
+        values = xp.reshape(values, batch.sample_shape)
+    with np.errstate(divide="ignore", over="ignore"):
+        return _reduction.reduce_values(
+            xp,
+            values,
+            reduction=batch.reduction,
+            sample_weight=None if batch.sample_weight is None else _as_sample_shape(batch, batch.sample_weight),
+            dtype=batch.dtype,
+            mean_weight=batch.mean_weight,
+        )
+
+
+def _as_sample_shape(batch: _Classes, flat: Array) -> Array:
+    return flat if batch.reduction != "none" else batch.xp.reshape(flat, batch.sample_shape)
+
+
+def _reduce_gradient(batch: _Classes, gradient: Array) -> Array:
+    xp = batch.xp
+    with np.errstate(divide="ignore", over="ignore"):
+        reduced = _reduction.reduce_derivatives(
+            xp,
+            gradient,
+            reduction=batch.reduction,
+            sample_weight=None if batch.sample_weight is None else batch.sample_weight[:, None],
+            dtype=batch.dtype,
+            mean_weight=batch.mean_weight,
+        )
+    classes = batch.scores.shape[1]
+    laid_out = xp.reshape(reduced, (*batch.sample_shape, classes))
+    return xp.moveaxis(laid_out, -1, batch.class_axis)
+
+
+# --------------------------------------------------------------------------- public functions
+
+
+def cross_entropy(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
+    sample_weight: object = None,
+) -> Array:
+    r"""Softmax cross-entropy between logits and class targets, as PyTorch's ``F.cross_entropy``.
+
+    With class indices ``y``, class weights ``w`` and label smoothing ``ε`` over ``C`` classes:
+
+    .. math:: \ell_n = (1 - ε)\, w_{y_n} (-\log p_{n y_n})
+                       + \frac{ε}{C} \sum_c w_c (-\log p_{nc}),
+              \qquad p_n = \operatorname{softmax}(x_n)
+
+    and the mean is :math:`\sum_n s_n \ell_n / \sum_n s_n w_{y_n}` over the samples whose
+    target is not ``ignore_index`` (``s`` = ``sample_weight``, 1 if not given). With class
+    probabilities ``t`` (target of the input's shape), smoothed to ``(1 - ε) t + ε / C``:
+    :math:`\ell_n = -\sum_c w_c t_{nc} \log p_{nc}`, and the mean divides by ``sum(s)``.
+
+    Parameters
+    ----------
+    input : array_like
+        Logits, shape ``(N, C)``, ``(N, C, d1, ...)`` or unbatched ``(C,)``; finite.
+    target : array_like
+        Class indices of shape ``(N,)`` (``(N, d1, ...)``; integers, or floats holding
+        whole numbers), or class probabilities of the input's shape (rows summing to 1).
+    weight : array_like, optional, keyword-only
+        One non-negative weight per class, shape ``(C,)``.
+    ignore_index : int, keyword-only
+        A target value whose samples add nothing, to the loss or to the mean's denominator.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        ``"none"`` returns the per-sample losses, shape ``(N, d1, ...)``.
+    label_smoothing : float in [0, 1], keyword-only
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample, shape ``(N, d1, ...)``, on top of ``weight``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else ``(N, d1, ...)``; the input's float dtype.
+
+    Notes
+    -----
+    ``log_softmax`` is computed as ``z - log1p(rest)`` with ``z = x - max(x)`` and
+    ``rest`` the sum of ``exp(z)`` over all classes but one maximal one, so a confident,
+    correct prediction keeps its tiny loss to full relative accuracy (logits
+    ``[40, 0]`` with target 0 give 4.248354255291589e-18, not 0). Where every target is
+    ignored (or weighted 0), PyTorch returns NaN for the mean; this raises
+    :class:`~neural_network.errors.EmptyInputError`.
+
+    Examples
+    --------
+    >>> print(cross_entropy([[2.0, 0.0, 0.0]], [0]))  # -log(e^2 / (e^2 + 2))
+    0.23954476622188453
+    """
+    batch = _prepare(
+        "cross_entropy", input, target, weight=weight, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
+        log_probabilities=False,
+    )
+    return _reduce_values(batch, _cross_entropy_values(batch, float(label_smoothing)))
+
+
+def cross_entropy_grad(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`cross_entropy` with respect to the logits ``input``.
+
+    .. math:: \frac{\partial \ell_n}{\partial x_{nc}}
+              = (1 - ε)\, w_{y_n} (p_{nc} - [c = y_n])
+                + \frac{ε}{C} \Bigl(p_{nc} \sum_k w_k - w_c\Bigr)
+
+    (with probabilities ``t``: :math:`p_{nc} \sum_k w_k t_{nk} - w_c t_{nc}`), scaled by the
+    sample weights and divided by the mean's denominator. Same arguments as
+    :func:`cross_entropy`; returns an array of the input's shape and float dtype.
+
+    Examples
+    --------
+    >>> print(cross_entropy_grad([[0.0, 0.0]], [1]))
+    [[ 0.5 -0.5]]
+    """
+    batch = _prepare(
+        "cross_entropy_grad", input, target, weight=weight, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
+        log_probabilities=False,
+    )
+    return _reduce_gradient(batch, _cross_entropy_gradient(batch, float(label_smoothing)))
+
+
+def nll_loss(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Negative log-likelihood of class indices under log-probabilities, as ``F.nll_loss``.
+
+    .. math:: \ell_n = -w_{y_n}\, \text{input}_{n y_n}
+
+    with the mean :math:`\sum_n s_n \ell_n / \sum_n s_n w_{y_n}` over samples whose target
+    is not ``ignore_index``. ``cross_entropy(x, y)`` equals
+    ``nll_loss(log_softmax(x), y)``; call ``cross_entropy`` on logits directly.
+
+    Parameters
+    ----------
+    input : array_like
+        Log-probabilities (values <= 0, ``-inf`` allowed), shape ``(N, C)``,
+        ``(N, C, d1, ...)`` or ``(C,)``.
+    target : array_like
+        Class indices, shape ``(N, d1, ...)``.
+    weight, ignore_index, reduction, sample_weight
+        As in :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> import math
+    >>> print(nll_loss([[math.log(0.25), math.log(0.75)]], [1]))  # -log(0.75)
+    0.2876820724517809
+    """
+    batch = _prepare(
+        "nll_loss", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
+        reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
+    )
+    return _reduce_values(batch, _nll_values(batch))
+
+
+def nll_loss_grad(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`nll_loss` with respect to ``input``: ``-w[y]`` at each target class.
+
+    .. math:: \frac{\partial \ell_n}{\partial \text{input}_{nc}} = -w_{y_n} [c = y_n]
+
+    scaled by the sample weights and divided by the mean's denominator.
+
+    Examples
+    --------
+    >>> print(nll_loss_grad([[-1.0, -0.5]], [1], reduction="sum"))
+    [[ 0. -1.]]
+    """
+    batch = _prepare(
+        "nll_loss_grad", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
+        reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
+    )
+    return _reduce_gradient(batch, _nll_gradient(batch))

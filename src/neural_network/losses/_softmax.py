@@ -433,8 +433,8 @@ def cross_entropy(
 
     Examples
     --------
-    >>> print(cross_entropy([[2.0, 0.0, 0.0]], [0]))  # -log(e^2 / (e^2 + 2))
-    0.23954476622188453
+    >>> print(f"{cross_entropy([[2.0, 0.0, 0.0]], [0]):.15f}")  # log(1 + 2 e^-2) = 0.2395447662218845049
+    0.239544766221885
     """
     batch = _prepare(
         "cross_entropy", input, target, weight=weight, ignore_index=ignore_index,

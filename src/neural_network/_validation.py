@@ -109,7 +109,7 @@ def as_real_array(func: str, name: str, value: object, xp: Namespace, device: An
         )
     if not is_array(value):
         converted = _from_python(func, name, value)
-        if device is not None or not _is_numpy_namespace(xp):
+        if device is not None or not is_numpy_namespace(xp):
             return xp.asarray(converted, device=device)
         return converted
     array: Array = value
@@ -163,7 +163,8 @@ def dtype_kind(xp: Namespace, dtype: Any) -> str:
     return "other"
 
 
-def _is_numpy_namespace(xp: Namespace) -> bool:
+def is_numpy_namespace(xp: Namespace) -> bool:
+    """Whether ``xp`` is NumPy's namespace (through array-api-compat or not)."""
     return bool(array_api_compat.is_numpy_namespace(xp))
 
 

@@ -13,6 +13,7 @@ the target classes.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +76,8 @@ def _prepare(
     reduction = _validation.check_reduction(func, reduction)
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
         raise InvalidOptionError(f"{func}: ignore_index must be an integer; got {ignore_index!r}.")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not (
-        0.0 <= label_smoothing <= 1.0
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real) or not (
+        0.0 <= float(label_smoothing) <= 1.0
     ):
         raise InvalidOptionError(
             f"{func}: label_smoothing must be a number in [0, 1]; got {label_smoothing!r}. "
@@ -94,6 +95,10 @@ def _prepare(
     class_axis = 1 if x.ndim >= 2 else 0
     shape = tuple(x.shape)
     classes = shape[class_axis]
+    if classes == 0:
+        raise ShapeMismatchError(
+            f"{func}: input must have at least one class along axis {class_axis}; got shape {shape}."
+        )
     sample_shape = shape[:class_axis] + shape[class_axis + 1 :]
     _validation.check_values(func, "input", x, xp, LOG_PROBABILITY if log_probabilities else REAL)
 
@@ -126,6 +131,11 @@ def _prepare(
 
     probabilities = None
     if is_probabilities:
+        if int(ignore_index) >= 0:
+            raise InvalidOptionError(
+                f"{func}: ignore_index={ignore_index} applies to class-index targets only; with class "
+                "probabilities give an ignored sample sample_weight 0 instead (PyTorch refuses it too)."
+            )
         onehot = xp.zeros_like(flat)
         probabilities = (1.0 - float(label_smoothing)) * read + float(label_smoothing) / classes
     else:
@@ -198,7 +208,12 @@ def _read_target(
             + (" Nothing is broadcast implicitly: reshape the target, e.g. target.reshape(-1)." if
                math.prod(t_shape) == math.prod(sample_shape) else "")
         )
-    _validation.check_values(func, "target", t, xp, REAL)
+    low, high = _validation.check_values(func, "target", t, xp, REAL)
+    if max(abs(low), abs(high)) >= 2.0**53 if math.prod(t_shape) else False:
+        raise OutOfRangeError(
+            f"{func}: target must hold class indices from 0 to {classes - 1}; got values from "
+            f"{low:.6g} to {high:.6g}."
+        )
     flat = xp.reshape(t, (-1,))
     if not bool(xp.all(flat == xp.floor(flat))):
         raise InvalidTypeError(
@@ -212,10 +227,10 @@ def _read_target(
         low, high = int(xp.min(xp.where(ignored, classes, indices))), int(xp.max(counted))
         if low < 0 or high >= classes:
             hint = ""
-            if low >= 1 and high == classes:
-                hint = " 1-based labels? Subtract 1 so the classes are 0 to C - 1."
-            elif classes == 1:
+            if classes == 1:
                 hint = " A single column of scores is a binary model: use binary_cross_entropy_with_logits."
+            elif low >= 1 and high == classes:
+                hint = " 1-based labels? Subtract 1 so the classes are 0 to C - 1."
             raise OutOfRangeError(
                 f"{func}: target must hold class indices from 0 to {classes - 1} (input has {classes} "
                 f"classes), or ignore_index={ignore_index}; got values from {min(low, high)} to "
@@ -273,31 +288,48 @@ def _check_mean_defined(func: str, batch: _Classes) -> None:
 
 
 def _log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Array, Array]:
-    """``z = x - max``, ``e = exp(z)``, ``rest`` and the one-hot of the first maximum.
+    """``-log p`` for every class, ``e = exp(z)``, ``rest`` and the one-hot of the first maximum.
 
-    ``log p = z - log1p(rest)`` where ``rest`` sums ``exp(z)`` over every class but one
-    maximal one (whose term is exactly 1). ``log1p(rest)`` keeps full accuracy when the
-    prediction is confident (rest ~ 1e-30), where ``log(sum)`` would round to 0; and
-    ``-log p = log1p(rest) - z`` adds two non-negative terms, so it cannot cancel.
+    ``log p = z - log1p(rest)`` with ``z = x - max`` and ``rest`` the sum of ``exp(z)``
+    over every class but one maximal one (whose term is exactly 1). ``log1p(rest)`` keeps
+    full accuracy when the prediction is confident (rest ~ 1e-30), where ``log(sum)``
+    would round to 0; and ``-log p = log1p(rest) - z`` adds two non-negative terms.
+    The subtraction ``x - max`` is rounded, and ``exp`` would pass that error on as
+    ``|z|/2`` units in the last place, so its exact error ``d`` (TwoSum) is carried along:
+    ``exp(z + d) = e + e * d`` to first order.
     """
     top = xp.argmax(logits, axis=1)
     first_max = xp.astype(top[:, None] == xp.arange(logits.shape[1])[None, :], xp.float64)
-    z = logits - xp.max(logits, axis=1, keepdims=True)
+    shift = -xp.max(logits, axis=1, keepdims=True)
+    z = logits + shift
+    # Where x - max overflows to -inf (logits spanning more than the float64 range), the
+    # error term is inf - inf; it is discarded, and NumPy's warning about it silenced.
+    with np.errstate(invalid="ignore"):
+        back = z - logits
+        d = (logits - (z - back)) + (shift - back)
+    d = xp.where(xp.isfinite(z), d, 0.0)
     e = xp.exp(z)
-    rest = xp.sum(e * (1.0 - first_max), axis=1, keepdims=True)
-    return z, e, rest, first_max
+    e = e + e * d
+    rest = xp.sum(xp.where(first_max > 0, 0.0, e), axis=1, keepdims=True)
+    nll = (xp.log1p(rest) - z) - d
+    return nll, e, rest, first_max
+
+
+def _weighted_sum(xp: Namespace, coefficient: Array, values: Array) -> Array:
+    """Row sums of ``coefficient * values``, where a zero coefficient contributes 0 even
+    against an infinite value (IEEE would give 0 * inf = NaN)."""
+    return xp.sum(coefficient * xp.where(coefficient > 0, values, 0.0), axis=1)
 
 
 def _cross_entropy_values(batch: _Classes, label_smoothing: float) -> Array:
     xp, w = batch.xp, batch.weight[None, :]
-    z, _, rest, _ = _log_softmax_parts(xp, batch.scores)
-    nll = xp.log1p(rest) - z  # -log p, every entry >= 0
+    nll, _, _, _ = _log_softmax_parts(xp, batch.scores)  # -log p, every entry >= 0
     if batch.probabilities is not None:
-        return xp.sum(w * batch.probabilities * nll, axis=1)
-    loss = (1.0 - label_smoothing) * xp.sum(batch.onehot * w * nll, axis=1)
+        return _weighted_sum(xp, w * batch.probabilities, nll)
+    loss = (1.0 - label_smoothing) * _weighted_sum(xp, batch.onehot * w, nll)
     if label_smoothing:
         counted = xp.sum(batch.onehot, axis=1)  # 0 for an ignored sample
-        loss = loss + (label_smoothing / batch.scores.shape[1]) * counted * xp.sum(w * nll, axis=1)
+        loss = loss + (label_smoothing / batch.scores.shape[1]) * counted * _weighted_sum(xp, w, nll)
     return loss
 
 
@@ -305,15 +337,18 @@ def _cross_entropy_gradient(batch: _Classes, label_smoothing: float) -> Array:
     xp, w = batch.xp, batch.weight[None, :]
     _, e, rest, first_max = _log_softmax_parts(xp, batch.scores)
     p = e / (1.0 + rest)
+    complement = rest / (1.0 + rest)  # 1 - p of the top class, exact even where p rounds to 1
     if batch.probabilities is not None:
         t = w * batch.probabilities
-        return p * xp.sum(t, axis=1, keepdims=True) - t
+        total = xp.sum(t, axis=1, keepdims=True)
+        # p T - t, but at the top class as (T - t_top) - T (1 - p_top), without the
+        # cancellation of two numbers near T when p_top rounds to 1.
+        others = xp.sum(xp.where(first_max > 0, 0.0, t), axis=1, keepdims=True)
+        return xp.where(first_max > 0, others - total * complement, p * total - t)
     # p - onehot at the target class is -(1 - p); when the target is the top class that is
-    # -rest / (1 + rest), exact even where p rounds to 1. Elsewhere p <= 0.5 and p - 1 is exact enough.
+    # -complement. Elsewhere p <= 0.5 and p - 1 is exact enough.
     target_is_top = xp.sum(batch.onehot * first_max, axis=1, keepdims=True)
-    difference = xp.where(
-        (batch.onehot * target_is_top) > 0, -rest / (1.0 + rest), p - batch.onehot
-    )
+    difference = xp.where((batch.onehot * target_is_top) > 0, -complement, p - batch.onehot)
     counted = xp.sum(batch.onehot, axis=1, keepdims=True)
     target_weight = xp.sum(batch.onehot * w, axis=1, keepdims=True)
     gradient = (1.0 - label_smoothing) * target_weight * difference
@@ -324,12 +359,9 @@ def _cross_entropy_gradient(batch: _Classes, label_smoothing: float) -> Array:
 
 
 def _nll_values(batch: _Classes) -> Array:
-    xp = batch.xp
-    # -w[y] * input[y], gathered by the one-hot mask. Terms whose coefficient is 0 (other
-    # classes, ignored samples, zero weights) are set to 0 before the product: a
-    # log-probability of -inf there would otherwise make 0 * inf = NaN.
-    coefficient = batch.onehot * batch.weight[None, :]
-    return xp.sum(xp.where(coefficient > 0, coefficient * (0.0 - batch.scores), 0.0), axis=1)
+    # -w[y] * input[y], gathered by the one-hot mask; a log-probability of -inf in a
+    # class with coefficient 0 (another class, an ignored sample, a zero weight) adds 0.
+    return _weighted_sum(batch.xp, batch.onehot * batch.weight[None, :], 0.0 - batch.scores)
 
 
 def _nll_gradient(batch: _Classes) -> Array:
@@ -441,7 +473,8 @@ def cross_entropy(
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
         log_probabilities=False,
     )
-    return _reduce_values(batch, _cross_entropy_values(batch, float(label_smoothing)))
+    with np.errstate(over="ignore", divide="ignore"):
+        return _reduce_values(batch, _cross_entropy_values(batch, float(label_smoothing)))
 
 
 def cross_entropy_grad(
@@ -474,7 +507,8 @@ def cross_entropy_grad(
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
         log_probabilities=False,
     )
-    return _reduce_gradient(batch, _cross_entropy_gradient(batch, float(label_smoothing)))
+    with np.errstate(over="ignore", divide="ignore"):
+        return _reduce_gradient(batch, _cross_entropy_gradient(batch, float(label_smoothing)))
 
 
 def nll_loss(
@@ -514,7 +548,8 @@ def nll_loss(
         "nll_loss", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
         reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
     )
-    return _reduce_values(batch, _nll_values(batch))
+    with np.errstate(over="ignore", divide="ignore"):
+        return _reduce_values(batch, _nll_values(batch))
 
 
 def nll_loss_grad(
@@ -541,4 +576,5 @@ def nll_loss_grad(
         "nll_loss_grad", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
         reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
     )
-    return _reduce_gradient(batch, _nll_gradient(batch))
+    with np.errstate(over="ignore", divide="ignore"):
+        return _reduce_gradient(batch, _nll_gradient(batch))

@@ -17,8 +17,33 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "activations": ("sigmoid", "sigmoid_grad"),
+    "activations": (
+        "elu",
+        "elu_grad",
+        "gelu",
+        "gelu_grad",
+        "identity",
+        "identity_grad",
+        "leaky_relu",
+        "leaky_relu_grad",
+        "log_softmax",
+        "log_softmax_grad",
+        "relu",
+        "relu_grad",
+        "sigmoid",
+        "sigmoid_grad",
+        "softmax",
+        "softmax_grad",
+        "softplus",
+        "softplus_grad",
+        "tanh",
+        "tanh_grad",
+    ),
+    "layers": ("Dense",),
     "linalg": ("matrix_multiply",),
+    "network": ("Sequential",),
+    "optimizers": ("SGD", "Adam", "AdamW", "RMSprop"),
+    "training": ("EarlyStopping", "History"),
     "losses": (
         "binary_cross_entropy",
         "binary_cross_entropy_grad",
@@ -38,8 +63,27 @@ _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in name
 __all__ = sorted(_MODULE_OF)
 
 if TYPE_CHECKING:
+    from neural_network.activations import elu as elu
+    from neural_network.activations import elu_grad as elu_grad
+    from neural_network.activations import gelu as gelu
+    from neural_network.activations import gelu_grad as gelu_grad
+    from neural_network.activations import identity as identity
+    from neural_network.activations import identity_grad as identity_grad
+    from neural_network.activations import leaky_relu as leaky_relu
+    from neural_network.activations import leaky_relu_grad as leaky_relu_grad
+    from neural_network.activations import log_softmax as log_softmax
+    from neural_network.activations import log_softmax_grad as log_softmax_grad
+    from neural_network.activations import relu as relu
+    from neural_network.activations import relu_grad as relu_grad
     from neural_network.activations import sigmoid as sigmoid
     from neural_network.activations import sigmoid_grad as sigmoid_grad
+    from neural_network.activations import softmax as softmax
+    from neural_network.activations import softmax_grad as softmax_grad
+    from neural_network.activations import softplus as softplus
+    from neural_network.activations import softplus_grad as softplus_grad
+    from neural_network.activations import tanh as tanh
+    from neural_network.activations import tanh_grad as tanh_grad
+    from neural_network.layers import Dense as Dense
     from neural_network.linalg import matrix_multiply as matrix_multiply
     from neural_network.losses import binary_cross_entropy as binary_cross_entropy
     from neural_network.losses import binary_cross_entropy_grad as binary_cross_entropy_grad
@@ -53,7 +97,14 @@ if TYPE_CHECKING:
     from neural_network.losses import mse_loss_grad as mse_loss_grad
     from neural_network.losses import nll_loss as nll_loss
     from neural_network.losses import nll_loss_grad as nll_loss_grad
+    from neural_network.network import Sequential as Sequential
+    from neural_network.optimizers import SGD as SGD
+    from neural_network.optimizers import Adam as Adam
+    from neural_network.optimizers import AdamW as AdamW
+    from neural_network.optimizers import RMSprop as RMSprop
     from neural_network.preprocessing import normalize as normalize
+    from neural_network.training import EarlyStopping as EarlyStopping
+    from neural_network.training import History as History
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,187 @@
+"""Layers: ``Dense``, a fully connected layer. A neuron is ``Dense(n, 1)``.
+
+Forward propagation computes ``A = activation(X @ W + b)`` and keeps ``X`` and
+``Z = X @ W + b``, which backpropagation needs; ``backward`` turns the gradient of the
+loss with respect to ``A`` into the gradients of ``W`` and ``b`` (kept on the layer) and
+the gradient with respect to ``X`` (returned, for the layer before).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neural_network.activations import get_activation
+from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
+from neural_network.parameters import Parameter
+
+FloatArray = NDArray[np.floating]
+
+__all__ = ["Dense"]
+
+_HE_ACTIVATIONS = frozenset({"relu", "leaky_relu", "elu", "gelu", "gelu_tanh"})
+_INITS = ("auto", "he", "glorot")
+
+
+class Dense:
+    r"""A fully connected layer: :math:`A = f(XW + b)`.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        The number of inputs each sample has, and of outputs the layer gives.
+    activation : str, optional
+        The name of an element-wise activation (``"relu"``, ``"sigmoid"``, ``"tanh"``,
+        ...; see :data:`neural_network.activations.ACTIVATIONS`); None is the identity.
+        For classification, leave the last layer linear and use a loss on logits
+        (``binary_cross_entropy_with_logits``, ``cross_entropy``).
+    rng : numpy.random.Generator or int, optional, keyword-only
+        Where the initial weights come from (an int is a seed). None draws fresh
+        entropy: pass a generator or a seed to get the same network every time.
+    init : {"auto", "he", "glorot"}, keyword-only
+        He initialization (normal, standard deviation :math:`\sqrt{2 / n_{in}}`) suits the
+        ReLU family; Glorot (uniform in :math:`\pm\sqrt{6 / (n_{in} + n_{out})}`) suits
+        sigmoid, tanh and linear layers. ``"auto"`` chooses by the activation.
+    dtype : float32 or float64, keyword-only
+
+    Attributes
+    ----------
+    weights : ndarray, shape (in_features, out_features)
+        ``X @ weights`` as in the articles (not PyTorch's transposed ``(out, in)``).
+    bias : ndarray, shape (out_features,)
+    grad_weights, grad_bias : ndarray
+        d(loss)/d(weights) and d(loss)/d(bias), filled by :meth:`backward`.
+
+    Examples
+    --------
+    >>> layer = Dense(3, 2, "relu", rng=0)
+    >>> layer
+    Dense(3, 2, activation='relu')
+    >>> layer.forward(np.ones((4, 3))).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        activation: str | None = None,
+        *,
+        rng: np.random.Generator | int | None = None,
+        init: str = "auto",
+        dtype: type[np.floating] | np.dtype[np.floating] = np.float64,
+    ) -> None:
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise InvalidOptionError(f"Dense: {name} must be a positive integer; got {value!r}.")
+        if init not in _INITS:
+            raise InvalidOptionError(f"Dense: init must be one of {', '.join(map(repr, _INITS))}; got {init!r}.")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise InvalidOptionError(f"Dense: dtype must be float32 or float64; got {self.dtype}.")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.activation = "identity" if activation is None else activation
+        self._activate, self._activate_grad = get_activation(self.activation)
+        self.init = init if init != "auto" else ("he" if self.activation in _HE_ACTIVATIONS else "glorot")
+        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self._weights = Parameter("weights", self._initial_weights(generator))
+        self._bias = Parameter("bias", np.zeros(self.out_features, dtype=self.dtype))
+        self._inputs: FloatArray | None = None
+        self._pre_activation: FloatArray | None = None
+
+    def _initial_weights(self, rng: np.random.Generator) -> FloatArray:
+        shape = (self.in_features, self.out_features)
+        if self.init == "he":
+            values = rng.normal(0.0, math.sqrt(2.0 / self.in_features), size=shape)
+        else:
+            limit = math.sqrt(6.0 / (self.in_features + self.out_features))
+            values = rng.uniform(-limit, limit, size=shape)
+        return values.astype(self.dtype)
+
+    # ------------------------------------------------------------------ parameters
+
+    @property
+    def weights(self) -> FloatArray:
+        return self._weights.value
+
+    @weights.setter
+    def weights(self, value: FloatArray) -> None:
+        self._assign(self._weights, value)
+
+    @property
+    def bias(self) -> FloatArray:
+        return self._bias.value
+
+    @bias.setter
+    def bias(self, value: FloatArray) -> None:
+        self._assign(self._bias, value)
+
+    @property
+    def grad_weights(self) -> FloatArray:
+        return self._weights.grad
+
+    @property
+    def grad_bias(self) -> FloatArray:
+        return self._bias.grad
+
+    def parameters(self) -> list[Parameter]:
+        """The trainable parameters: weights, then bias."""
+        return [self._weights, self._bias]
+
+    def _assign(self, parameter: Parameter, value: FloatArray) -> None:
+        array = np.asarray(value, dtype=self.dtype)
+        if array.shape != parameter.value.shape:
+            raise ShapeMismatchError(
+                f"Dense: {parameter.name} must have shape {parameter.value.shape}; got {array.shape}."
+            )
+        if not np.all(np.isfinite(array)):
+            raise InvalidInputError(f"Dense: {parameter.name} must be finite; got NaN or infinity.")
+        parameter.value[...] = array  # in place: optimizers and saved references see the change
+
+    # ------------------------------------------------------------------ propagation
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """Forward propagation, keeping what :meth:`backward` needs.
+
+        ``X`` must be a validated array of shape (N, in_features) in the layer's
+        dtype; :class:`~neural_network.network.Sequential` checks it once at its entrance.
+        """
+        Z = X @ self._weights.value + self._bias.value
+        self._inputs, self._pre_activation = X, Z
+        outputs: FloatArray = self._activate(Z)
+        return outputs
+
+    def backward(self, grad_output: FloatArray) -> FloatArray:
+        r"""Backpropagation through the layer.
+
+        With :math:`\delta = \partial L / \partial A \odot f'(Z)`:
+        :math:`\partial L / \partial W = X^T \delta`, :math:`\partial L / \partial b = \sum_n \delta_n`
+        and :math:`\partial L / \partial X = \delta W^T`, which is returned.
+        """
+        if self._inputs is None or self._pre_activation is None:
+            raise InvalidInputError("Dense.backward: call forward first; there is nothing to propagate back.")
+        delta = grad_output * self._activate_grad(self._pre_activation)
+        self._weights.grad[...] = self._inputs.T @ delta
+        self._bias.grad[...] = delta.sum(axis=0)
+        grad_inputs: FloatArray = delta @ self._weights.value.T
+        return grad_inputs
+
+    def predict(self, X: FloatArray) -> FloatArray:
+        """Forward propagation without keeping anything (for inference)."""
+        outputs: FloatArray = self._activate(X @ self._weights.value + self._bias.value)
+        return outputs
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        """The shape of the last forward output, or None before the first forward."""
+        return None if self._pre_activation is None else self._pre_activation.shape
+
+    @property
+    def parameter_count(self) -> int:
+        return self.in_features * self.out_features + self.out_features
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features}, {self.out_features}, activation={self.activation!r})"

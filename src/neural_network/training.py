@@ -1,0 +1,275 @@
+"""Training: mini-batch gradient descent, the ``History`` it records, and callbacks.
+
+One step of training is the whole pipeline of the articles and what they promise next:
+forward propagation, the loss, its gradient, backpropagation, and the optimizer's update.
+``fit`` repeats it over shuffled mini-batches for a number of epochs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from neural_network import losses as _losses
+from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
+
+if TYPE_CHECKING:
+    from neural_network.network import Sequential
+    from neural_network.optimizers import Optimizer
+
+__all__ = ["Callback", "EarlyStopping", "History", "fit", "resolve_loss"]
+
+LossFunction = Callable[..., Any]
+_CLASS_INDEX_LOSSES = frozenset({"cross_entropy", "nll_loss"})
+
+
+# --------------------------------------------------------------------------- what training records
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per epoch.
+
+    ``loss`` is the mean training loss over the epoch's samples (each batch's mean loss
+    weighted by its size, while the weights changed); ``val_loss`` the loss on the
+    validation data after the epoch. ``metrics`` maps ``"accuracy"`` (classification)
+    or ``"r2"`` and ``"rmse"`` (regression), and their ``"val_"`` twins, to per-epoch values.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def record(self, name: str, value: float) -> None:
+        self.metrics.setdefault(name, []).append(value)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class Callback:
+    """A hook into ``fit``; subclasses override what they need.
+
+    ``on_epoch_end`` receives the epoch number (from 0) and the values measured
+    (``"loss"``, ``"val_loss"``, metrics); returning True stops training.
+    """
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
+        """Called after every epoch; return True to stop training."""
+        return False
+
+    def on_train_end(self, model: Sequential) -> None:
+        """Called once after the last epoch."""
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored value has not improved for ``patience`` epochs.
+
+    With ``restore_best_weights`` the model ends with the weights of its best epoch.
+
+    Parameters
+    ----------
+    monitor : str
+        ``"val_loss"`` (default; needs validation data), ``"loss"``, or a metric name.
+    patience : int
+        Epochs without improvement to wait before stopping.
+    min_delta : float
+        The smallest change that counts as an improvement.
+    mode : {"min", "max"}
+        Whether lower or higher is better (``"max"`` for accuracy and R²).
+    """
+
+    def __init__(
+        self,
+        *,
+        monitor: str = "val_loss",
+        patience: int = 5,
+        min_delta: float = 0.0,
+        mode: str = "min",
+        restore_best_weights: bool = True,
+    ) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise InvalidOptionError(f"EarlyStopping: patience must be a non-negative integer; got {patience!r}.")
+        if not (isinstance(min_delta, (int, float)) and min_delta >= 0 and math.isfinite(min_delta)):
+            raise InvalidOptionError(f"EarlyStopping: min_delta must be a finite number >= 0; got {min_delta!r}.")
+        if mode not in ("min", "max"):
+            raise InvalidOptionError(f"EarlyStopping: mode must be 'min' or 'max'; got {mode!r}.")
+        self.monitor, self.patience, self.min_delta, self.mode = monitor, patience, float(min_delta), mode
+        self.restore_best_weights = restore_best_weights
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self._best_values: list[NDArray[np.floating]] = []
+        self._waited = 0
+
+    def on_train_begin(self, model: Sequential) -> None:
+        self.best, self.best_epoch, self._best_values, self._waited = None, None, [], 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float], model: Sequential) -> bool:
+        if self.monitor not in logs:
+            raise InvalidOptionError(
+                f"EarlyStopping: monitor={self.monitor!r} is not measured; measured are "
+                f"{', '.join(sorted(logs))}. Monitoring 'val_loss' needs validation_data."
+            )
+        value = logs[self.monitor]
+        improved = self.best is None or (
+            value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+        )
+        if improved:
+            self.best, self.best_epoch, self._waited = value, epoch, 0
+            if self.restore_best_weights:
+                self._best_values = [parameter.value.copy() for parameter in model.parameters()]
+            return False
+        self._waited += 1
+        return self._waited > self.patience
+
+    def on_train_end(self, model: Sequential) -> None:
+        if self.restore_best_weights and self._best_values:
+            for parameter, best in zip(model.parameters(), self._best_values, strict=True):
+                parameter.value[...] = best
+
+
+# --------------------------------------------------------------------------- losses and metrics
+
+
+def resolve_loss(loss: str | tuple[LossFunction, LossFunction]) -> tuple[str, LossFunction, LossFunction]:
+    """The name, value function and gradient function of a loss given by name or as a pair."""
+    if isinstance(loss, str):
+        names = sorted(name for name in _losses.__all__ if not name.endswith("_grad") and name != "Reduction")
+        if loss not in names:
+            raise InvalidOptionError(f"fit: loss must be one of {', '.join(names)}, or a (value, grad) pair; got {loss!r}.")
+        return loss, getattr(_losses, loss), getattr(_losses, f"{loss}_grad")
+    if isinstance(loss, tuple) and len(loss) == 2 and all(callable(part) for part in loss):
+        return "custom", loss[0], loss[1]
+    raise InvalidOptionError(
+        f"fit: loss must be a loss name such as 'mse_loss', or a (value, grad) pair of functions; got {loss!r}."
+    )
+
+
+def _metrics(name: str, outputs: NDArray[np.floating], targets: NDArray[Any]) -> dict[str, float]:
+    """Accuracy for the classification losses, R² and RMSE for the others."""
+    if name in _CLASS_INDEX_LOSSES:
+        return {"accuracy": float(np.mean(np.argmax(outputs, axis=1) == targets))}
+    if name == "binary_cross_entropy_with_logits":
+        return {"accuracy": float(np.mean((outputs > 0) == (targets > 0.5)))}
+    if name == "binary_cross_entropy":
+        return {"accuracy": float(np.mean((outputs > 0.5) == (targets > 0.5)))}
+    if name == "custom":
+        return {}
+    residual = float(np.sum((targets - outputs) ** 2))
+    spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2))
+    return {
+        "r2": 1.0 - residual / spread if spread > 0 else math.nan,
+        "rmse": math.sqrt(residual / targets.size),
+    }
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def fit(
+    model: Sequential,
+    X: object,
+    y: object,
+    *,
+    loss: str | tuple[LossFunction, LossFunction],
+    optimizer: Optimizer,
+    epochs: int,
+    batch_size: int = 32,
+    validation_data: tuple[object, object] | None = None,
+    rng: np.random.Generator | int | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train ``model`` by mini-batch gradient descent; see :meth:`Sequential.fit`."""
+    name, value_fn, grad_fn = resolve_loss(loss)
+    for option, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidOptionError(f"fit: {option} must be a positive integer; got {value!r}.")
+    inputs = model.check_inputs("fit", X)
+    targets = _check_targets(model, name, inputs, y, "y")
+    validation = None
+    if validation_data is not None:
+        if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
+            raise InvalidOptionError("fit: validation_data must be a pair (X_val, y_val).")
+        val_inputs = model.check_inputs("fit", validation_data[0])
+        validation = (val_inputs, _check_targets(model, name, val_inputs, validation_data[1], "y_val"))
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    history = History()
+    parameters = model.parameters()
+    for callback in callbacks:
+        callback.on_train_begin(model)
+    count = inputs.shape[0]
+    for epoch in range(epochs):
+        order = generator.permutation(count)
+        total = 0.0
+        for start in range(0, count, batch_size):
+            batch = order[start : start + batch_size]
+            outputs = model._forward(inputs[batch])
+            target = targets[batch]
+            total += float(value_fn(outputs, target)) * batch.size
+            model._backward(grad_fn(outputs, target))
+            optimizer.step(parameters)
+        logs = {"loss": total / count}
+        history.loss.append(logs["loss"])
+        for metric, measured in _metrics(name, model._predict(inputs), targets).items():
+            logs[metric] = measured
+        if validation is not None:
+            val_outputs = model._predict(validation[0])
+            logs["val_loss"] = float(value_fn(val_outputs, validation[1]))
+            history.val_loss.append(logs["val_loss"])
+            for metric, measured in _metrics(name, val_outputs, validation[1]).items():
+                logs[f"val_{metric}"] = measured
+        for metric, measured in logs.items():
+            if metric not in ("loss", "val_loss"):
+                history.record(metric, measured)
+        stop = [callback.on_epoch_end(epoch, logs, model) for callback in callbacks]
+        if any(stop):
+            history.stopped_early = True
+            break
+    for callback in callbacks:
+        callback.on_train_end(model)
+        if isinstance(callback, EarlyStopping):
+            history.best_epoch = callback.best_epoch
+    return history
+
+
+def _check_targets(
+    model: Sequential, loss_name: str, inputs: NDArray[np.floating], y: object, argument: str
+) -> NDArray[Any]:
+    """The targets as an array aligned with the model's outputs (checked once, not per batch)."""
+    targets = np.asarray(y)
+    if targets.dtype.kind not in "biuf":
+        raise InvalidInputError(f"fit: {argument} must be numeric; got dtype {targets.dtype}.")
+    if targets.shape[:1] != inputs.shape[:1]:
+        raise ShapeMismatchError(
+            f"fit: {argument} must have one row per sample of X ({inputs.shape[0]}); got shape {targets.shape}."
+        )
+    if loss_name in _CLASS_INDEX_LOSSES:
+        if targets.ndim != 1:
+            raise ShapeMismatchError(
+                f"fit: with {loss_name}, {argument} must hold one class index per sample, shape "
+                f"({inputs.shape[0]},); got {targets.shape}. One-hot rows? Use y.argmax(axis=1)."
+            )
+        return targets
+    if targets.ndim == 1 and model.out_features == 1:
+        targets = targets.reshape(-1, 1)  # a single-output model: y of shape (N,) is the usual form
+    if targets.shape[1:] != (model.out_features,):
+        raise ShapeMismatchError(
+            f"fit: {argument} must have shape (N, {model.out_features}) to match the model's "
+            f"{model.out_features} outputs; got {targets.shape}."
+        )
+    return targets.astype(model.dtype)

@@ -246,3 +246,19 @@ def test_weights_setter_checks_shape_and_values() -> None:
         layer.weights = np.zeros((2, 3))
     with pytest.raises(InvalidInputError, match="finite"):
         layer.bias = np.array([np.inf, 0.0])
+
+
+def test_sequential_keeps_its_parameters_in_one_flat_array_with_their_values() -> None:
+    layers = [Dense(3, 4, "relu", rng=0), Dense(4, 2, rng=1)]
+    before = [p.value.copy() for layer in layers for p in layer.parameters()]
+    model = Sequential(layers)
+    parameters = model.parameters()
+    base = parameters[0].value.base
+    assert base is not None and base.size == model.parameter_count
+    assert all(p.value.base is base for p in parameters)
+    assert all(p.grad.base is parameters[0].grad.base for p in parameters)
+    for p, value in zip(parameters, before, strict=True):
+        assert np.array_equal(p.value, value)
+    # Assigning through the layer writes into the flat array, where optimizers see it.
+    layers[1].bias = [5.0, 6.0]
+    assert base[-2:].tolist() == [5.0, 6.0]

@@ -895,3 +895,82 @@ def test_state_through_a_json_and_npz_file(tmp_path: Path) -> None:
     run(restored, resumed, gradients[4:])
     for a, b in zip(uninterrupted, resumed, strict=True):
         assert a.value.tobytes() == b.value.tobytes()
+
+
+# --------------------------------------------------------------------------- one flat update
+
+
+def packed(parameters: list[Parameter]) -> list[Parameter]:
+    """The parameters as consecutive views of one flat value array and one flat gradient
+    array, as a Sequential keeps its layers' parameters."""
+    values = np.concatenate([p.value.reshape(-1) for p in parameters])
+    grads = np.zeros_like(values)
+    views, start = [], 0
+    for p in parameters:
+        stop = start + p.size
+        view = Parameter(p.name, values[start:stop].reshape(p.value.shape))
+        view.grad = grads[start:stop].reshape(p.value.shape)
+        views.append(view)
+        start = stop
+    return views
+
+
+def run_in_place(optimizer: Optimizer, parameters: list[Parameter], gradients: list[list[np.ndarray]]) -> None:
+    for step_gradients in gradients:
+        for p, g in zip(parameters, step_gradients, strict=True):
+            p.grad[...] = g
+        optimizer.step(parameters)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_one_flat_update_equals_one_update_per_parameter(variant: Variant, dtype: type) -> None:
+    """Parameters packed in one flat array are updated in one pass; the result must be
+    the per-parameter update's, bit for bit, and so must the saved state."""
+    rng = np.random.default_rng(11)
+    start = make_parameters(rng, dtype)
+    gradients = make_gradients(rng, dtype, 12)
+
+    separate, flat = copy_parameters(start), packed(start)
+    by_parameter, at_once = variant.make(), variant.make()
+    run(by_parameter, separate, gradients[:6])
+    run_in_place(at_once, flat, gradients[:6])
+    assert at_once._flat is not None and at_once._flat.state is not None  # the flat path was taken
+    assert by_parameter._flat is not None and by_parameter._flat.state is None
+
+    # Saving and restoring in the middle: the restored optimizer goes flat again.
+    restored = variant.make()
+    restored.load_state_dict(at_once.state_dict())
+    run(by_parameter, separate, gradients[6:])
+    run_in_place(restored, flat, gradients[6:])
+    for a, b in zip(separate, flat, strict=True):
+        assert a.value.dtype == b.value.dtype == dtype
+        assert a.value.tobytes() == b.value.tobytes()
+    assert_same_state(restored.state_dict(), by_parameter.state_dict())
+
+
+def test_flat_state_buffers_are_views_that_state_dict_copies() -> None:
+    rng = np.random.default_rng(12)
+    flat = packed(make_parameters(rng, np.float64))
+    optimizer = SGD(0.1, momentum=0.9)
+    run_in_place(optimizer, flat, make_gradients(rng, np.float64, 1))
+    saved = optimizer.state_dict()
+    run_in_place(optimizer, flat, make_gradients(rng, np.float64, 1))
+    after = optimizer.state_dict()
+    for before_step, after_step in zip(saved["parameters"], after["parameters"], strict=True):
+        # The momentum buffer moved with the second step; the snapshot did not.
+        assert not np.array_equal(before_step["buffers"]["momentum_buffer"], after_step["buffers"]["momentum_buffer"])
+
+
+def test_replacing_a_gradient_array_falls_back_to_one_update_per_parameter() -> None:
+    rng = np.random.default_rng(13)
+    start = make_parameters(rng, np.float64)
+    gradients = make_gradients(rng, np.float64, 4)
+    separate, flat = copy_parameters(start), packed(start)
+    reference, optimizer = Adam(0.01), Adam(0.01)
+    run(reference, separate, gradients)
+    run_in_place(optimizer, flat, gradients[:2])
+    run(optimizer, flat, gradients[2:])  # p.grad = new array: no longer part of the flat one
+    assert optimizer._flat is not None and optimizer._flat.state is None
+    for a, b in zip(separate, flat, strict=True):
+        assert a.value.tobytes() == b.value.tobytes()

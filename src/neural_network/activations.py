@@ -304,6 +304,15 @@ def leaky_relu_grad(Z: object, *, negative_slope: float = 0.01) -> Array:
 # --------------------------------------------------------------------------- elu
 
 
+def _elu(xp: Namespace, w: Array, a: float = 1.0) -> Array:
+    # expm1 of min(z, 0), not of z: xp.where evaluates both branches, and expm1(1000) overflows.
+    return xp.where(w > 0, w, a * xp.expm1(xp.minimum(w, xp.zeros_like(w))))
+
+
+def _elu_slope(xp: Namespace, w: Array, a: float = 1.0) -> Array:
+    return xp.where(w > 0, xp.ones_like(w), a * xp.exp(xp.minimum(w, xp.zeros_like(w))))
+
+
 def elu(Z: object, *, alpha: float = 1.0) -> Array:
     r"""Exponential linear unit: :math:`z` for :math:`z > 0`, else :math:`\alpha (e^{z} - 1)`.
 
@@ -326,9 +335,7 @@ def elu(Z: object, *, alpha: float = 1.0) -> Array:
     a = _real_option("elu", "alpha", alpha)
     xp, z, work = _prepare("elu", Z)
     with _quiet():
-        # expm1 of min(z, 0), not of z: xp.where evaluates both branches, and expm1(1000) overflows.
-        negative = a * xp.expm1(xp.minimum(work, xp.zeros_like(work)))
-        return xp.astype(xp.where(work > 0, work, negative), z.dtype, copy=False)
+        return xp.astype(_elu(xp, work, a), z.dtype, copy=False)
 
 
 def elu_grad(Z: object, *, alpha: float = 1.0) -> Array:
@@ -345,8 +352,7 @@ def elu_grad(Z: object, *, alpha: float = 1.0) -> Array:
     a = _real_option("elu_grad", "alpha", alpha)
     xp, z, work = _prepare("elu_grad", Z)
     with _quiet():
-        negative = a * xp.exp(xp.minimum(work, xp.zeros_like(work)))
-        return xp.astype(xp.where(work > 0, xp.ones_like(work), negative), z.dtype, copy=False)
+        return xp.astype(_elu_slope(xp, work, a), z.dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- gelu
@@ -777,3 +783,88 @@ def get_activation(name: object) -> tuple[Activation, Activation]:
     if match is not None:
         message += f" Did you mean {match!r}?"
     raise InvalidOptionError(message)
+
+
+# --------------------------------------------------------------------------- kernels for layers
+
+Forward = Callable[[Array], Array]
+"""A layer's activation on a trusted NumPy array: ``a = f(z)``, in ``z``'s dtype."""
+
+Backward = Callable[[Array, Array], Array]
+"""A layer's backward step through its activation: ``(z, grad_a) -> grad_z = grad_a * f'(z)``."""
+
+
+def _in_float64(kernel: Callable[[Namespace, Array], Array]) -> Forward:
+    """``kernel`` computed in float64 and rounded once to ``z``'s dtype, as the public functions do."""
+
+    def run(z: Array) -> Array:
+        with _quiet():
+            return kernel(np, z.astype(np.float64, copy=False)).astype(z.dtype, copy=False)
+
+    return run
+
+
+def _chain(slope: Forward) -> Backward:
+    def backward(z: Array, grad: Array) -> Array:
+        product: Array = grad * slope(z)
+        return product
+
+    return backward
+
+
+def _identity_forward(z: Array) -> Array:
+    return z  # the layer's Z is its own fresh array: no copy needed
+
+
+def _identity_backward(z: Array, grad: Array) -> Array:
+    return grad
+
+
+def _relu_forward(z: Array) -> Array:
+    return np.maximum(z, 0)
+
+
+def _relu_backward(z: Array, grad: Array) -> Array:
+    return np.multiply(grad, z > 0)  # relu'(0) = 0, as relu_grad
+
+
+def _leaky_relu_backward(z: Array, grad: Array) -> Array:
+    return np.where(z > 0, grad, 0.01 * grad)
+
+
+def _sigmoid(xp: Namespace, w: Array) -> Array:
+    return _numerics.sigmoid(xp, w)
+
+
+def _sigmoid_slope(xp: Namespace, w: Array) -> Array:
+    return _numerics.logistic_density(xp, w)
+
+
+def _tanh_slope(xp: Namespace, w: Array) -> Array:
+    return _numerics.logistic_density(xp, 2.0 * w, 4.0)
+
+
+LAYER_KERNELS: dict[str, tuple[Forward, Backward]] = {
+    "identity": (_identity_forward, _identity_backward),
+    "relu": (_relu_forward, _relu_backward),
+    "leaky_relu": (
+        _in_float64(lambda xp, w: xp.where(w > 0, w, 0.01 * w)),
+        _leaky_relu_backward,
+    ),
+    "sigmoid": (_in_float64(_sigmoid), _chain(_in_float64(_sigmoid_slope))),
+    "tanh": (_in_float64(lambda xp, w: xp.tanh(w)), _chain(_in_float64(_tanh_slope))),
+    "elu": (_in_float64(_elu), _chain(_in_float64(_elu_slope))),
+    "gelu": (_in_float64(_exact_gelu), _chain(_in_float64(_exact_gelu_slope))),
+    "gelu_tanh": (
+        _in_float64(lambda xp, w: _numerics.gelu_tanh(xp, w)),
+        _chain(_in_float64(lambda xp, w: _numerics.gelu_tanh_slope(xp, w))),
+    ),
+    "softplus": (
+        _in_float64(lambda xp, w: _numerics.softplus_scaled(xp, w, 1.0)),
+        _chain(_in_float64(lambda xp, w: _numerics.sigmoid_scaled(xp, w, 1.0))),
+    ),
+}
+"""The activations of :data:`ACTIVATIONS` for a layer's trusted arrays: the same math as
+the public functions (float64 working precision, one rounding), without the checks, and
+with backward fused into one step (``relu`` and ``identity`` pass the gradient through
+without multiplying). The layer has validated its input once, at the network's entrance."""

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from neural_network.activations import get_activation
+from neural_network.activations import LAYER_KERNELS, get_activation
 from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
 from neural_network.parameters import Parameter
 
@@ -84,7 +84,8 @@ class Dense:
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.activation = "identity" if activation is None else activation
-        self._activate, self._activate_grad = get_activation(self.activation)
+        get_activation(self.activation)  # a clear error for an unknown name
+        self._activate, self._backward_activation = LAYER_KERNELS[self.activation]
         self.init = init if init != "auto" else ("he" if self.activation in _HE_ACTIVATIONS else "glorot")
         generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self._weights = Parameter("weights", self._initial_weights(generator))
@@ -149,7 +150,8 @@ class Dense:
         ``X`` must be a validated array of shape (N, in_features) in the layer's
         dtype; :class:`~neural_network.network.Sequential` checks it once at its entrance.
         """
-        Z = X @ self._weights.value + self._bias.value
+        Z = X @ self._weights.value
+        Z += self._bias.value  # in place: one array fewer per step
         self._inputs, self._pre_activation = X, Z
         outputs: FloatArray = self._activate(Z)
         return outputs
@@ -161,17 +163,27 @@ class Dense:
         :math:`\partial L / \partial W = X^T \delta`, :math:`\partial L / \partial b = \sum_n \delta_n`
         and :math:`\partial L / \partial X = \delta W^T`, which is returned.
         """
-        if self._inputs is None or self._pre_activation is None:
-            raise InvalidInputError("Dense.backward: call forward first; there is nothing to propagate back.")
-        delta = grad_output * self._activate_grad(self._pre_activation)
-        self._weights.grad[...] = self._inputs.T @ delta
-        self._bias.grad[...] = delta.sum(axis=0)
+        delta = self._delta(grad_output)
         grad_inputs: FloatArray = delta @ self._weights.value.T
         return grad_inputs
 
+    def _delta(self, grad_output: FloatArray) -> FloatArray:
+        r"""Fill the parameters' gradients; return :math:`\delta`, from which d(loss)/d(X) follows.
+
+        The first layer of a network stops here: nothing needs the gradient of the data.
+        """
+        if self._inputs is None or self._pre_activation is None:
+            raise InvalidInputError("Dense.backward: call forward first; there is nothing to propagate back.")
+        delta: FloatArray = self._backward_activation(self._pre_activation, grad_output)
+        np.matmul(self._inputs.T, delta, out=self._weights.grad)
+        np.sum(delta, axis=0, out=self._bias.grad)
+        return delta
+
     def predict(self, X: FloatArray) -> FloatArray:
         """Forward propagation without keeping anything (for inference)."""
-        outputs: FloatArray = self._activate(X @ self._weights.value + self._bias.value)
+        Z = X @ self._weights.value
+        Z += self._bias.value
+        outputs: FloatArray = self._activate(Z)
         return outputs
 
     @property

@@ -146,6 +146,7 @@ class Optimizer(ABC):
         self._parameters: list[Parameter] | None = None
         self._slots: list[tuple[str, tuple[int, ...]]] = []
         self._buffers: list[Buffers] = []
+        self._flat: _Flat | None = None  # see _fused
 
     @property
     def learning_rate(self) -> float:
@@ -187,10 +188,29 @@ class Optimizer(ABC):
         """
         bound = self._bind(parameters)
         self.step_count += 1
+        flat = self._fused(bound)
+        if flat.state is not None:
+            self._update(flat.values, flat.grads, flat.state)
+            flat.share_new_buffers(self._buffers)
+            return
         for p, state in zip(bound, self._buffers, strict=True):
             # A gradient of another float dtype is rounded to the parameter's, as the
             # update is computed (and the parameter kept) in the parameter's dtype.
             self._update(p.value, p.grad.astype(p.value.dtype, copy=False), state)
+
+    def _fused(self, parameters: list[Parameter]) -> _Flat:
+        """One update for all parameters at once, where their arrays allow it.
+
+        A :class:`~neural_network.network.Sequential` keeps all its parameters in one
+        flat array (each parameter a view of its part) and all their gradients in
+        another. The update rules act element by element, so updating the two flat
+        arrays once gives bit for bit what updating each parameter does, in one pass
+        of a few array operations instead of a few per parameter. The state buffers are
+        then made flat too, each parameter's buffer a view of its part.
+        """
+        if self._flat is None or not self._flat.fits(parameters):
+            self._flat = _Flat.of(parameters, self._buffers)
+        return self._flat
 
     def _bind(self, parameters: Sequence[Parameter]) -> list[Parameter]:
         """Check ``parameters`` and their gradients; on the first step, tie the state to them."""
@@ -341,10 +361,81 @@ class Optimizer(ABC):
             setattr(self, name, getattr(restored, name))
         self.step_count = int(step)
         self._slots, self._buffers = slots, buffers
+        self._flat = None  # new buffers: the flat view, if any, is made again at the next step
 
     def __repr__(self) -> str:
         options = ", ".join(f"{name}={value!r}" for name, value in self.hyperparameters().items())
         return f"{type(self).__name__}({options})"
+
+
+class _Flat:
+    """The flat arrays behind a list of parameters, if there are such: see ``Optimizer._fused``.
+
+    ``state`` is None when the parameters are not consecutive views of one flat value
+    array and one flat gradient array (a model's own layers, or parameters made by hand).
+    """
+
+    def __init__(
+        self,
+        parameters: list[Parameter],
+        values: NDArray[np.floating],
+        grads: NDArray[np.floating],
+        state: Buffers | None,
+    ) -> None:
+        self._views = [(p, p.value, p.grad) for p in parameters]
+        self.values, self.grads, self.state = values, grads, state
+
+    def fits(self, parameters: list[Parameter]) -> bool:
+        """Whether ``parameters`` still hold the very arrays this was made from."""
+        return len(parameters) == len(self._views) and all(
+            p is q and p.value is value and p.grad is grad
+            for p, (q, value, grad) in zip(parameters, self._views, strict=False)
+        )
+
+    @classmethod
+    def of(cls, parameters: list[Parameter], buffers: list[Buffers]) -> _Flat:
+        values = _span([p.value for p in parameters])
+        grads = _span([p.grad for p in parameters])
+        names = set(buffers[0]) if buffers else set()
+        if values is None or grads is None or values.dtype != grads.dtype or any(set(b) != names for b in buffers):
+            return cls(parameters, np.empty(0), np.empty(0), None)
+        state = {
+            name: np.concatenate([entry[name].reshape(-1) for entry in buffers]).astype(values.dtype)
+            for name in sorted(names)
+        }
+        flat = cls(parameters, values, grads, state)
+        for entry in buffers:  # each parameter's buffers become views of the flat ones
+            entry.clear()
+        flat.share_new_buffers(buffers)
+        return flat
+
+    def share_new_buffers(self, buffers: list[Buffers]) -> None:
+        """Give each parameter a view of every flat buffer the update created (SGD's first
+        momentum step creates its buffer from the gradient)."""
+        if self.state is None:
+            return
+        start = 0
+        for entry, (_, value, _) in zip(buffers, self._views, strict=True):
+            for name, flat in self.state.items():
+                if name not in entry:
+                    entry[name] = flat[start : start + value.size].reshape(value.shape)
+            start += value.size
+
+
+def _span(arrays: list[NDArray[np.floating]]) -> NDArray[np.floating] | None:
+    """The flat array of which ``arrays`` are consecutive contiguous parts, or None."""
+    base = arrays[0].base if arrays else None
+    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    origin, position = base.ctypes.data, 0
+    for array in arrays:
+        if array.base is not base or not array.flags.c_contiguous or array.dtype != base.dtype:
+            return None
+        if array.ctypes.data - origin != position * base.itemsize:
+            return None
+        position += array.size
+    span: NDArray[np.floating] = base[:position]
+    return span
 
 
 def _check_parameter(owner: str, i: int, p: object) -> None:

@@ -16,7 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neural_network import losses as _losses
-from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
+from neural_network.errors import InvalidInputError, InvalidOptionError, NonFiniteError, ShapeMismatchError
+from neural_network.losses._training import MEAN_VALUE_AND_GRAD, MeanValueAndGrad
 
 if TYPE_CHECKING:
     from neural_network.network import Sequential
@@ -26,6 +27,7 @@ __all__ = ["Callback", "EarlyStopping", "History", "fit", "resolve_loss"]
 
 LossFunction = Callable[..., Any]
 _CLASS_INDEX_LOSSES = frozenset({"cross_entropy", "nll_loss"})
+_CLASSIFICATION_LOSSES = _CLASS_INDEX_LOSSES | {"binary_cross_entropy", "binary_cross_entropy_with_logits"}
 
 
 # --------------------------------------------------------------------------- what training records
@@ -38,7 +40,8 @@ class History:
     ``loss`` is the mean training loss over the epoch's samples (each batch's mean loss
     weighted by its size, while the weights changed); ``val_loss`` the loss on the
     validation data after the epoch. ``metrics`` maps ``"accuracy"`` (classification)
-    or ``"r2"`` and ``"rmse"`` (regression), and their ``"val_"`` twins, to per-epoch values.
+    or ``"r2"`` and ``"rmse"`` (regression), and their ``"val_"`` twins, to per-epoch values;
+    the training metrics, like the loss, are measured on each batch as the weights change.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -159,22 +162,51 @@ def resolve_loss(loss: str | tuple[LossFunction, LossFunction]) -> tuple[str, Lo
     )
 
 
+class _Metrics:
+    """Accuracy (classification losses) or R² and RMSE (the others), summed batch by batch.
+
+    During an epoch the training metrics are measured on each batch's outputs as the
+    weights change, as the training loss is (and as Keras does): measuring them again
+    on the whole training set after the epoch would cost another forward pass over it.
+    """
+
+    def __init__(self, loss_name: str, targets: NDArray[Any]) -> None:
+        self.loss_name = loss_name
+        self.correct = 0
+        self.squared_error = 0.0
+        self.count = 0
+        self.elements = 0
+        # R² compares the squared error with that of always predicting the mean target.
+        self.spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2)) if targets.size else 0.0
+
+    def add(self, outputs: NDArray[np.floating], targets: NDArray[Any]) -> None:
+        self.count += outputs.shape[0]
+        if self.loss_name in _CLASS_INDEX_LOSSES:
+            self.correct += int(np.count_nonzero(np.argmax(outputs, axis=1) == targets))
+        elif self.loss_name == "binary_cross_entropy_with_logits":
+            self.correct += int(np.count_nonzero((outputs > 0) == (targets > 0.5)))
+        elif self.loss_name == "binary_cross_entropy":
+            self.correct += int(np.count_nonzero((outputs > 0.5) == (targets > 0.5)))
+        elif self.loss_name != "custom":
+            self.squared_error += float(np.sum((targets - outputs) ** 2))
+            self.elements += outputs.size
+
+    def results(self) -> dict[str, float]:
+        if self.loss_name == "custom":
+            return {}
+        if self.loss_name in _CLASSIFICATION_LOSSES:
+            return {"accuracy": self.correct / self.count if self.count else math.nan}
+        return {
+            "r2": 1.0 - self.squared_error / self.spread if self.spread > 0 else math.nan,
+            "rmse": math.sqrt(self.squared_error / self.elements) if self.elements else math.nan,
+        }
+
+
 def _metrics(name: str, outputs: NDArray[np.floating], targets: NDArray[Any]) -> dict[str, float]:
-    """Accuracy for the classification losses, R² and RMSE for the others."""
-    if name in _CLASS_INDEX_LOSSES:
-        return {"accuracy": float(np.mean(np.argmax(outputs, axis=1) == targets))}
-    if name == "binary_cross_entropy_with_logits":
-        return {"accuracy": float(np.mean((outputs > 0) == (targets > 0.5)))}
-    if name == "binary_cross_entropy":
-        return {"accuracy": float(np.mean((outputs > 0.5) == (targets > 0.5)))}
-    if name == "custom":
-        return {}
-    residual = float(np.sum((targets - outputs) ** 2))
-    spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2))
-    return {
-        "r2": 1.0 - residual / spread if spread > 0 else math.nan,
-        "rmse": math.sqrt(residual / targets.size),
-    }
+    """The metrics of ``outputs`` against ``targets`` in one go (the validation data)."""
+    metrics = _Metrics(name, targets)
+    metrics.add(outputs, targets)
+    return metrics.results()
 
 
 # --------------------------------------------------------------------------- the loop
@@ -199,13 +231,14 @@ def fit(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidOptionError(f"fit: {option} must be a positive integer; got {value!r}.")
     inputs = model.check_inputs("fit", X)
-    targets = _check_targets(model, name, inputs, y, "y")
+    targets = _check_targets(model, name, value_fn, inputs, y, "y")
     validation = None
     if validation_data is not None:
         if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
             raise InvalidOptionError("fit: validation_data must be a pair (X_val, y_val).")
         val_inputs = model.check_inputs("fit", validation_data[0])
-        validation = (val_inputs, _check_targets(model, name, val_inputs, validation_data[1], "y_val"))
+        validation = (val_inputs, _check_targets(model, name, value_fn, val_inputs, validation_data[1], "y_val"))
+    step_loss = MEAN_VALUE_AND_GRAD.get(name) or _pair(value_fn, grad_fn)
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
     history = History()
@@ -216,17 +249,24 @@ def fit(
     for epoch in range(epochs):
         order = generator.permutation(count)
         total = 0.0
+        running = _Metrics(name, targets)
         for start in range(0, count, batch_size):
             batch = order[start : start + batch_size]
-            outputs = model._forward(inputs[batch])
-            target = targets[batch]
-            total += float(value_fn(outputs, target)) * batch.size
-            model._backward(grad_fn(outputs, target))
+            outputs, target = model._forward(inputs[batch]), targets[batch]
+            batch_loss, gradient = step_loss(outputs, target)
+            running.add(outputs, target)
+            total += batch_loss * batch.size
+            model._backward_parameters(gradient)
             optimizer.step(parameters)
+        if not math.isfinite(total):
+            raise NonFiniteError(
+                f"fit: the training loss became {total} in epoch {epoch + 1}: the model diverged. "
+                f"Lower the learning rate (now {optimizer.learning_rate}), standardize X (and y for "
+                "regression), or check the data for extreme values."
+            )
         logs = {"loss": total / count}
         history.loss.append(logs["loss"])
-        for metric, measured in _metrics(name, model._predict(inputs), targets).items():
-            logs[metric] = measured
+        logs.update(running.results())
         if validation is not None:
             val_outputs = model._predict(validation[0])
             logs["val_loss"] = float(value_fn(val_outputs, validation[1]))
@@ -247,10 +287,46 @@ def fit(
     return history
 
 
+def _pair(value_fn: LossFunction, grad_fn: LossFunction) -> MeanValueAndGrad:
+    """A (value, grad) pair of functions as one step function."""
+
+    def step_loss(outputs: NDArray[np.floating], targets: NDArray[Any]) -> tuple[float, NDArray[np.floating]]:
+        return float(value_fn(outputs, targets)), np.asarray(grad_fn(outputs, targets))
+
+    return step_loss
+
+
 def _check_targets(
+    model: Sequential,
+    loss_name: str,
+    value_fn: LossFunction,
+    inputs: NDArray[np.floating],
+    y: object,
+    argument: str,
+) -> NDArray[Any]:
+    """The targets as an array aligned with the model's outputs, checked once, not per batch.
+
+    Beyond their shape, a loss of the package checks them itself (labels in [0, 1],
+    class indices in range, ...): it is called once on neutral outputs.
+    """
+    targets = _aligned_targets(model, loss_name, inputs, y, argument)
+    if loss_name in MEAN_VALUE_AND_GRAD and targets.shape[0] > 0:
+        shape = (targets.shape[0], model.out_features)
+        try:
+            value_fn(np.full(shape, 0.5, dtype=model.dtype), targets)
+        except InvalidInputError as error:
+            raise type(error)(f"fit: {argument} does not fit the loss {loss_name!r}. {error}") from None
+        if loss_name in _CLASS_INDEX_LOSSES and int(np.min(targets)) < 0:
+            raise InvalidInputError(
+                f"fit: {argument} must hold class indices 0 to {model.out_features - 1}; got "
+                f"{int(np.min(targets))}. fit does not ignore samples: drop those rows first."
+            )
+    return targets
+
+
+def _aligned_targets(
     model: Sequential, loss_name: str, inputs: NDArray[np.floating], y: object, argument: str
 ) -> NDArray[Any]:
-    """The targets as an array aligned with the model's outputs (checked once, not per batch)."""
     targets = np.asarray(y)
     if targets.dtype.kind not in "biuf":
         raise InvalidInputError(f"fit: {argument} must be numeric; got dtype {targets.dtype}.")

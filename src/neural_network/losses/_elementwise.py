@@ -119,6 +119,26 @@ class ElementwiseLoss:
         batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights)
         return _run(self.derivative, _reduction.reduce_derivatives, batch)
 
+    def mean_value_and_grad(self, input: Array, target: Array) -> tuple[float, Array]:
+        """The mean loss and its gradient together, for NumPy arrays already checked.
+
+        For the training loop, which checks its targets once, with the public function,
+        before the first epoch, and whose inputs are the network's own outputs: each
+        step then needs both, without checking them again. Same kernels and reduction
+        as the public functions (float64 working precision, exact accumulation).
+        """
+        batch = Batch(
+            xp=np,
+            input=input.astype(np.float64, copy=False),
+            target=target.astype(np.float64, copy=False),
+            weights={},
+            sample_weight=None,
+            reduction="mean",
+            dtype=input.dtype,
+        )
+        value = _run(self.value, _reduction.reduce_values, batch)
+        return float(value), _run(self.derivative, _reduction.reduce_derivatives, batch)
+
     def prepare(
         self,
         func: str,

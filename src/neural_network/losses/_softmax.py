@@ -406,6 +406,33 @@ def _reduce_gradient(batch: _Classes, gradient: Array) -> Array:
     return xp.moveaxis(laid_out, -1, batch.class_axis)
 
 
+def cross_entropy_mean_value_and_grad(input: Array, labels: Array) -> tuple[float, Array]:
+    """The mean cross-entropy of (N, C) logits and (N,) class indices, and its gradient.
+
+    For the training loop, which has checked the labels once, with :func:`cross_entropy`,
+    before the first epoch: no class weights, nothing ignored, no smoothing. Same
+    computation as the public functions.
+    """
+    scores = input.astype(np.float64, copy=False)
+    count, classes = scores.shape
+    batch = _Classes(
+        xp=np,
+        scores=scores,
+        onehot=(labels[:, None] == np.arange(classes)[None, :]).astype(np.float64),
+        probabilities=None,
+        weight=np.ones(classes),
+        sample_weight=None,
+        mean_weight=np.ones(count),
+        sample_shape=(count,),
+        class_axis=1,
+        reduction="mean",
+        dtype=input.dtype,
+    )
+    with np.errstate(over="ignore", divide="ignore"):
+        value = _reduce_values(batch, _cross_entropy_values(batch, 0.0))
+        return float(value), _reduce_gradient(batch, _cross_entropy_gradient(batch, 0.0))
+
+
 # --------------------------------------------------------------------------- public functions
 
 

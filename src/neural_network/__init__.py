@@ -57,7 +57,7 @@ _PUBLIC = {
         "nll_loss_grad",
     ),
     "preprocessing": ("normalize",),
-    "serialization": ("load",),
+    "serialization": ("Checkpoint", "load", "load_checkpoint"),
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
@@ -104,7 +104,9 @@ if TYPE_CHECKING:
     from neural_network.optimizers import AdamW as AdamW
     from neural_network.optimizers import RMSprop as RMSprop
     from neural_network.preprocessing import normalize as normalize
+    from neural_network.serialization import Checkpoint as Checkpoint
     from neural_network.serialization import load as load
+    from neural_network.serialization import load_checkpoint as load_checkpoint
     from neural_network.training import EarlyStopping as EarlyStopping
     from neural_network.training import History as History
 

@@ -176,7 +176,7 @@ class Dense:
             raise InvalidInputError("Dense.backward: call forward first; there is nothing to propagate back.")
         delta: FloatArray = self._backward_activation(self._pre_activation, grad_output)
         np.matmul(self._inputs.T, delta, out=self._weights.grad)
-        np.sum(delta, axis=0, out=self._bias.grad)
+        np.add.reduce(delta, axis=0, out=self._bias.grad)
         return delta
 
     def predict(self, X: FloatArray) -> FloatArray:

@@ -7,7 +7,7 @@ trusted NumPy arrays, which keeps a training step free of per-layer overhead.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -226,7 +226,7 @@ class Sequential:
         *,
         optimizer: Optimizer | None = None,
         rng: np.random.Generator | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         """Write the network to ``path`` (an ``.npz`` file), without pickle; see
         :func:`neural_network.serialization.save`. With ``optimizer`` (and the shuffling

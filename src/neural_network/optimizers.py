@@ -186,17 +186,21 @@ class Optimizer(ABC):
             The same parameters, in the same order, at every step (the state is kept
             per position). Their gradients must already be computed.
         """
-        bound = self._bind(parameters)
+        flat = self._flat
+        if flat is None or flat.state is None or not isinstance(parameters, list) or not flat.fits(parameters):
+            # Not the very arrays of the last step: check everything again.
+            bound = self._bind(parameters)
+            flat = self._fused(bound)
+            if flat.state is None:
+                self.step_count += 1
+                for p, state in zip(bound, self._buffers, strict=True):
+                    # A gradient of another float dtype is rounded to the parameter's, as the
+                    # update is computed (and the parameter kept) in the parameter's dtype.
+                    self._update(p.value, p.grad.astype(p.value.dtype, copy=False), state)
+                return
         self.step_count += 1
-        flat = self._fused(bound)
-        if flat.state is not None:
-            self._update(flat.values, flat.grads, flat.state)
-            flat.share_new_buffers(self._buffers)
-            return
-        for p, state in zip(bound, self._buffers, strict=True):
-            # A gradient of another float dtype is rounded to the parameter's, as the
-            # update is computed (and the parameter kept) in the parameter's dtype.
-            self._update(p.value, p.grad.astype(p.value.dtype, copy=False), state)
+        self._update(flat.values, flat.grads, flat.state)
+        flat.share_new_buffers(self._buffers)
 
     def _fused(self, parameters: list[Parameter]) -> _Flat:
         """One update for all parameters at once, where their arrays allow it.

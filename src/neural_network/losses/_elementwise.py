@@ -136,8 +136,11 @@ class ElementwiseLoss:
             reduction="mean",
             dtype=input.dtype,
         )
-        value = _run(self.value, _reduction.reduce_values, batch)
-        return float(value), _run(self.derivative, _reduction.reduce_derivatives, batch)
+        # No extended-range retry: a network's outputs that overflow the loss have
+        # diverged, and the training loop reports it.
+        with np.errstate(divide="ignore", over="ignore"):
+            value = _apply(self.value, _reduction.reduce_values, batch)
+            return float(value), _apply(self.derivative, _reduction.reduce_derivatives, batch)
 
     def prepare(
         self,

@@ -29,6 +29,7 @@ array_api_strict = pytest.importorskip("array_api_strict")
 torch = pytest.importorskip("torch")
 
 from neural_network import (  # noqa: E402
+    activations,
     binary_cross_entropy,
     binary_cross_entropy_grad,
     binary_cross_entropy_with_logits,
@@ -41,6 +42,7 @@ from neural_network import (  # noqa: E402
     sigmoid_grad,
 )
 from neural_network.errors import (  # noqa: E402
+    InvalidOptionError,
     InvalidTypeError,
     NonFiniteError,
     OutOfRangeError,
@@ -108,6 +110,20 @@ WEIGHTS = [[1.0, 0.5, 0.0], [2.0, 1.0, 0.25]]
 POS_WEIGHT = [0.5, 2.0, 3.0]
 MATRIX = [[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]]
 WEIGHT_MATRIX = [[0.5, 1.0], [-1.5, 2.0], [0.25, -0.75]]
+MASKED_LOGITS = [[-2.0, 1.5, -float("inf")], [7.0, -4.0, 0.0]]  # -inf masks an entry (softmax family)
+ACTIVATION_OPTIONS = [
+    ("identity", {}),
+    ("tanh", {}),
+    ("relu", {}),
+    ("leaky_relu", {}),
+    ("leaky_relu", {"negative_slope": 0.2}),
+    ("elu", {}),
+    ("elu", {"alpha": 0.5}),
+    ("gelu", {}),
+    ("gelu", {"approximate": "tanh"}),
+    ("softplus", {}),
+    ("softplus", {"beta": 2.0}),
+]
 
 LOSS_FUNCTIONS = {
     "mse_loss": (mse_loss, PREDICTIONS, TARGETS),
@@ -135,6 +151,18 @@ def all_calls() -> dict[str, Call]:
     calls["normalize"] = Call(normalize, (MATRIX,))
     calls["normalize-axis=0"] = Call(normalize, (MATRIX,), options={"axis": 0})
     calls["matrix_multiply"] = Call(matrix_multiply, (MATRIX, WEIGHT_MATRIX))
+    # the activations: every element-wise one and its derivative, with default and other options
+    for name, options in ACTIVATION_OPTIONS:
+        for suffix in ("", "_grad"):
+            function = getattr(activations, name + suffix)
+            label = name + suffix + "".join(f"-{key}={value}" for key, value in options.items())
+            calls[label] = Call(function, (LOGITS,), options=options)
+    for name in ("softmax", "log_softmax"):
+        for axis in (-1, 0):
+            calls[f"{name}-axis={axis}"] = Call(getattr(activations, name), (MASKED_LOGITS,), options={"axis": axis})
+            calls[f"{name}_grad-axis={axis}"] = Call(
+                getattr(activations, f"{name}_grad"), (MASKED_LOGITS, PREDICTIONS), options={"axis": axis}
+            )
     return calls
 
 
@@ -185,6 +213,20 @@ def test_lists_give_numpy_float64(call):
         (sigmoid, (0,), 0.5),
         (sigmoid_grad, (0.0,), 0.25),
         (normalize, (3.0,), 0.0),  # one value: std 0, so only shifted
+        (activations.identity, (3,), 3.0),
+        (activations.identity_grad, (-2.5,), 1.0),
+        (activations.tanh, (0,), 0.0),
+        (activations.tanh_grad, (0.0,), 1.0),  # 1 - tanh(0)**2
+        (activations.relu, (-2,), 0.0),
+        (activations.relu_grad, (0.5,), 1.0),
+        (activations.leaky_relu, (-2.0,), -0.02),  # default slope 0.01
+        (activations.leaky_relu_grad, (-1,), 0.01),
+        (activations.elu, (-0.6931471805599453,), -0.5),  # e**(-log 2) - 1
+        (activations.elu_grad, (-0.6931471805599453,), 0.5),  # e**(-log 2)
+        (activations.gelu, (1.0,), 0.8413447460685429),  # 1 * Phi(1), from tables of the normal CDF
+        (activations.gelu_grad, (0,), 0.5),  # Phi(0) + 0 * phi(0)
+        (activations.softplus, (0,), 0.6931471805599453),  # log 2
+        (activations.softplus_grad, (0.0,), 0.5),  # sigmoid(0)
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
@@ -211,6 +253,15 @@ INTEGER_CALLS = {
     "sigmoid_grad": Call(sigmoid_grad, ([[2, -3], [0, 1]],)),
     "normalize": Call(normalize, ([[2, -3], [0, 1]],)),
     "matrix_multiply": Call(matrix_multiply, ([[2, -3], [0, 1]], [[1, 4], [5, -2]])),
+    **{
+        name: Call(getattr(activations, name), ([[2, -3], [0, 1]],))
+        for name in (
+            "identity", "identity_grad", "tanh", "tanh_grad", "relu", "relu_grad", "leaky_relu", "leaky_relu_grad",
+            "elu", "elu_grad", "gelu", "gelu_grad", "softplus", "softplus_grad", "softmax", "log_softmax",
+        )
+    },
+    "softmax_grad": Call(activations.softmax_grad, ([[2, -3], [0, 1]], [[1, 0], [0, 1]])),
+    "log_softmax_grad": Call(activations.log_softmax_grad, ([[2, -3], [0, 1]], [[1, 0], [0, 1]])),
 }
 
 
@@ -268,6 +319,30 @@ def mixed_calls() -> list[Any]:
         ),
         ("matrix_multiply", matrix_multiply, (t, n.T), {}, ("X", "torch"), ("W", "numpy")),
         ("strict_with_numpy", mse_loss, (s, n), {}, ("y_pred", "array_api_strict"), ("y", "numpy")),
+        (
+            "softmax_grad",
+            activations.softmax_grad,
+            (t, n),
+            {},
+            ("Z", "torch"),
+            ("grad_output", "numpy"),
+        ),
+        (
+            "log_softmax_grad",
+            activations.log_softmax_grad,
+            (n, t),
+            {},
+            ("Z", "numpy"),
+            ("grad_output", "torch"),
+        ),
+        (
+            "log_softmax_grad_strict",
+            activations.log_softmax_grad,
+            (s, n),
+            {},
+            ("Z", "array_api_strict"),
+            ("grad_output", "numpy"),
+        ),
     ]
     return [pytest.param(*case[1:], id=case[0]) for case in cases]
 
@@ -320,6 +395,31 @@ INVALID_CALLS = {
         {"sample_weight": [1.0, -1.0]},
         OutOfRangeError,
     ),
+    "NaN in relu": (activations.relu, ([[0.0, NAN]],), {}, NonFiniteError),
+    "NaN in gelu_grad": (activations.gelu_grad, ([[1.0], [NAN]],), {}, NonFiniteError),
+    "NaN in softplus": (activations.softplus, ([NAN, 0.0],), {}, NonFiniteError),
+    "NaN in identity": (activations.identity, ([NAN],), {}, NonFiniteError),
+    "NaN in softmax": (activations.softmax, ([[0.0, 1.0], [NAN, 0.0]],), {}, NonFiniteError),
+    "+inf logit in log_softmax": (activations.log_softmax, ([[0.0, float("inf")]],), {}, NonFiniteError),
+    "fully masked row in softmax": (
+        activations.softmax,
+        ([[0.0, 1.0], [-float("inf"), -float("inf")]],),
+        {},
+        NonFiniteError,
+    ),
+    "NaN upstream gradient": (
+        activations.softmax_grad,
+        ([[0.0, 1.0]], [[NAN, 1.0]]),
+        {},
+        NonFiniteError,
+    ),
+    "upstream gradient of another shape": (
+        activations.log_softmax_grad,
+        ([[0.0, 1.0]], [0.0, 1.0]),
+        {},
+        ShapeMismatchError,
+    ),
+    "scalar logits": (activations.softmax, (2.0,), {}, InvalidOptionError),
 }
 
 

@@ -30,6 +30,7 @@ import torch
 
 import neural_network
 from neural_network import (
+    activations,
     binary_cross_entropy,
     binary_cross_entropy_grad,
     binary_cross_entropy_with_logits,
@@ -915,3 +916,212 @@ def test_error_classes_are_builtin_errors() -> None:
     assert issubclass(InvalidTypeError, TypeError) and not issubclass(InvalidTypeError, ValueError)
     # the pure edition raises the very same classes (one hierarchy for both editions)
     assert pure.ShapeMismatchError is ShapeMismatchError
+
+
+# --------------------------------------------------------------------------- the other activations
+#
+# sigmoid and sigmoid_grad have their table above; the same mistakes for every other
+# activation and its derivative. (tests/test_activations.py checks a few messages with
+# ``match``; here every function meets every row, with the exception's exact type and
+# origin checked by ``assert_refused``.)
+
+ELEMENTWISE_PAIRS = [
+    (activations.identity, activations.identity_grad),
+    (activations.tanh, activations.tanh_grad),
+    (activations.relu, activations.relu_grad),
+    (activations.leaky_relu, activations.leaky_relu_grad),
+    (activations.elu, activations.elu_grad),
+    (activations.gelu, activations.gelu_grad),
+    (activations.softplus, activations.softplus_grad),
+]
+ELEMENTWISE_FUNCTIONS = [f for pair in ELEMENTWISE_PAIRS for f in pair]
+
+ELEMENTWISE_Z_CASES = [
+    ([0.0, NAN], NonFiniteError, ["Z must hold finite numbers", "1 NaN value", "first at Z[1]"]),
+    ([[0.0, 1.0], [NAN, NAN]], NonFiniteError, ["2 NaN values", "first at Z[1, 0]"]),
+    (NAN, NonFiniteError, ["Z must hold finite numbers", "1 NaN value"]),
+    (np.asarray([1.0, NAN], dtype=np.float32), NonFiniteError, ["1 NaN value", "first at Z[1]"]),
+    (torch.tensor([NAN, 0.0]), NonFiniteError, ["1 NaN value", "first at Z[0]"]),
+    (None, InvalidTypeError, ["Z is None", "forget to return"]),
+    ("1.0", InvalidTypeError, ["Z must be numeric", "the string '1.0'"]),
+    (np.asarray(["1", "2"]), InvalidTypeError, ["Z must be numeric", "dtype <U1"]),
+    ([1.0, None], InvalidTypeError, ["Z must be numeric", "None"]),
+    (np.asarray([1.0, None], dtype=object), InvalidTypeError, ["Z must be numeric", "dtype object"]),
+    ([1j], InvalidTypeError, ["Z must be real", "complex"]),
+    (np.asarray([1.0, 2.0], dtype=np.complex128), InvalidTypeError, ["Z must be real", "complex128"]),
+    ([[1.0], [1.0, 2.0]], InvalidTypeError, ["Z must be a rectangular array of numbers", "ragged"]),
+]
+ELEMENTWISE_Z_IDS = [
+    "nan", "nan-2d", "nan-scalar", "nan-float32", "nan-torch", "none", "string", "string-array",
+    "list-with-none", "object-array", "complex", "complex-array", "ragged",
+]
+
+
+@pytest.mark.parametrize("func", ELEMENTWISE_FUNCTIONS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("Z", "error", "words"), ELEMENTWISE_Z_CASES, ids=ELEMENTWISE_Z_IDS)
+def test_elementwise_activations_refuse(
+    func: Callable[..., Any], Z: object, error: type[Exception], words: list[str]
+) -> None:
+    """Every element-wise activation and derivative refuses NaN and non-numbers, naming itself."""
+    message = assert_refused(lambda: func(Z), error, words)
+    assert message.startswith(f"{func.__name__}: "), message
+
+
+@pytest.mark.parametrize("func", ELEMENTWISE_FUNCTIONS, ids=lambda f: f.__name__)
+def test_elementwise_activations_accept_infinities_and_empty_input(func: Callable[..., Any]) -> None:
+    """+-inf are valid input (their limits are returned, see test_activations); so is an empty array."""
+    out = func(np.asarray([-INF, INF]))
+    assert out.shape == (2,) and not np.isnan(out).any()
+    assert func(np.zeros((0, 3))).shape == (0, 3)
+
+
+# Each row: the function, the bad keyword option, the key words. Each runs against the
+# function and its _grad twin (they share the option's check).
+ACTIVATION_OPTION_CASES = [
+    *[
+        pytest.param(pair, {"negative_slope": bad}, words, id=f"negative_slope-{name}")
+        for pair in [(activations.leaky_relu, activations.leaky_relu_grad)]
+        for name, bad, words in [
+            ("string", "0.1", ["negative_slope must be a real number", "got '0.1'", "negative_slope=float(value)"]),
+            ("bool", True, ["negative_slope must be a real number", "got True"]),
+            ("none", None, ["negative_slope must be a real number", "got None"]),
+            ("nan", NAN, ["negative_slope must be a finite number", "got nan"]),
+            ("inf", INF, ["negative_slope must be a finite number", "got inf"]),
+            ("list", [0.1], ["negative_slope must be a real number", "got [0.1]"]),
+        ]
+    ],
+    *[
+        pytest.param((activations.elu, activations.elu_grad), {"alpha": bad}, words, id=f"alpha-{name}")
+        for name, bad, words in [
+            ("string", "1", ["alpha must be a real number", "got '1'", "alpha=float(value)"]),
+            ("bool", False, ["alpha must be a real number", "got False"]),
+            ("nan", NAN, ["alpha must be a finite number", "got nan"]),
+            ("minus-inf", -INF, ["alpha must be a finite number", "got -inf"]),
+        ]
+    ],
+    *[
+        pytest.param((activations.softplus, activations.softplus_grad), {"beta": bad}, words, id=f"beta-{name}")
+        for name, bad, words in [
+            ("zero", 0.0, ["beta must be a positive finite number", "got 0.0"]),
+            ("negative", -2.0, ["beta must be a positive finite number", "got -2.0"]),
+            ("nan", NAN, ["beta must be a positive finite number", "got nan"]),
+            ("inf", INF, ["beta must be a positive finite number", "got inf"]),
+            ("string", "2", ["beta must be a real number", "got '2'", "beta=float(value)"]),
+            ("none", None, ["beta must be a real number", "got None"]),
+            ("tensor", torch.tensor(2.0), ["beta must be a real number", "beta=float(value)"]),
+        ]
+    ],
+    *[
+        pytest.param((activations.gelu, activations.gelu_grad), {"approximate": bad}, words, id=f"approximate-{name}")
+        for name, bad, words in [
+            ("true", True, ["approximate must be 'none' (the exact GELU) or 'tanh'", "got True", "approximate='tanh' here"]),
+            ("false", False, ["got False", "approximate='none' here"]),
+            ("erf", "erf", ["got 'erf'", "For the exact GELU (with erf) pass approximate='none'"]),
+            ("exact", "exact", ["got 'exact'", "pass approximate='none'"]),
+            ("none-object", None, ["approximate must be 'none' (the exact GELU) or 'tanh'", "got None"]),
+            ("sigmoid", "sigmoid", ["approximate must be 'none' (the exact GELU) or 'tanh'", "got 'sigmoid'"]),
+        ]
+    ],
+]
+
+
+@pytest.mark.parametrize("which", ["value", "grad"])
+@pytest.mark.parametrize(("pair", "options", "words"), ACTIVATION_OPTION_CASES)
+def test_activation_options_are_checked(
+    pair: tuple[Callable[..., Any], Callable[..., Any]], options: dict[str, Any], words: list[str], which: str
+) -> None:
+    """A bad option is an InvalidOptionError naming the function called, the option and the value."""
+    func = pair[0] if which == "value" else pair[1]
+    message = assert_refused(lambda: func([0.5, -1.0], **options), InvalidOptionError, words)
+    assert message.startswith(f"{func.__name__}: "), message
+
+
+# softmax, log_softmax and their vector-Jacobian products: the same mistakes, and those
+# of their own (an axis, +inf, a fully masked row, a scalar, the upstream gradient).
+
+SOFTMAX_FAMILY = {
+    "softmax": lambda Z, g, **kw: activations.softmax(Z, **kw),
+    "log_softmax": lambda Z, g, **kw: activations.log_softmax(Z, **kw),
+    "softmax_grad": activations.softmax_grad,
+    "log_softmax_grad": activations.log_softmax_grad,
+}
+GOOD_LOGITS = [[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]]
+GOOD_GRAD = [[0.5, -1.0, 0.0], [1.0, 0.25, -0.5]]
+
+SOFTMAX_Z_CASES = [
+    pytest.param([[1.0, NAN, 0.0], [0.0, 0.0, 0.0]], {}, NonFiniteError,
+                 ["Z must hold finite numbers", "1 NaN value", "first at Z[0, 1]"], id="nan"),
+    pytest.param([[1.0, INF, 0.0], [0.0, 0.0, 0.0]], {}, NonFiniteError,
+                 ["Z must not contain +inf", "(-inf is allowed: it masks an entry out.)"], id="plus-inf"),
+    pytest.param([[1.0, 0.0, 0.0], [-INF, -INF, -INF]], {}, NonFiniteError,
+                 ["every entry of Z[1, :] is -inf", "1 such row along axis 1", "no probability distribution"],
+                 id="masked-row"),
+    pytest.param([[1.0, -INF, 0.0], [0.0, -INF, 0.0]], {"axis": 0}, NonFiniteError,
+                 ["every entry of Z[:, 1] is -inf", "along axis 0"], id="masked-column-axis-0"),
+    pytest.param(None, {}, InvalidTypeError, ["Z is None", "forget to return"], id="none"),
+    pytest.param("1.0", {}, InvalidTypeError, ["Z must be numeric", "the string '1.0'"], id="string"),
+    pytest.param([[1.0, None, 0.0], [0.0, 0.0, 0.0]], {}, InvalidTypeError, ["Z must be numeric", "None"],
+                 id="list-with-none"),
+    pytest.param([[1j, 0.0, 0.0], [0.0, 0.0, 0.0]], {}, InvalidTypeError, ["Z must be real", "complex"],
+                 id="complex"),
+    pytest.param(2.0, {}, InvalidOptionError, ["Z is a scalar (0-d)", "at least one dimension", "Z.reshape(1)"],
+                 id="scalar"),
+    pytest.param(GOOD_LOGITS, {"axis": 2}, InvalidOptionError,
+                 ["axis=2 is out of range for a 2-d Z", "expected -2 <= axis < 2"], id="axis-too-big"),
+    pytest.param(GOOD_LOGITS, {"axis": -3}, InvalidOptionError, ["axis=-3 is out of range"], id="axis-too-negative"),
+    pytest.param(GOOD_LOGITS, {"axis": True}, InvalidOptionError, ["axis must be an integer", "got True"],
+                 id="axis-bool"),
+    pytest.param(GOOD_LOGITS, {"axis": 1.0}, InvalidOptionError, ["axis must be an integer", "got 1.0"],
+                 id="axis-float"),
+    pytest.param(GOOD_LOGITS, {"axis": None}, InvalidOptionError, ["axis must be an integer", "got None"],
+                 id="axis-none"),
+    pytest.param(GOOD_LOGITS, {"axis": "1"}, InvalidOptionError, ["axis must be an integer", "got '1'"],
+                 id="axis-string"),
+]
+
+
+def grad_for(Z: object) -> object:
+    """A valid upstream gradient of ``Z``'s shape (the good one when ``Z`` is None or text)."""
+    if Z is None or isinstance(Z, str):
+        return GOOD_GRAD
+    shape = np.shape(Z)
+    return np.ones(shape) if shape else 1.0
+
+
+@pytest.mark.parametrize("name", list(SOFTMAX_FAMILY))
+@pytest.mark.parametrize(("Z", "options", "error", "words"), SOFTMAX_Z_CASES)
+def test_softmax_family_refuses(name: str, Z: object, options: dict[str, Any], error: type[Exception],
+                                words: list[str]) -> None:
+    """softmax, log_softmax and their gradients refuse the same bad logits and axes, naming themselves."""
+    func = SOFTMAX_FAMILY[name]
+    message = assert_refused(lambda: func(Z, grad_for(Z), **options), error, words)
+    assert message.startswith(f"{name}: "), message
+
+
+GRAD_OUTPUT_CASES = [
+    pytest.param(
+        None, InvalidTypeError, ["grad_output is None", "forget to return"], id="none",
+    ),
+    pytest.param("1.0", InvalidTypeError, ["grad_output must be numeric", "the string '1.0'"], id="string"),
+    pytest.param([[0.0, NAN, 0.0], [0.0, 0.0, 0.0]], NonFiniteError,
+                 ["grad_output must hold finite numbers", "1 NaN value", "first at grad_output[0, 1]"], id="nan"),
+    pytest.param([[0.0, 0.0, 0.0], [0.0, 0.0, -INF]], NonFiniteError,
+                 ["grad_output must hold finite numbers", "1 infinite value", "grad_output[1, 2]"], id="inf"),
+    pytest.param([1.0, 0.0, 0.0], ShapeMismatchError,
+                 ["Z and grad_output must have the same shape"], id="flat-vs-2d"),
+    pytest.param(np.ones((3, 2)), ShapeMismatchError, ["Z and grad_output must have the same shape"],
+                 id="transposed"),
+    pytest.param(torch.ones(2, 3, dtype=torch.float64), InvalidTypeError,
+                 ["one array library", "torch.Tensor", "numpy.ndarray"], id="torch-with-numpy"),
+]
+
+
+@pytest.mark.parametrize("name", ["softmax_grad", "log_softmax_grad"])
+@pytest.mark.parametrize(("grad_output", "error", "words"), GRAD_OUTPUT_CASES)
+def test_softmax_gradients_check_grad_output(name: str, grad_output: object, error: type[Exception],
+                                             words: list[str]) -> None:
+    """The upstream gradient meets the same checks as the logits (None included)."""
+    func = SOFTMAX_FAMILY[name]
+    Z = np.asarray(GOOD_LOGITS)
+    message = assert_refused(lambda: func(Z, grad_output), error, words)
+    assert message.startswith(f"{name}: "), message

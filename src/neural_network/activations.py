@@ -530,15 +530,19 @@ def _check_axis(func: str, axis: object, ndim: int) -> int:
     return int(axis) % ndim
 
 
-def _prepare_logits(func: str, Z: object, axis: object, grad_output: object = None) -> tuple[
+_NO_GRADIENT = object()
+"""What the value functions pass for ``grad_output``: a caller's None must still be refused."""
+
+
+def _prepare_logits(func: str, Z: object, axis: object, grad_output: object = _NO_GRADIENT) -> tuple[
     Namespace, Array, Array, int, Array | None
 ]:
     """Validate the logits (and the upstream gradient) and return them in float64."""
-    arguments = {"Z": Z} if grad_output is None else {"Z": Z, "grad_output": grad_output}
+    arguments = {"Z": Z} if grad_output is _NO_GRADIENT else {"Z": Z, "grad_output": grad_output}
     xp, device = _validation.namespace(func, **arguments)
     z = _validation.as_real_array(func, "Z", Z, xp, device)
     g = None
-    if grad_output is not None:
+    if grad_output is not _NO_GRADIENT:
         g = _validation.as_real_array(func, "grad_output", grad_output, xp, device)
         _validation.check_same_shape(func, "Z", z, "grad_output", g)
         _validation.check_values(func, "grad_output", g, xp, REAL)

@@ -1,0 +1,433 @@
+"""Loading: every check between the bytes on disk and a :class:`Checkpoint`."""
+
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neural_network import __version__
+from neural_network.errors import (
+    InvalidInputError,
+    InvalidTypeError,
+    NonFiniteError,
+    ShapeMismatchError,
+    describe,
+)
+from neural_network.layers import Dense
+from neural_network.network import Sequential
+from neural_network.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from neural_network.serialization._format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MODEL_ENTRY,
+    AnyArray,
+    Checkpoint,
+)
+from neural_network.serialization._write import _digest
+
+# =========================================================================== loading
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The file being read, for error messages: ``load: 'model.npz': <problem>``."""
+
+    owner: str
+    path: str
+
+    def error(self, problem: str, kind: type[InvalidInputError] = InvalidInputError) -> InvalidInputError:
+        return kind(f"{self.owner}: {self.path!r}: {problem}")
+
+
+class _Arrays:
+    """The archive's arrays, each handed out once; any left over is reported."""
+
+    def __init__(self, source: _Source, arrays: dict[str, AnyArray]) -> None:
+        self._source = source
+        self._arrays = arrays
+
+    def take(self, name: object, where: str) -> AnyArray:
+        if not isinstance(name, str) or name not in self._arrays:
+            raise self._source.error(
+                f"{where} refers to the array {name!r}, which the file does not hold (or which is "
+                "used twice). The file is damaged or was not written by save."
+            )
+        return self._arrays.pop(name)
+
+    def shape_of(self, name: str, where: str) -> tuple[int, ...]:
+        if name not in self._arrays:
+            raise self._source.error(
+                f"{where} needs the array {name!r}, which the file does not hold. The file is "
+                "damaged or was not written by save."
+            )
+        return self._arrays[name].shape
+
+    def check_all_taken(self) -> None:
+        if self._arrays:
+            raise self._source.error(
+                f"the arrays {sorted(self._arrays)} are listed in the file's table but belong to "
+                "nothing in it. The file is damaged or was not written by save."
+            )
+
+
+def _read(path: object, owner: str) -> Checkpoint:
+    """Open, check and rebuild everything in the model file at ``path``."""
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise InvalidTypeError(f"{owner}: path must be a str or a pathlib.Path; got {describe(path)}.")
+    source = _Source(owner, str(os.fspath(path)))
+    entries = _read_archive(source)
+    document = _read_document(source, entries.pop(MODEL_ENTRY))
+    arrays = _Arrays(source, _check_arrays(source, document, entries))
+    model = _build_model(source, _field(source, document, "model", dict, "the document"), arrays)
+    optimizer_part = _field(source, document, "optimizer", (dict, type(None)), "the document")
+    rng_part = _field(source, document, "rng", (dict, type(None)), "the document")
+    metadata_part = _field(source, document, "metadata", dict, "the document")
+    checkpoint = Checkpoint(
+        model=model,
+        optimizer=None if optimizer_part is None else _build_optimizer(source, optimizer_part, model, arrays),
+        rng=None if rng_part is None else _build_rng(source, rng_part, arrays),
+        metadata=_restore_json(source, metadata_part, "metadata", arrays),
+    )
+    arrays.check_all_taken()
+    return checkpoint
+
+
+# --------------------------------------------------------------------------- the archive
+
+
+def _read_archive(source: _Source) -> dict[str, Any]:
+    """Every entry of the ``.npz`` archive, read without pickle."""
+    file_path = Path(source.path)
+    if not file_path.exists():
+        hint = ""
+        if file_path.suffix != ".npz" and file_path.with_name(file_path.name + ".npz").exists():
+            hint = f" Did you mean {source.path + '.npz'!r}? (save writes exactly the path it is given.)"
+        if not file_path.is_absolute():
+            hint = f" (The current folder is {os.getcwd()!r}.){hint}"
+        raise FileNotFoundError(f"{source.owner}: no file at {source.path!r}; check the path.{hint}")
+    if file_path.is_dir():
+        raise IsADirectoryError(f"{source.owner}: {source.path!r} is a folder; expected a model file.")
+    with open(file_path, "rb") as file:
+        try:
+            archive = np.load(file, allow_pickle=False)
+        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
+            raise _not_a_model(source, f"NumPy cannot open it: {exc}") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise _not_a_model(source, "it holds a single .npy array, not an .npz archive")
+        with archive:
+            names = list(archive.files)
+            if MODEL_ENTRY not in names:
+                raise source.error(
+                    f"not a neural_network model file: expected an entry {MODEL_ENTRY!r} in the .npz "
+                    f"archive; got the entries {names}. Write model files with model.save(path), "
+                    "not np.savez."
+                )
+            return {name: _read_entry(source, archive, name) for name in names}
+
+
+def _not_a_model(source: _Source, detail: str) -> InvalidInputError:
+    return source.error(
+        f"not a neural_network model file or truncated: expected an .npz archive written by "
+        f"save; {detail}. Check that the file was copied completely, or save the model again."
+    )
+
+
+def _read_entry(source: _Source, archive: Any, name: str) -> Any:
+    """One entry, as NumPy reads it; every way a damaged entry can fail becomes our error."""
+    try:
+        return archive[name]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise source.error(
+                f"the entry {name!r} holds Python objects that only pickle could read. Loading never "
+                "unpickles (a pickle can run any code), and save never writes such entries: this "
+                "file was not written by save."
+            ) from None
+        raise source.error(f"the entry {name!r} is corrupted ({exc}). Use an intact copy.") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
+        raise source.error(
+            f"the entry {name!r} is truncated or corrupted ({exc}). Use an intact copy of the file."
+        ) from None
+
+
+# --------------------------------------------------------------------------- the JSON document
+
+
+def _read_document(source: _Source, entry: object) -> dict[str, Any]:
+    """The JSON document, checked for its format name and version."""
+    if not isinstance(entry, np.ndarray) or entry.dtype != np.uint8 or entry.ndim != 1:
+        raise source.error(
+            f"the entry {MODEL_ENTRY!r} must be a 1-D array of bytes (uint8); got {describe(entry)}."
+        )
+    try:
+        document = json.loads(entry.tobytes().decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise source.error(
+            f"the entry {MODEL_ENTRY!r} must hold a JSON document in UTF-8; it does not ({exc}). "
+            "The file is corrupted: use an intact copy, or save the model again."
+        ) from None
+    if not isinstance(document, dict):
+        raise source.error(f"the JSON document must be an object; got {describe(document)}.")
+    fmt = document.get("format")
+    if fmt != FORMAT_NAME:
+        raise source.error(
+            f"not a neural_network model file: expected the format {FORMAT_NAME!r}; got {fmt!r}."
+        )
+    version = _field(source, document, "format_version", int, "the document")
+    if version < 1:
+        raise source.error(f"format_version must be 1 or more; got {version}.")
+    if version > FORMAT_VERSION:
+        writer = document.get("package_version", "a newer version")
+        raise source.error(
+            f"the file has format version {version}, newer than the version {FORMAT_VERSION} that "
+            f"neural_network {__version__} reads; it was written by neural_network {writer}. "
+            "Upgrade neural_network to load it."
+        )
+    return document
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON, and save never writes it")
+
+
+def _field(source: _Source, mapping: object, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """``mapping[key]``, checked to be of type ``kind`` (a bool never counts as an int)."""
+    if not isinstance(mapping, dict):
+        raise source.error(f"{where} must be a JSON object; got {describe(mapping)}.")
+    if key not in mapping:
+        raise source.error(
+            f"{where} lacks the field {key!r}. The file is damaged or was not written by save."
+        )
+    value = mapping[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        expected = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+        raise source.error(f"{where}: the field {key!r} must be {expected}; got {describe(value)}.")
+    return value
+
+
+# --------------------------------------------------------------------------- the arrays
+
+
+def _check_arrays(source: _Source, document: dict[str, Any], entries: dict[str, Any]) -> dict[str, AnyArray]:
+    """The archive's arrays, each checked against the table's shape, dtype and digest."""
+    table = _field(source, document, "arrays", dict, "the document")
+    missing, extra = sorted(set(table) - set(entries)), sorted(set(entries) - set(table))
+    if missing:
+        raise source.error(
+            f"the file is incomplete: the arrays {missing} are listed in its table but absent."
+        )
+    if extra:
+        raise source.error(
+            f"the file holds arrays its table does not list: {extra}. It was altered after it was saved."
+        )
+    return {name: _check_array(source, name, table[name], entries[name]) for name in table}
+
+
+def _check_array(source: _Source, name: str, record: object, array: object) -> AnyArray:
+    where = f"the table entry of {name!r}"
+    shape = _shape(source, _field(source, record, "shape", list, where), where)
+    dtype = _field(source, record, "dtype", str, where)
+    digest = _field(source, record, "sha256", str, where)
+    if not isinstance(array, np.ndarray):
+        raise source.error(f"the entry {name!r} must be a .npy array; got {describe(array)}.")
+    if array.shape != shape:
+        raise source.error(
+            f"the array {name!r} has shape {array.shape} but the table records {shape}. "
+            "The file was altered after it was saved.",
+            ShapeMismatchError,
+        )
+    if array.dtype.str != dtype:
+        raise source.error(
+            f"the array {name!r} has dtype {array.dtype.str!r} but the table records {dtype!r}. "
+            "The file was altered after it was saved."
+        )
+    if _digest(array) != digest:
+        raise source.error(
+            f"the array {name!r} was tampered with or corrupted: its SHA-256 digest is "
+            f"{_digest(array)[:16]}..., not the {digest[:16]}... recorded when it was saved. "
+            "Use an intact copy of the file."
+        )
+    return array
+
+
+def _shape(source: _Source, value: list[Any], where: str) -> tuple[int, ...]:
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value):
+        raise source.error(f"{where}: the shape must be a list of integers >= 0; got {value!r}.")
+    return tuple(value)
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
+    """The layers rebuilt from their constructor arguments, then the saved values copied in."""
+    if part.get("class") != "Sequential":
+        raise source.error(f"the model must be a 'Sequential'; got {part.get('class')!r}.")
+    specs = _field(source, part, "layers", list, "the model")
+    if not specs:
+        raise source.error("the model has no layers; a Sequential needs at least one.")
+    layers = [_build_layer(source, position, spec, arrays) for position, spec in enumerate(specs)]
+    try:
+        model = Sequential(layers)
+    except InvalidInputError as exc:
+        raise source.error(f"the layers do not form a network: {exc}", _file_error_kind(exc)) from None
+    for name, parameter in model.named_parameters():
+        value = arrays.take(f"parameters/{name}", "the model")
+        if value.dtype.name != parameter.value.dtype.name:  # by name: either byte order will do
+            raise source.error(
+                f"the array 'parameters/{name}' has dtype {value.dtype} but its layer is {parameter.value.dtype}."
+            )
+        if not np.all(np.isfinite(value)):
+            raise source.error(
+                f"the array 'parameters/{name}' holds NaN or infinity; a model with non-finite "
+                "weights predicts NaN. Save the model again from a state before training diverged.",
+                NonFiniteError,
+            )
+        parameter.value[...] = value  # in place: the layer keeps its own Parameter objects
+    return model
+
+
+def _build_layer(source: _Source, position: int, spec: object, arrays: _Arrays) -> Dense:
+    where = f"layer {position}"
+    kind = _field(source, spec, "class", str, where)
+    if kind != "Dense":
+        raise source.error(f"{where} must be a 'Dense' layer; got {kind!r}.")
+    in_features = _field(source, spec, "in_features", int, where)
+    out_features = _field(source, spec, "out_features", int, where)
+    activation = _field(source, spec, "activation", str, where)
+    init = _field(source, spec, "init", str, where)
+    dtype = _field(source, spec, "dtype", str, where)
+    if dtype not in ("float32", "float64"):
+        raise source.error(f"{where}: dtype must be 'float32' or 'float64'; got {dtype!r}.")
+    # Check the shapes before building, so that a damaged size never allocates memory.
+    for name, shape in (("weights", (in_features, out_features)), ("bias", (out_features,))):
+        actual = arrays.shape_of(f"parameters/{position}.{name}", where)
+        if actual != shape:
+            raise source.error(
+                f"{where}, Dense({in_features}, {out_features}), needs {name} of shape {shape}; the "
+                f"array 'parameters/{position}.{name}' has shape {actual}. The file was altered "
+                "after it was saved.",
+                ShapeMismatchError,
+            )
+    try:
+        return Dense(in_features, out_features, activation, rng=0, init=init, dtype=np.dtype(dtype))
+    except InvalidInputError as exc:
+        raise source.error(f"{where} cannot be built: {exc}", _file_error_kind(exc)) from None
+
+
+def _file_error_kind(exc: InvalidInputError) -> type[InvalidInputError]:
+    """A constructor's error, as a problem of the file: shapes stay shape errors, the rest is bad input
+    (an unknown activation in a file is no InvalidOptionError of the caller)."""
+    return ShapeMismatchError if isinstance(exc, ShapeMismatchError) else InvalidInputError
+
+
+# --------------------------------------------------------------------------- the optimizer
+
+
+def _build_optimizer(source: _Source, part: dict[str, Any], model: Sequential, arrays: _Arrays) -> Optimizer:
+    """A new optimizer of the saved class, with the saved state loaded into it."""
+    classes = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+    kind = _field(source, part, "optimizer", str, "the optimizer")
+    if kind not in classes:
+        raise source.error(f"the optimizer must be one of {sorted(classes)}; got {kind!r}.")
+    entries = _field(source, part, "parameters", list, "the optimizer")
+    state = {
+        **part,
+        "parameters": [_optimizer_entry(source, i, entry, arrays) for i, entry in enumerate(entries)],
+    }
+    _check_optimizer_matches(source, state["parameters"], model)
+    optimizer = get_optimizer(kind)
+    try:
+        optimizer.load_state_dict(state)
+    except (InvalidInputError, InvalidTypeError) as exc:
+        raise source.error(f"the optimizer state is not valid: {exc}") from None
+    return optimizer
+
+
+def _optimizer_entry(source: _Source, i: int, entry: object, arrays: _Arrays) -> dict[str, Any]:
+    """One parameter's entry of the state, with its buffers' array names replaced by the arrays."""
+    where = f"the optimizer's parameter {i}"
+    buffers = _field(source, entry, "buffers", dict, where)
+    return {
+        "name": _field(source, entry, "name", str, where),
+        "shape": _shape(source, _field(source, entry, "shape", list, where), where),
+        "buffers": {key: arrays.take(name, where) for key, name in buffers.items()},
+    }
+
+
+def _check_optimizer_matches(source: _Source, entries: list[dict[str, Any]], model: Sequential) -> None:
+    """The saved state must be for the model's parameters (a fresh optimizer checks only at its first step)."""
+    if not entries:
+        return
+    expected = [(p.name, p.value.shape) for p in model.parameters()]
+    got = [(entry["name"], entry["shape"]) for entry in entries]
+    if got != expected:
+        raise source.error(
+            f"the optimizer state is for the parameters {got}, but the model has {expected}. "
+            "The file was altered after it was saved."
+        )
+
+
+# --------------------------------------------------------------------------- the generator
+
+
+def _build_rng(source: _Source, part: dict[str, Any], arrays: _Arrays) -> np.random.Generator:
+    """A generator whose bit generator has exactly the saved state."""
+    name = _field(source, part, "bit_generator", str, "the rng")
+    kind = getattr(np.random, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, np.random.BitGenerator)):
+        raise source.error(f"the rng's bit generator must be one of NumPy's, such as 'PCG64'; got {name!r}.")
+    state = _restore_json(source, part, "rng", arrays)
+    bit_generator = kind(0)  # any seed: the state is replaced at once
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise source.error(f"the rng state is not a valid {name} state ({exc!r}).") from None
+    return np.random.Generator(bit_generator)
+
+
+# --------------------------------------------------------------------------- JSON with arrays
+
+
+def _restore_json(source: _Source, part: dict[str, Any], what: str, arrays: _Arrays) -> Any:
+    """``part``'s JSON value (``"values"`` or ``"state"``) with its arrays put back in place."""
+    key = "values" if what == "metadata" else "state"
+    value = _field(source, part, key, dict, f"the {what}")
+    refs = _field(source, part, "arrays", list, f"the {what}")
+    for ref in refs:
+        path = _field(source, ref, "path", list, f"an array reference of the {what}")
+        array = arrays.take(
+            _field(source, ref, "array", str, f"an array reference of the {what}"), f"the {what}"
+        )
+        _put(source, value, path, array, what)
+    return value
+
+
+def _put(source: _Source, root: Any, path: list[Any], array: AnyArray, what: str) -> None:
+    """Put ``array`` at ``path`` inside ``root``, where saving left ``null``."""
+    container = root
+    for depth, step in enumerate(path):
+        fits = (isinstance(container, dict) and isinstance(step, str) and step in container) or (
+            isinstance(container, list)
+            and isinstance(step, int)
+            and not isinstance(step, bool)
+            and 0 <= step < len(container)
+        )
+        if not fits:
+            raise source.error(f"the {what} has no place {path[: depth + 1]!r} for an array.")
+        if depth == len(path) - 1:
+            if container[step] is not None:
+                raise source.error(f"the {what} place {path!r} for an array is not empty.")
+            container[step] = array
+            return
+        container = container[step]
+    raise source.error(f"the {what} has an array reference with an empty path.")

@@ -299,6 +299,17 @@ def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) 
     if math.prod(x.shape) == 0:
         return math.inf, -math.inf
     low, high = float(xp.min(x)), float(xp.max(x))
+    check_range(func, name, x, xp, domain, low, high)
+    return low, high
+
+
+def check_range(func: str, name: str, x: Array, xp: Namespace, domain: Domain, low: float, high: float) -> None:
+    """:func:`check_values` with the minimum and maximum of ``x`` already known.
+
+    The loss engine measures them block by block as it computes (the blocks are then in
+    the processor's cache), and calls this to decide; ``x`` is only read again to
+    locate the offending elements for the message.
+    """
     if math.isnan(low) or math.isnan(high):
         _raise_non_finite(func, name, x, xp, xp.isnan(x), "NaN")
     if not domain.allow_infinite and (math.isinf(low) or math.isinf(high)):
@@ -311,7 +322,6 @@ def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) 
             f"{high:.6g}, {count} of them outside (first: {name}{where} = {value:.6g})."
             + domain.hint(low, high)
         )
-    return low, high
 
 
 def _raise_non_finite(func: str, name: str, x: Array, xp: Namespace, mask: Array, what: str) -> None:

@@ -148,6 +148,7 @@ _BCE_WITH_LOGITS = ElementwiseLoss(
     value=_logistic_loss,
     derivative=_logistic_loss_derivative,
     weights=("pos_weight",),
+    value_propagates_non_finite=True,
 )
 
 

@@ -22,8 +22,8 @@ from typing import Any, Literal
 import array_api_compat
 import numpy as np
 
-from neural_network import _reduction, _validation
-from neural_network._validation import NONNEGATIVE, Array, Domain, Namespace
+from neural_network import _blocks, _reduction, _validation
+from neural_network._validation import NONNEGATIVE, REAL, Array, Domain, Namespace
 from neural_network.errors import EmptyInputError, OutOfRangeError, ShapeMismatchError
 
 Reduction = Literal["mean", "sum", "none"]
@@ -47,7 +47,14 @@ class Operand:
 
 @dataclass(frozen=True)
 class Batch:
-    """Validated arguments, ready for a kernel and the reduction."""
+    """Validated arguments, ready for a kernel and the reduction.
+
+    ``input`` and ``target`` keep their own float dtype (a kernel gets them in the
+    working precision, block by block for large arrays); the weights are in the working
+    precision already. ``deferred`` lists the value checks of large NumPy operands that
+    the blocked evaluation makes as it goes (see :func:`_blocked`), with the name of the
+    function to blame in their messages.
+    """
 
     xp: Namespace
     input: Array
@@ -56,6 +63,8 @@ class Batch:
     sample_weight: Array | None
     reduction: str
     dtype: Any
+    func: str = ""
+    deferred: tuple[tuple[Operand, str], ...] = ()
 
     def can_extend(self) -> bool:
         """Whether an overflow could be repaired in NumPy's extended range.
@@ -104,20 +113,24 @@ class ElementwiseLoss:
     value: Kernel
     derivative: Kernel
     weights: tuple[str, ...] = ()
+    value_propagates_non_finite: bool = False
+    """Whether ``value`` is NaN or infinite wherever an input is: then a finite reduced
+    loss proves its finite-only operands finite, and large ones need no separate check."""
 
     def __call__(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
         batch = self.prepare(self.name, input, target, reduction, sample_weight, weights)
-        return _run(self.value, _reduction.reduce_values, batch)
+        trust = self.value_propagates_non_finite and sample_weight is None and reduction != "none"
+        return _evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none", trust_finite=trust)
 
     def grad(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
         batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights)
-        return _run(self.derivative, _reduction.reduce_derivatives, batch)
+        return _evaluate(self.derivative, _reduction.reduce_derivatives, batch, reduced=False)
 
     def mean_value_and_grad(self, input: Array, target: Array) -> tuple[float, Array]:
         """The mean loss and its gradient together, for NumPy arrays already checked.
@@ -129,8 +142,8 @@ class ElementwiseLoss:
         """
         batch = Batch(
             xp=np,
-            input=input.astype(np.float64, copy=False),
-            target=target.astype(np.float64, copy=False),
+            input=input,
+            target=target,
             weights={},
             sample_weight=None,
             reduction="mean",
@@ -166,8 +179,10 @@ class ElementwiseLoss:
         x = _validation.as_real_array(func, x_name, input, xp, device)
         t = _validation.as_real_array(func, t_name, target, xp, device)
         _validation.check_same_shape(func, x_name, x, t_name, t)
-        _validation.check_values(func, x_name, x, xp, self.input.domain)
-        _validation.check_values(func, t_name, t, xp, self.target.domain)
+        blocked = _is_blocked(xp, x)
+        if not blocked:
+            _validation.check_values(func, x_name, x, xp, self.input.domain)
+            _validation.check_values(func, t_name, t, xp, self.target.domain)
         if reduction == "mean" and math.prod(x.shape) == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one element; got "
@@ -193,12 +208,14 @@ class ElementwiseLoss:
 
         return Batch(
             xp=xp,
-            input=_validation.working(xp, x),
-            target=_validation.working(xp, t),
+            input=x,
+            target=t,
             weights=extra,
             sample_weight=w,
             reduction=reduction,
             dtype=x.dtype,
+            func=func,
+            deferred=((self.input, "input"), (self.target, "target")) if blocked else (),
         )
 
     def _broadcast_weight(
@@ -233,8 +250,22 @@ def _scale_weights(weights: Array, largest: float, count: int) -> Array:
     return (weights * 2.0**half) * 2.0 ** (exponent - half)
 
 
+def _is_blocked(xp: Namespace, x: Array) -> bool:
+    """Whether an operand is evaluated block by block: a NumPy array of more than one block."""
+    return _validation.is_numpy_namespace(xp) and math.prod(x.shape) > _blocks.BLOCK
+
+
+def _evaluate(
+    kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, trust_finite: bool = False
+) -> Array:
+    """Apply ``kernel`` and ``reduce`` to ``batch``, in blocks for large NumPy arrays."""
+    if batch.deferred:
+        return _blocked(kernel, reduce, batch, reduced=reduced, trust_finite=trust_finite)
+    return _run(kernel, reduce, batch)
+
+
 def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
-    """Apply ``kernel`` and ``reduce`` to ``batch``; redo it in the extended range on overflow.
+    """Apply ``kernel`` and ``reduce`` to the whole of ``batch``; redo it in the extended range on overflow.
 
     float64 results can overflow in an intermediate (a per-element loss above 1.8e308)
     although the weighted or averaged result is finite; those rare calls are computed
@@ -257,7 +288,88 @@ def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
 
 
 def _apply(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
-    values = kernel(batch.xp, batch.input, batch.target, **batch.weights)
-    return reduce(
-        batch.xp, values, reduction=batch.reduction, sample_weight=batch.sample_weight, dtype=batch.dtype
-    )
+    xp = batch.xp
+    values = kernel(xp, _working(xp, batch.input), _working(xp, batch.target), **batch.weights)
+    return reduce(xp, values, reduction=batch.reduction, sample_weight=batch.sample_weight, dtype=batch.dtype)
+
+
+def _working(xp: Namespace, array: Array) -> Array:
+    """``array`` in the working precision, float64, unless already in the extended range."""
+    if isinstance(array, np.ndarray) and array.dtype == _validation.EXTENDED:
+        return array
+    return _validation.working(xp, array)
+
+
+def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, trust_finite: bool) -> Array:
+    """The same result as :func:`_run`, computed block by block (see :mod:`neural_network._blocks`).
+
+    Each block of ``input`` and ``target`` is read from memory once: its minimum and
+    maximum (for the deferred value checks), its conversion to the working precision,
+    the kernel, the sample weights and the block's partial sums (or its part of the
+    output) all happen while it is in the processor's cache. Sums are split into the
+    same partial sums as :func:`_reduction.total` and combined exactly, so the result
+    does not depend on the blocking or the thread count. The checks are decided after
+    the pass, with the same messages as for small input.
+
+    With ``trust_finite`` (a reduced loss whose kernel turns any NaN or infinite input
+    into a non-finite value, and no sample weight that could mask one), operands that
+    need only be finite are not measured: a finite result proves them finite, and a
+    non-finite one sends them through the full check before anything else.
+    """
+    shape, size = tuple(batch.input.shape), math.prod(batch.input.shape)
+    x, t = np.reshape(batch.input, -1), np.reshape(batch.target, -1)
+    weights = {name: np.broadcast_to(value, shape).flat for name, value in batch.weights.items()}
+    w = None if batch.sample_weight is None else np.reshape(batch.sample_weight, -1)
+    mean = batch.reduction == "mean"
+    denominator = _reduction.denominator(np, batch.input, batch.sample_weight) if mean else 1.0
+    measured = [
+        (operand, x if role == "input" else t)
+        for operand, role in batch.deferred
+        if not (trust_finite and reduced and operand.domain is REAL)
+    ]
+    trusted = [(operand, x if role == "input" else t) for operand, role in batch.deferred if operand.domain is REAL]
+    out = np.empty(0 if reduced else size, dtype=batch.dtype)
+    extend = batch.can_extend()
+
+    def values_of(start: int, stop: int, widen: Callable[[Array], Array]) -> Array:
+        block_weights = {name: widen(np.asarray(flat[start:stop])) for name, flat in weights.items()}
+        values = kernel(np, widen(x[start:stop]), widen(t[start:stop]), **block_weights)
+        if w is not None:
+            values = _reduction.apply_sample_weight(np, values, widen(w[start:stop]))
+        return values / denominator if mean and not reduced else values
+
+    def task(start: int, stop: int) -> tuple[list[tuple[float, float]], list[float]]:
+        ranges = [(float(np.min(array[start:stop])), float(np.max(array[start:stop]))) for _, array in measured]
+        values = values_of(start, stop, _to_float64)
+        if reduced:
+            return ranges, _reduction.partials(values)
+        if extend and np.isinf(values).any():  # redo the overflowing elements in the extended range
+            values = np.where(np.isinf(values), values_of(start, stop, _to_extended), values)
+        out[start:stop] = values  # rounded once to the output dtype
+        return ranges, []
+
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        pieces = _blocks.map_blocks(task, size)
+    for position, (operand, array) in enumerate(measured):
+        # np.min and np.max, not Python's: a NaN in any block must come through.
+        low = float(np.min([piece[0][position][0] for piece in pieces]))
+        high = float(np.max([piece[0][position][1] for piece in pieces]))
+        _validation.check_range(batch.func, operand.name, array, np, operand.domain, low, high)
+    if not reduced:
+        return np.reshape(out, shape)
+    value = _reduction.combine([partial for piece in pieces for partial in piece[1]]) / denominator
+    result = np.asarray(value, dtype=batch.dtype)[()]
+    if not np.isfinite(result):
+        for operand, array in trusted:
+            _validation.check_values(batch.func, operand.name, array, np, operand.domain)
+        if extend and np.isinf(result):
+            result = _run(kernel, reduce, batch)
+    return result
+
+
+def _to_float64(array: Array) -> Array:
+    return array.astype(np.float64, copy=False)
+
+
+def _to_extended(array: Array) -> Array:
+    return array.astype(_validation.EXTENDED)

@@ -25,6 +25,7 @@ _MSE = ElementwiseLoss(
     target=Operand("y", REAL),
     value=_squared_error,
     derivative=_squared_error_derivative,
+    value_propagates_non_finite=True,
 )
 
 

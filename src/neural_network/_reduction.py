@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
 from neural_network._validation import Array, Namespace
@@ -36,10 +35,12 @@ def apply_sample_weight(xp: Namespace, values: Array, sample_weight: Array | Non
 
 def total(xp: Namespace, values: Array) -> Array:
     """The sum of ``values`` as a 0-d array of their dtype, accumulated as described above."""
-    if not array_api_compat.is_numpy_namespace(xp):
+    if not isinstance(values, np.ndarray):
         return xp.sum(values, dtype=xp.float64)
     flat = np.reshape(values, -1)
     if flat.dtype != np.float64:  # the extended-range fallback: no fsum, which works in float64
+        return np.add.reduce(flat)
+    if flat.size <= BLOCK:  # a single partial sum: fsum would return it unchanged
         return np.add.reduce(flat)
     return combine(partials(flat))
 
@@ -105,7 +106,7 @@ def reduce_values(
     value = total(xp, weighted)
     if reduction == "mean":
         value = value / _denominator(xp, values, sample_weight, mean_weight)
-    if array_api_compat.is_numpy_namespace(xp):
+    if isinstance(values, np.ndarray):
         return np.asarray(value, dtype=dtype)[()]
     return xp.astype(value, dtype)
 
@@ -170,17 +171,21 @@ class StreamingSum:
             self._add(flat)
 
     def _add(self, flat: np.ndarray[Any, np.dtype[np.float64]]) -> None:
+        # The carry holds the last 1 to BLOCK values (a full block waits there until more
+        # values come), so that up to BLOCK values in all are still there for ``total``.
         if self._carry.size:
             missing = BLOCK - self._carry.size
-            if flat.size < missing:
+            if flat.size <= missing:
                 self._carry = np.concatenate((self._carry, flat))
                 return
             self._pending.append(float(np.add.reduce(np.concatenate((self._carry, flat[:missing])))))
             flat = flat[missing:]
         whole = flat.size - flat.size % BLOCK
-        if whole:
+        if whole == flat.size:  # keep the last whole block in the carry
+            whole -= BLOCK
+        if whole > 0:
             self._pending.extend(np.add.reduce(flat[:whole].reshape(-1, BLOCK), axis=1).tolist())
-        self._carry = flat[whole:].copy()
+        self._carry = flat[max(whole, 0) :].copy()
         if len(self._pending) >= self.FOLD:
             self._fold()
 
@@ -189,8 +194,10 @@ class StreamingSum:
         if self._overflow:
             return math.inf
         with np.errstate(over="ignore", invalid="ignore"):
-            tail = float(np.add.reduce(self._carry))
-        partials = [*self._special, *self._exact, *self._pending, tail]
+            if not (self._pending or self._exact or self._special):  # every value is in the carry
+                return float(total(np, self._carry))
+            last = float(np.add.reduce(self._carry))  # a whole block, or the tail of fewer
+        partials = [*self._special, *self._exact, *self._pending, last]
         try:
             return math.fsum(partials)
         except OverflowError:  # the exact sum of finite partials exceeds the float64 range

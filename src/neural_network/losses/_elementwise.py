@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import array_api_compat
 import numpy as np
 
 from neural_network import _blocks, _reduction, _validation
@@ -45,15 +44,17 @@ class Operand:
     domain: Domain
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to create, and one is made per call
 class Batch:
     """Validated arguments, ready for a kernel and the reduction.
 
     ``input`` and ``target`` keep their own float dtype (a kernel gets them in the
     working precision, block by block for large arrays); the weights are in the working
-    precision already. ``deferred`` lists the value checks of large NumPy operands that
-    the blocked evaluation makes as it goes (see :func:`_blocked`), with the name of the
-    function to blame in their messages.
+    precision already. ``deferred`` lists the operands ("input", "target") whose value
+    checks the blocked evaluation makes as it goes (see :func:`_blocked`); ``trusted``
+    those left unchecked because a finite result will prove them finite (see
+    ``ElementwiseLoss.value_propagates_non_finite``), checked only if it is not.
+    ``func`` is the function to blame in the messages of both.
     """
 
     xp: Namespace
@@ -64,7 +65,12 @@ class Batch:
     reduction: str
     dtype: Any
     func: str = ""
-    deferred: tuple[tuple[Operand, str], ...] = ()
+    deferred: tuple[tuple[str, Operand], ...] = ()
+    trusted: tuple[tuple[str, Operand], ...] = ()
+
+    def operand(self, role: str) -> Array:
+        """The array of the operand in that role, "input" or "target"."""
+        return self.input if role == "input" else self.target
 
     def can_extend(self) -> bool:
         """Whether an overflow could be repaired in NumPy's extended range.
@@ -75,7 +81,7 @@ class Batch:
         """
         return (
             _validation.EXTENDED is not None
-            and array_api_compat.is_numpy_namespace(self.xp)
+            and isinstance(self.input, np.ndarray)
             and self.dtype == np.float64
             and (self.reduction != "none" or self.sample_weight is not None)
         )
@@ -121,9 +127,9 @@ class ElementwiseLoss:
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
-        batch = self.prepare(self.name, input, target, reduction, sample_weight, weights)
         trust = self.value_propagates_non_finite and sample_weight is None and reduction != "none"
-        return _evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none", trust_finite=trust)
+        batch = self.prepare(self.name, input, target, reduction, sample_weight, weights, trust_finite=trust)
+        return _evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none")
 
     def grad(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
@@ -163,8 +169,12 @@ class ElementwiseLoss:
         reduction: object,
         sample_weight: object,
         weights: dict[str, object],
+        *,
+        trust_finite: bool = False,
     ) -> Batch:
-        """Validate every argument once and bring the arrays to the working precision.
+        """Validate every argument once (the values of large NumPy operands as they are
+        evaluated, and finite-only operands not at all with ``trust_finite``; see
+        :class:`Batch`).
 
         ``func`` is the name the caller knows (the loss or its ``_grad`` twin), used in
         every message.
@@ -179,10 +189,13 @@ class ElementwiseLoss:
         x = _validation.as_real_array(func, x_name, input, xp, device)
         t = _validation.as_real_array(func, t_name, target, xp, device)
         _validation.check_same_shape(func, x_name, x, t_name, t)
+        roles = (("input", self.input), ("target", self.target))
+        trusted = tuple((role, operand) for role, operand in roles if trust_finite and operand.domain is REAL)
+        checked = tuple((role, operand) for role, operand in roles if (role, operand) not in trusted)
         blocked = _is_blocked(xp, x)
         if not blocked:
-            _validation.check_values(func, x_name, x, xp, self.input.domain)
-            _validation.check_values(func, t_name, t, xp, self.target.domain)
+            for role, operand in checked:
+                _validation.check_values(func, operand.name, x if role == "input" else t, xp, operand.domain)
         if reduction == "mean" and math.prod(x.shape) == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one element; got "
@@ -215,7 +228,8 @@ class ElementwiseLoss:
             reduction=reduction,
             dtype=x.dtype,
             func=func,
-            deferred=((self.input, "input"), (self.target, "target")) if blocked else (),
+            deferred=checked if blocked else (),
+            trusted=trusted,
         )
 
     def _broadcast_weight(
@@ -252,16 +266,31 @@ def _scale_weights(weights: Array, largest: float, count: int) -> Array:
 
 def _is_blocked(xp: Namespace, x: Array) -> bool:
     """Whether an operand is evaluated block by block: a NumPy array of more than one block."""
-    return _validation.is_numpy_namespace(xp) and math.prod(x.shape) > _blocks.BLOCK
+    return isinstance(x, np.ndarray) and x.size > _blocks.BLOCK
 
 
-def _evaluate(
-    kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, trust_finite: bool = False
-) -> Array:
-    """Apply ``kernel`` and ``reduce`` to ``batch``, in blocks for large NumPy arrays."""
-    if batch.deferred:
-        return _blocked(kernel, reduce, batch, reduced=reduced, trust_finite=trust_finite)
-    return _run(kernel, reduce, batch)
+def _evaluate(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) -> Array:
+    """Apply ``kernel`` and ``reduce`` to ``batch`` (in blocks for large NumPy arrays), then
+    check the trusted operands if the result is not finite."""
+    if _is_blocked(batch.xp, batch.input):
+        result = _blocked(kernel, reduce, batch, reduced=reduced)
+    else:
+        result = _run(kernel, reduce, batch)
+    if batch.trusted and not _all_finite(batch.xp, result):
+        _check_trusted(batch)
+    return result
+
+
+def _all_finite(xp: Namespace, result: Array) -> bool:
+    if isinstance(result, (np.ndarray, np.generic)) and np.ndim(result) == 0:
+        return math.isfinite(result)
+    return bool(xp.all(xp.isfinite(result)))
+
+
+def _check_trusted(batch: Batch) -> None:
+    """Check the operands left unchecked (a non-finite result may come from one of them)."""
+    for role, operand in batch.trusted:
+        _validation.check_values(batch.func, operand.name, batch.operand(role), batch.xp, operand.domain)
 
 
 def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
@@ -276,11 +305,14 @@ def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
     float64 bits, so an element's value never depends on its neighbours (an inf that
     is the exact value, such as ``A = 0`` with ``y = 1``, stays inf either way).
     """
-    with np.errstate(divide="ignore", over="ignore"):
+    # Unchecked (trusted) operands may hold NaN or inf, whose arithmetic is the point:
+    # it makes the result non-finite, and _evaluate then refuses them.
+    invalid: Literal["ignore", "warn"] = "ignore" if batch.trusted else "warn"
+    with np.errstate(divide="ignore", over="ignore", invalid=invalid):
         result = _apply(kernel, reduce, batch)
         if batch.can_extend():
             infinite = np.isinf(result)
-            if infinite.any():
+            if infinite if infinite.ndim == 0 else infinite.any():
                 extended = _apply(kernel, reduce, batch.extended())
                 merged: Array = np.where(infinite, extended, result)
                 result = merged[()]  # a NumPy scalar again for the reduced loss
@@ -295,12 +327,12 @@ def _apply(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
 
 def _working(xp: Namespace, array: Array) -> Array:
     """``array`` in the working precision, float64, unless already in the extended range."""
-    if isinstance(array, np.ndarray) and array.dtype == _validation.EXTENDED:
-        return array
+    if isinstance(array, np.ndarray):
+        return array if array.dtype == _validation.EXTENDED else array.astype(np.float64, copy=False)
     return _validation.working(xp, array)
 
 
-def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, trust_finite: bool) -> Array:
+def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) -> Array:
     """The same result as :func:`_run`, computed block by block (see :mod:`neural_network._blocks`).
 
     Each block of ``input`` and ``target`` is read from memory once: its minimum and
@@ -311,10 +343,8 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, tr
     does not depend on the blocking or the thread count. The checks are decided after
     the pass, with the same messages as for small input.
 
-    With ``trust_finite`` (a reduced loss whose kernel turns any NaN or infinite input
-    into a non-finite value, and no sample weight that could mask one), operands that
-    need only be finite are not measured: a finite result proves them finite, and a
-    non-finite one sends them through the full check before anything else.
+    Trusted operands (see :class:`Batch`) are not measured: a finite result proves them
+    finite, and a non-finite one sends them through the full check before anything else.
     """
     shape, size = tuple(batch.input.shape), math.prod(batch.input.shape)
     x, t = np.reshape(batch.input, -1), np.reshape(batch.target, -1)
@@ -322,12 +352,7 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, tr
     w = None if batch.sample_weight is None else np.reshape(batch.sample_weight, -1)
     mean = batch.reduction == "mean"
     denominator = _reduction.denominator(np, batch.input, batch.sample_weight) if mean else 1.0
-    measured = [
-        (operand, x if role == "input" else t)
-        for operand, role in batch.deferred
-        if not (trust_finite and reduced and operand.domain is REAL)
-    ]
-    trusted = [(operand, x if role == "input" else t) for operand, role in batch.deferred if operand.domain is REAL]
+    measured = [(operand, x if role == "input" else t) for role, operand in batch.deferred]
     out = np.empty(0 if reduced else size, dtype=batch.dtype)
     extend = batch.can_extend()
 
@@ -360,8 +385,7 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool, tr
     value = _reduction.combine([partial for piece in pieces for partial in piece[1]]) / denominator
     result = np.asarray(value, dtype=batch.dtype)[()]
     if not np.isfinite(result):
-        for operand, array in trusted:
-            _validation.check_values(batch.func, operand.name, array, np, operand.domain)
+        _check_trusted(batch)  # before the costly retry: a NaN or inf input is refused first
         if extend and np.isinf(result):
             result = _run(kernel, reduce, batch)
     return result

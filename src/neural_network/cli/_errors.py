@@ -31,3 +31,15 @@ def missing_column(path: str, name: str, available: Sequence[str], *, option: st
     if name.lower() in folded:
         hint = f" Column names are case-sensitive: did you mean {folded[name.lower()]!r}?"
     return CommandError(f"{path} has no column {name!r} (given with {option}); its columns are {listed}.{hint}")
+
+
+def missing_columns(path: str, names: Sequence[str], available: Sequence[str], *, role: str) -> CommandError:
+    """The error for columns a command needs but the file lacks; ``role`` says why they are needed
+    (e.g. ``"the model's features"``)."""
+    listed = ", ".join(repr(column) for column in available) or "(none)"
+    absent = ", ".join(repr(name) for name in names)
+    noun = "column" if len(names) == 1 else "columns"
+    folded = {column.lower(): column for column in available}
+    close = [f"{folded[name.lower()]!r} for {name!r}" for name in names if name.lower() in folded]
+    hint = f" Column names are case-sensitive: did you mean {', '.join(close)}?" if close else ""
+    return CommandError(f"{path} has no {noun} {absent} ({role}); its columns are {listed}.{hint}")

@@ -1,0 +1,72 @@
+"""Argument types for the commands' options: each turns the text given into a value, or
+raises ``argparse.ArgumentTypeError`` so that argparse prints the usage and the problem
+and exits with status 2. Standard library only: the parser is built for ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+
+def positive_int(text: str) -> int:
+    """An integer of at least 1 (epochs, batch size)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A seed for NumPy's generators: an integer of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more; got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number greater than 0 (the learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.001; got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number greater than 0; got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (the share of rows held out to test)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2; got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, e.g. 0.2; got {text!r}")
+    return value
+
+
+def layer_sizes(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes separated by commas, e.g. ``64,64``; an empty text means no hidden layer."""
+    if not text.strip():
+        return ()
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected sizes separated by commas, such as 64,64; {part.strip()!r} in {text!r} is not a "
+                "whole number"
+            ) from None
+        if size < 1:
+            raise argparse.ArgumentTypeError(f"every layer needs at least 1 unit; got {size} in {text!r}")
+        sizes.append(size)
+    return tuple(sizes)

@@ -116,6 +116,12 @@ def _read_archive(source: _Source) -> dict[str, Any]:
     if file_path.is_dir():
         raise IsADirectoryError(f"{source.owner}: {source.path!r} is a folder; expected a model file.")
     with open(file_path, "rb") as file:
+        start = file.read(4)
+        file.seek(0)
+        if start != b"PK\x03\x04":  # every zip archive (and so every .npz) starts so
+            if start.startswith(b"\x93NUM"):
+                raise _not_a_model(source, "it holds a single .npy array, not an .npz archive")
+            raise _not_a_model(source, f"it begins with {start!r}, not as a zip archive (.npz) does")
         try:
             archive = np.load(file, allow_pickle=False)
         except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
+    "_blocks": ("get_num_threads", "set_num_threads"),
     "activations": (
         "elu",
         "elu_grad",
@@ -64,6 +65,8 @@ _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in name
 __all__ = sorted(_MODULE_OF)
 
 if TYPE_CHECKING:
+    from neural_network._blocks import get_num_threads as get_num_threads
+    from neural_network._blocks import set_num_threads as set_num_threads
     from neural_network.activations import elu as elu
     from neural_network.activations import elu_grad as elu_grad
     from neural_network.activations import gelu as gelu

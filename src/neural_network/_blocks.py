@@ -28,8 +28,8 @@ from neural_network.errors import InvalidOptionError
 
 __all__ = ["BLOCK", "blocks", "get_num_threads", "map_blocks", "set_num_threads"]
 
-BLOCK = 16384
-"""Elements per block: 128 KiB of float64 per array, so that a block's inputs and the
+BLOCK = 32768
+"""Elements per block: 256 KiB of float64 per array, so that a block's inputs and the
 temporaries of its computation stay in a core's cache (a multiple of the reduction's
 own block, so that sums are split the same way with or without blocking)."""
 

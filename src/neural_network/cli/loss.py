@@ -1,0 +1,421 @@
+"""``neural-network loss``: any loss of the package over CSV or Parquet files of any size.
+
+The files are read in batches (see ``_stream``); each batch gives its per-element
+losses, ``w * l``, from the public loss with ``reduction="none"``, and those are summed
+by :class:`~neural_network._reduction.StreamingSum`, which forms the very blocks the
+library's own sum forms over one array. So the value does not depend on the batch size,
+and several files give the value of their rows concatenated into one array (in the order
+given): the value the library function returns for that array, to the last bit.
+
+Every loss the command knows is one :class:`LossEntry` in :data:`LOSSES`, with the layout
+of its columns; a new loss of the package slots in as one more entry.
+
+The mean divides the streamed sum of ``w * l`` by the streamed sum of the weights (or by
+the element count), both exact as above. The library's weighted mean first multiplies
+every weight by a power of two (so that the largest lies in [1, 2)), which changes
+nothing unless a product ``w * l`` or a partial sum falls below 2.2e-308, where float64
+loses bits: only there can the command's last bit differ from the library's. Likewise a
+per-element loss beyond the float64 range (such as ``mse_loss`` of a difference above
+1.3e154) is ``inf`` here, where the library redoes an in-memory mean in long double.
+
+Errors in the data are reported with their file and 1-based data row: cells that are
+empty or not numbers by the reader (see ``_stream``), values a loss refuses by the
+library itself (its message, for the first refused row of the batch, found by bisection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import glob
+import json
+import math
+import os
+import re
+import textwrap
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from neural_network import losses
+from neural_network._reduction import StreamingSum
+from neural_network.cli._errors import CommandError
+from neural_network.errors import InvalidInputError, InvalidTypeError
+
+if TYPE_CHECKING:
+    from neural_network.cli._stream import Chunk
+
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+
+BATCH_ROWS = 1 << 18
+"""Rows per batch unless ``--batch-rows`` says otherwise: a few tens of MB per column in flight."""
+
+IGNORE_INDEX = -100
+"""The class index that ``cross_entropy`` and ``nll_loss`` ignore by default (PyTorch's)."""
+
+Layout = Literal["elementwise", "classes"]
+
+HELP_WIDTH = 78
+
+
+# --------------------------------------------------------------------------- the losses
+
+
+@dataclass(frozen=True)
+class LossEntry:
+    """How the command calls one loss of the package.
+
+    ``elementwise``: ``--pred`` and ``--target`` name the same number of columns, paired
+    in order; the loss is taken element by element and the mean is over every element
+    (weighted by the row's ``--weight``). ``classes``: ``--pred`` names one column per
+    class (logits or log-probabilities), ``--target`` one column of class indices; the
+    mean is over the rows whose target is not ``-100`` (PyTorch's ``ignore_index``).
+    """
+
+    name: str
+    function: Callable[..., Any]
+    layout: Layout
+    pred: str
+    """What the ``--pred`` columns hold, for the help."""
+    target: str
+    """What the ``--target`` column holds, for the help."""
+
+    def values(self, pred: Floats, target: Floats, weight: Floats | None) -> Floats:
+        """The weighted per-element losses ``w * l`` of a batch, in the library's row-major order.
+
+        ``pred`` and ``target`` are ``(rows, columns)``; ``weight`` is one weight per row.
+        """
+        if self.layout == "elementwise":
+            sample_weight = None if weight is None else np.broadcast_to(weight[:, None], pred.shape)
+            result: Floats = self.function(pred, target, reduction="none", sample_weight=sample_weight)
+        else:
+            result = self.function(pred, target[:, 0], reduction="none", sample_weight=weight)
+        return result
+
+    def counted(self, pred: Floats, target: Floats, weight: Floats | None) -> Floats | None:
+        """What each element adds to the mean's denominator, or None for one each."""
+        if self.layout == "elementwise":
+            return None if weight is None else np.broadcast_to(weight[:, None], pred.shape)
+        kept = target[:, 0] != IGNORE_INDEX
+        return kept.astype(np.float64) if weight is None else np.where(kept, weight, 0.0)
+
+
+LOSSES: dict[str, LossEntry] = {
+    entry.name: entry
+    for entry in (
+        LossEntry("mse_loss", losses.mse_loss, "elementwise", "predictions", "targets"),
+        LossEntry(
+            "binary_cross_entropy", losses.binary_cross_entropy, "elementwise",
+            "probabilities in [0, 1]", "labels in [0, 1]",
+        ),
+        LossEntry(
+            "binary_cross_entropy_with_logits", losses.binary_cross_entropy_with_logits, "elementwise",
+            "logits (raw scores)", "labels in [0, 1]",
+        ),
+        LossEntry(
+            "cross_entropy", losses.cross_entropy, "classes",
+            "one column of logits per class", "class indices 0 to C-1",
+        ),
+        LossEntry(
+            "nll_loss", losses.nll_loss, "classes",
+            "one column of log-probabilities per class", "class indices 0 to C-1",
+        ),
+    )
+}
+"""The losses the command knows, by the name of the library function."""
+
+ALIASES = {
+    "mse": "mse_loss",
+    "mean_squared_error": "mse_loss",
+    "bce": "binary_cross_entropy",
+    "log_loss": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+    "bcewithlogits": "binary_cross_entropy_with_logits",
+    "ce": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+    "nll": "nll_loss",
+}
+"""Other libraries' names, suggested (never silently accepted) when given to ``--loss``."""
+
+
+def find_loss(name: str) -> LossEntry:
+    """The entry for ``--loss NAME`` (dashes may stand for underscores), or a usage error."""
+    key = name.strip().lower().replace("-", "_")
+    if key in LOSSES:
+        return LOSSES[key]
+    known = ", ".join(LOSSES)
+    suggestion = ALIASES.get(key) or next(iter(difflib.get_close_matches(key, list(LOSSES), n=1, cutoff=0.6)), None)
+    hint = f" Did you mean {suggestion!r}?" if suggestion else ""
+    raise CommandError(f"unknown loss {name!r}.{hint} The losses are: {known}.")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listing = "\n".join(
+        f"  {entry.name}\n      --pred: {entry.pred}; --target: {entry.target}" for entry in LOSSES.values()
+    )
+    parser = commands.add_parser(
+        "loss",
+        help="compute any loss of the package over CSV or Parquet files of any size, streamed",
+        description=textwrap.fill(
+            "Compute a loss over the rows of CSV or Parquet files, read in batches so memory "
+            "stays bounded whatever their size. Several files (or a glob) count as one table, "
+            "their rows in the order given; the value is the library function's on that table, "
+            "to the last bit, whatever the batch size.", HELP_WIDTH,
+        ),
+        epilog=(
+            f"losses:\n{listing}\n\n"
+            + textwrap.fill(
+                "Several --pred and --target columns are given comma-separated: pairs of columns for "
+                "the element-wise losses (the mean is over every element), one column per class for "
+                "cross_entropy and nll_loss (rows whose target is -100 are ignored, as in PyTorch).",
+                HELP_WIDTH,
+            )
+            + "\n\nexample:\n"
+            "  neural-network loss 'predictions/*.parquet' --loss binary_cross_entropy_with_logits \\\n"
+            "      --pred logit --target label --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE",
+        help="CSV (.csv, .tsv, optionally .gz) or Parquet files, or glob patterns such as 'part-*.parquet'",
+    )
+    parser.add_argument("--loss", required=True, metavar="NAME", help="the loss, by its library name (see below)")
+    parser.add_argument("--pred", required=True, metavar="COL", help="the prediction column(s), comma-separated")
+    parser.add_argument("--target", required=True, metavar="COL", help="the target column(s), comma-separated")
+    parser.add_argument("--weight", metavar="COL", help="a column of non-negative sample weights (one per row)")
+    parser.add_argument(
+        "--reduction", choices=("mean", "sum"), default="mean",
+        help="the weighted mean (default) or the weighted sum of the per-element losses",
+    )
+    parser.add_argument("--json", action="store_true", help='print {"loss", "value", "rows"} as JSON')
+    parser.add_argument(
+        "--batch-rows", type=_positive_int, default=BATCH_ROWS, metavar="N",
+        help=f"rows read at a time (default {BATCH_ROWS}); lower it to use less memory. "
+        "The value does not depend on it.",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 row, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns the command reads, resolved against the first file's header."""
+
+    pred: list[str]
+    target: list[str]
+    weight: str | None
+
+    def options(self) -> list[tuple[str, str]]:
+        """``(option, column)`` for every column, for the messages."""
+        pairs = [("--pred", name) for name in self.pred] + [("--target", name) for name in self.target]
+        return pairs + ([("--weight", self.weight)] if self.weight else [])
+
+    def all(self) -> list[str]:
+        return list(dict.fromkeys(name for _, name in self.options()))
+
+
+@dataclass
+class Result:
+    value: float
+    rows: int
+
+
+def run(arguments: argparse.Namespace) -> int:
+    from neural_network.cli import _stream
+
+    entry = find_loss(arguments.loss)
+    paths = expand(arguments.files)
+    for path in paths:
+        _stream.check_readable(path)
+    headers = {path: _stream.columns_of(path) for path in paths}
+    columns = resolve_columns(entry, arguments, headers[paths[0]])
+    for path in paths:
+        _stream.check_columns(path, headers[path], columns.options())
+
+    chunks = (chunk for path in paths for chunk in _stream.read_batches(path, columns.all(), arguments.batch_rows))
+    result = compute(entry, columns, chunks, arguments.reduction)
+    if arguments.json:
+        value: float | str = result.value if math.isfinite(result.value) else repr(result.value)
+        print(json.dumps({"loss": entry.name, "value": value, "rows": result.rows}))
+    else:
+        _print_table(entry, arguments, paths, columns, result)
+    return 0
+
+
+def expand(patterns: Sequence[str]) -> list[str]:
+    """The files: each existing path as given, each glob pattern's matches in sorted order."""
+    paths: list[str] = []
+    for pattern in patterns:
+        if os.path.exists(pattern) or not glob.has_magic(pattern):
+            paths.append(pattern)
+            continue
+        matches = sorted(glob.glob(pattern, recursive=True))
+        if not matches:
+            raise CommandError(f"no file matches {pattern!r}.")
+        paths.extend(matches)
+    return paths
+
+
+def resolve_columns(entry: LossEntry, arguments: argparse.Namespace, header: Sequence[str]) -> Columns:
+    """Split ``--pred``/``--target`` at commas (unless the whole text names a column) and check the layout."""
+
+    def split(text: str) -> list[str]:
+        if text in header:
+            return [text]
+        names = [name.strip() for name in text.split(",")]
+        if any(not name for name in names):
+            raise CommandError(f"empty column name in {text!r}; separate column names with single commas.")
+        return names
+
+    pred, target = split(arguments.pred), split(arguments.target)
+    if entry.layout == "elementwise" and len(pred) != len(target):
+        raise CommandError(
+            f"{entry.name} pairs each --pred column with a --target column; got {len(pred)} --pred "
+            f"column(s) ({', '.join(pred)}) and {len(target)} --target column(s) ({', '.join(target)})."
+        )
+    if entry.layout == "classes" and len(target) != 1:
+        raise CommandError(
+            f"{entry.name} takes one --target column of class indices; got {len(target)} "
+            f"({', '.join(target)}). For one-hot targets, give the index of the 1 in a column of its own."
+        )
+    return Columns(pred, target, arguments.weight)
+
+
+def compute(entry: LossEntry, columns: Columns, chunks: Iterator[Chunk], reduction: str) -> Result:
+    """Stream the chunks through the loss; the weighted mean or sum, exact as the library's."""
+    total, denominator = StreamingSum(), StreamingSum()
+    rows = elements = 0
+    weighted = False  # whether the mean divides by summed weights rather than by the element count
+    for chunk in chunks:
+        if chunk.rows == 0:
+            continue
+        pred = np.column_stack([chunk.columns[name] for name in columns.pred])
+        target = np.column_stack([chunk.columns[name] for name in columns.target])
+        weight = chunk.columns[columns.weight] if columns.weight else None
+        try:
+            values = entry.values(pred, target, weight)
+        except (InvalidInputError, InvalidTypeError) as error:
+            raise locate(entry, columns, chunk, pred, target, weight, error) from None
+        total.add(values)
+        if reduction == "mean":
+            counted = entry.counted(pred, target, weight)
+            if counted is None:
+                elements += values.size
+            else:
+                denominator.add(counted)
+                weighted = True
+        rows += chunk.rows
+    if reduction == "sum":
+        return Result(total.value(), rows)
+    if rows == 0:
+        raise CommandError(
+            "the files hold no rows, and the mean of nothing is undefined. Use --reduction sum "
+            "(an empty sum is 0), or check the files."
+        )
+    divisor = denominator.value() if weighted else float(elements)
+    if divisor == 0.0:
+        raise CommandError(
+            f"{_why_nothing_counts(entry, columns)}, so the mean (the weighted sum divided by the "
+            "summed weights of the counted rows) is undefined. Use --reduction sum, or check the data."
+        )
+    return Result(total.value() / divisor, rows)
+
+
+def _why_nothing_counts(entry: LossEntry, columns: Columns) -> str:
+    ignored = f"every --target is {IGNORE_INDEX} (ignored)"
+    if columns.weight is None:
+        return ignored
+    zero = f"the --weight column {columns.weight!r} sums to 0"
+    return f"{zero} over the counted rows, or {ignored}" if entry.layout == "classes" else zero
+
+
+# --------------------------------------------------------------------------- locating a refused row
+
+
+def locate(
+    entry: LossEntry,
+    columns: Columns,
+    chunk: Chunk,
+    pred: Floats,
+    target: Floats,
+    weight: Floats | None,
+    error: Exception,
+) -> CommandError:
+    """The library's refusal of a batch, told for the first row it refuses (found by bisection).
+
+    Every check of the losses is element by element, so a prefix of the batch is refused
+    exactly when it holds a refused row: the shortest refused prefix ends at the first one.
+    """
+
+    def refusal(start: int, stop: int) -> Exception | None:
+        try:
+            entry.values(pred[start:stop], target[start:stop], None if weight is None else weight[start:stop])
+        except (InvalidInputError, InvalidTypeError) as found:
+            return found
+        return None
+
+    low, high = 0, chunk.rows  # pred[:low] is accepted, pred[:high] refused
+    while high - low > 1:
+        middle = (low + high) // 2
+        if refusal(0, middle) is None:
+            low = middle
+        else:
+            high = middle
+    index = high - 1
+    alone = refusal(index, index + 1)
+    if alone is None:  # not a check of single rows: report the batch
+        last = chunk.first_row + chunk.rows - 1
+        return CommandError(f"{chunk.path}, rows {chunk.first_row} to {last}: {error}")
+    cells = ", ".join(
+        f"{option} {name!r} = {float(chunk.columns[name][index])!r}" for option, name in columns.options()
+    )
+    return CommandError(f"{chunk.path}, row {chunk.first_row + index} ({cells}): {_tidy(str(alone))}")
+
+
+def _tidy(message: str) -> str:
+    """The library's message about one row, without what only makes sense for an array."""
+    message = re.sub(r", 1 of them outside \(first: [^)]*\)", "", message)
+    message = re.sub(r"got values from ([^\s,;]+?) to \1(?=[.,;)]?(?:\s|$))", r"got \1", message)
+    return re.sub(r" \(first at \w+\[[\d, ]*\]\)", "", message)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _print_table(
+    entry: LossEntry, arguments: argparse.Namespace, paths: list[str], columns: Columns, result: Result
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{arguments.reduction} {entry.name}", show_header=False, title_justify="left")
+    table.add_column("quantity", style="bold")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("value", repr(result.value)),
+        ("rows", str(result.rows)),
+        ("files", paths[0] if len(paths) == 1 else f"{len(paths)} files"),
+        ("--pred", ", ".join(columns.pred)),
+        ("--target", ", ".join(columns.target)),
+    ]
+    if columns.weight:
+        rows.append(("--weight", columns.weight))
+    for name, text in rows:
+        table.add_row(name, Text(text))  # Text: a file or column name is not Rich markup
+    Console(highlight=False).print(table)

@@ -8,6 +8,7 @@ precision; none of them validates (the callers have).
 from __future__ import annotations
 
 import array_api_compat
+import numpy as np
 
 from neural_network._validation import Array, Namespace
 
@@ -57,7 +58,21 @@ def sigmoid_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
     big = _reciprocal_of_one_plus(xp, e)
     small = e * big
     positive = x >= 0
-    return xp.where(positive, big, small), xp.where(positive, small, big)
+    return select_larger(xp, positive, big, small), select_larger(xp, ~positive, big, small)
+
+
+def select_larger(xp: Namespace, condition: Array, larger: Array, smaller: Array) -> Array:
+    """``where(condition, larger, smaller)`` for finite ``larger >= smaller >= 0``, element-wise.
+
+    NumPy's ``where`` costs about 4 ns an element when the condition changes at random
+    (its loop branches, and the processor mispredicts half of the branches); for such
+    arrays ``maximum(smaller, larger * condition)`` gives the same bits (``larger * 1``
+    is ``larger``, ``larger * 0`` is 0, and the larger of the two wins) in a quarter of
+    the time. Other libraries get ``where``.
+    """
+    if isinstance(larger, np.ndarray):
+        return np.maximum(smaller, np.multiply(larger, condition))
+    return xp.where(condition, larger, smaller)
 
 
 # --------------------------------------------------------------------------- error-free transformations

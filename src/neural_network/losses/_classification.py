@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from neural_network._numerics import sigmoid_pair, softplus_pair
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
@@ -13,11 +15,23 @@ def _binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
     # log1p(-p) rather than log(1 - p): for tiny p, 1 - p rounds to 1 and its log to 0.
     # A term whose factor (y or 1 - y) is 0 is 0, its limit, even where its log is -inf:
     # IEEE arithmetic would give 0 * -inf = NaN, so the log is taken of a harmless 1 there.
-    log_p = xp.log(xp.where(y > 0, p, 1.0))
-    log_q = xp.log1p(-xp.where(y < 1, p, 0.0))
+    log_p = xp.log(_unless(xp, y > 0, p, 1.0))
+    log_q = xp.log1p(-_unless(xp, y < 1, p, 0.0))
     # Both terms are <= 0, so adding them cannot cancel. "0.0 - s" rather than "-s"
     # makes a perfect prediction give 0.0, not -0.0.
     return 0.0 - (y * log_p + (1.0 - y) * log_q)
+
+
+def _unless(xp: Namespace, keep: Array, p: Array, bound: float) -> Array:
+    """``where(keep, p, bound)`` for probabilities ``p`` and a bound of 1 or 0.
+
+    On NumPy without ``where``, whose branches cost most of the loss for random labels
+    (see ``_numerics.select_larger``): ``maximum(p, not keep)`` is ``p`` or 1, and
+    ``minimum(p, keep)`` is ``p`` or 0, exactly, since 0 <= p <= 1.
+    """
+    if not isinstance(p, np.ndarray):
+        return xp.where(keep, p, bound)
+    return np.maximum(p, ~keep) if bound == 1.0 else np.minimum(p, keep)
 
 
 def _binary_cross_entropy_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:

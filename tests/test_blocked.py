@@ -171,3 +171,53 @@ def test_thread_count_from_the_environment(monkeypatch):
     monkeypatch.setenv("NEURAL_NETWORK_NUM_THREADS", "many")
     with pytest.raises(InvalidOptionError, match="NEURAL_NETWORK_NUM_THREADS must be a positive integer"):
         _blocks.get_num_threads()
+
+
+# --------------------------------------------------------------------------- the finite-result shortcut
+
+FLAGGED = [
+    (name, loss)
+    for name, loss in (
+        ("mse_loss", nn.losses._regression._MSE),
+        ("binary_cross_entropy_with_logits", nn.losses._classification._BCE_WITH_LOGITS),
+    )
+]
+
+
+@pytest.mark.parametrize(("name", "loss"), FLAGGED, ids=[name for name, _ in FLAGGED])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_flagged_kernel_is_not_finite_wherever_a_finite_only_operand_is_not(name, loss, bad):
+    """The promise behind skipping the finiteness check of large finite-only operands:
+    the per-element value is NaN or infinite wherever such an operand is."""
+    assert loss.value_propagates_non_finite
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(200) * 5
+    y = rng.random(200)
+    y[:100] = np.round(y[:100])
+    for role in ("input", "target"):
+        operand = loss.input if role == "input" else loss.target
+        if operand.domain is not nn._validation.REAL:
+            continue
+        a, b = x.copy(), y.copy()
+        (a if role == "input" else b)[::7] = bad
+        with np.errstate(invalid="ignore", over="ignore"):
+            values = loss.value(np, a, b)
+        broken = ~np.isfinite(a if role == "input" else b)
+        assert not np.isfinite(values[broken]).any(), (name, role)
+    # pos_weight, which scales the positive term, must not hide it either (0 * inf is NaN).
+    if loss.weights:
+        a = x.copy()
+        a[::7] = bad
+        with np.errstate(invalid="ignore", over="ignore"):
+            values = loss.value(np, a, np.round(y), pos_weight=np.zeros(200))
+        assert not np.isfinite(values[::7]).any()
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_large_and_small_inputs_refuse_a_non_finite_prediction_the_same_way(bad):
+    for size in (100, SIZE):
+        x, y = data("real", np.float64, seed=10, size=size)
+        x[size // 2] = bad
+        kind = "NaN" if math.isnan(bad) else "infinite"
+        with pytest.raises(NonFiniteError, match=rf"1 {kind} value \(first at y_pred\[{size // 2}\]\)"):
+            nn.mse_loss(x, y)

@@ -130,3 +130,27 @@ def test_fit_errors_are_clear(options, error, words) -> None:
         model.fit(np.zeros((20, 3)), y, optimizer=SGD(0.1), **arguments)
     for word in words:
         assert word in str(caught.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy"])
+def test_the_fused_training_loss_equals_the_two_public_calls(name, dtype):
+    """DESIGN.md's contract: the training loop's value-and-gradient path gives exactly
+    what the public loss and its _grad give."""
+    import neural_network.losses as losses
+    from neural_network.losses._training import MEAN_VALUE_AND_GRAD
+
+    rng = np.random.default_rng(11)
+    if name == "cross_entropy":
+        outputs = rng.standard_normal((64, 3)).astype(dtype) * 4
+        targets = rng.integers(0, 3, 64)
+    else:
+        outputs = rng.standard_normal((64, 1)).astype(dtype) * 4
+        if name == "binary_cross_entropy":
+            outputs = (1 / (1 + np.exp(-outputs))).astype(dtype)
+        targets = rng.integers(0, 2, (64, 1)).astype(dtype)
+    value, gradient = MEAN_VALUE_AND_GRAD[name](outputs, targets)
+    assert value == float(getattr(losses, name)(outputs, targets))
+    expected = getattr(losses, f"{name}_grad")(outputs, targets)
+    assert gradient.dtype == expected.dtype == dtype
+    assert np.array_equal(gradient, expected)

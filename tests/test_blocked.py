@@ -221,3 +221,14 @@ def test_large_and_small_inputs_refuse_a_non_finite_prediction_the_same_way(bad)
         kind = "NaN" if math.isnan(bad) else "infinite"
         with pytest.raises(NonFiniteError, match=rf"1 {kind} value \(first at y_pred\[{size // 2}\]\)"):
             nn.mse_loss(x, y)
+
+
+def test_overflow_in_worker_threads_warns_nothing():
+    """NumPy's error state is per thread: each block must set it where it runs."""
+    _blocks.set_num_threads(4)
+    try:
+        x = np.full(40 * _blocks.BLOCK, 1e200)
+        assert nn.mse_loss(x, np.zeros_like(x), reduction="sum") == math.inf
+        assert np.isinf(nn.mse_loss(x, np.zeros_like(x), reduction="none")).all()
+    finally:
+        _blocks.set_num_threads(None)

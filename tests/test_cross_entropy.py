@@ -39,6 +39,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neural_network import cross_entropy, cross_entropy_grad, nll_loss, nll_loss_grad
+from neural_network._blocks import BLOCK, set_num_threads
+from neural_network._reduction import total as reduction_total
 from neural_network.errors import (
     EmptyInputError,
     InvalidOptionError,
@@ -47,6 +49,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
+from neural_network.losses._softmax import cross_entropy_mean_value_and_grad
 
 torch = pytest.importorskip("torch")
 array_api_strict = pytest.importorskip("array_api_strict")
@@ -1567,3 +1570,357 @@ def test_errors_are_the_same_in_every_library(library):
         with pytest.raises(bad.error) as library_error:
             cross_entropy(*arguments, **bad.options)
         assert str(library_error.value) == str(numpy_error.value)
+
+
+# --------------------------------------------------------------------------- 7. large input, in blocks
+#
+# NumPy input is evaluated block by block, on several threads. The references: the same
+# functions on small slices (each well within a block: the unblocked path, checked
+# against mpmath and torch above), the reduction path on those per-sample values,
+# torch and mpmath; and, for errors, the messages of small input.
+
+CLASS_COUNTS = (3, 10, 100)
+"""Few classes (a block is held transposed), ten, and many (a block of rows)."""
+
+
+def large_count(classes: int) -> int:
+    """Samples enough for several blocks, and a ragged last one."""
+    return 5 * BLOCK // classes + 777
+
+
+def slice_size(classes: int) -> int:
+    """Samples of a slice well within one block (and not aligned with the blocks)."""
+    return max(1, BLOCK // (8 * classes) - 3)
+
+
+@pytest.fixture(params=[1, 3], ids=["1-thread", "3-threads"])
+def threads(request):
+    set_num_threads(request.param)
+    yield request.param
+    set_num_threads(None)
+
+
+def large_case(
+    classes: int,
+    dtype: Any,
+    *,
+    layout: str = "N,C",
+    probabilities: bool = False,
+    weighted: bool = False,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    sample_weighted: bool = False,
+    seed: int = 0,
+    extreme: bool = True,
+) -> Case:
+    """A large case: (N, C), (N, C, d) with a short d, or (N, C, d) with a d longer than a block.
+
+    Logits of a few units, with some tied rows, rows of whole numbers, a confident row and
+    (``extreme``) a row spanning more than the float64 range, spread over the blocks.
+    """
+    rng = np.random.default_rng([seed, classes, np.dtype(dtype).itemsize, int(probabilities)])
+    samples = large_count(classes)
+    shape = {
+        "N,C": (samples, classes),
+        "N,C,d": (samples // 7 + 1, classes, 7),
+        "N,C,long d": (2, classes, samples // 2),
+    }[layout]
+    rows = rng.normal(0.0, 3.0, (math.prod(sample_shape(shape)), classes))
+    count = rows.shape[0]
+    rows[count // 3] = 0.0  # every class tied
+    rows[count // 2, :2] = 7.0  # two tied maxima
+    rows[count // 5] = np.round(rows[count // 5])
+    rows[2 * count // 3, 1] = 60.0  # confident: a loss near 1e-26 for class 1
+    if extreme and dtype == np.float64:
+        rows[3 * count // 4, :2] = [1.7e308, -1.7e308]
+    x = from_rows(rows.astype(dtype), shape)
+    if probabilities:
+        target = probability_target(rng, shape, dtype)
+    else:
+        target = index_target(rng, shape, ignore_index)
+    weight = rng.uniform(0.25, 2.0, classes).astype(dtype) if weighted else None
+    if weight is not None:
+        weight[-1] = 0.0
+    sample_weight = None
+    if sample_weighted:
+        sample_weight = rng.uniform(0.0, 2.0, sample_shape(shape)).astype(dtype)
+        sample_weight.reshape(-1)[::97] = 0.0
+    return Case(x, target, probabilities, weight, ignore_index, label_smoothing, sample_weight)
+
+
+def in_slices(function: Callable[..., Any], case: Case, *, nll: bool = False, **options: Any) -> np.ndarray:
+    """``function`` with ``reduction="none"`` (a loss) or any reduction (a gradient, kept per
+    sample) applied slice by slice along the samples, laid out as the whole."""
+    shape = case.x.shape
+    axis = class_axis(shape)
+    classes = shape[axis]
+    rows = np.moveaxis(case.x, axis, -1).reshape(-1, classes)
+    target = (
+        np.moveaxis(case.target, axis, -1).reshape(-1, classes) if case.probabilities
+        else case.target.reshape(-1)
+    )
+    s = None if case.sample_weight is None else case.sample_weight.reshape(-1)
+    size = slice_size(classes)
+    pieces = []
+    for start in range(0, rows.shape[0], size):
+        part = slice(start, start + size)
+        arguments = case.options(options.pop("reduction", "none"), nll=nll) | options
+        arguments["reduction"] = arguments.get("reduction", "none")
+        arguments["sample_weight"] = None if s is None else s[part]
+        pieces.append(function(rows[part], target[part], **arguments))
+    result = np.concatenate(pieces)
+    if result.ndim == 1:
+        return result.reshape(sample_shape(shape))
+    return np.moveaxis(result.reshape(*sample_shape(shape), classes), -1, axis)
+
+
+def same_bits(actual: Any, expected: Any) -> bool:
+    """Equal arrays of one dtype and shape, bit for bit (the sign of a zero included)."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    return (
+        actual.dtype == expected.dtype
+        and actual.shape == expected.shape
+        and actual.tobytes() == expected.tobytes()
+    )
+
+
+LARGE_OPTIONS = {
+    "plain": {},
+    "weight, ignored": {"weighted": True, "ignore_index": 0},
+    "smoothing, sample weights": {"label_smoothing": 0.1, "sample_weighted": True, "ignore_index": -100},
+    "probabilities": {"probabilities": True, "weighted": True, "label_smoothing": 0.1, "sample_weighted": True},
+}
+
+
+@pytest.mark.parametrize("options", list(LARGE_OPTIONS))
+@pytest.mark.parametrize("layout", ["N,C", "N,C,d", "N,C,long d"])
+@pytest.mark.parametrize("classes", CLASS_COUNTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_large_input_gives_the_losses_and_gradients_of_small_slices(dtype, classes, layout, options, threads):
+    case = large_case(classes, dtype, layout=layout, **LARGE_OPTIONS[options])
+    losses = cross_entropy(case.x, case.target, **case.options("none"))
+    assert same_bits(losses, in_slices(cross_entropy, case))
+    for reduction in ("none", "sum"):
+        gradient = cross_entropy_grad(case.x, case.target, **case.options(reduction))
+        assert same_bits(gradient, in_slices(cross_entropy_grad, case, reduction=reduction)), reduction
+
+
+@pytest.mark.parametrize("layout", ["N,C", "N,C,d", "N,C,long d"])
+@pytest.mark.parametrize("classes", CLASS_COUNTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_large_log_probabilities_give_the_nll_of_small_slices(dtype, classes, layout, threads):
+    case = log_probability_case(
+        large_case(classes, dtype, layout=layout, weighted=True, ignore_index=1, sample_weighted=True)
+    )
+    case.x.reshape(-1)[case.x.size // 2] = -np.inf  # a probability of 0, allowed
+    losses = nll_loss(case.x, case.target, **case.options("none", nll=True))
+    assert same_bits(losses, in_slices(nll_loss, case, nll=True))
+    gradient = nll_loss_grad(case.x, case.target, **case.options("sum", nll=True))
+    assert same_bits(gradient, in_slices(nll_loss_grad, case, nll=True, reduction="sum"))
+
+
+@pytest.mark.parametrize("options", list(LARGE_OPTIONS))
+@pytest.mark.parametrize("classes", CLASS_COUNTS)
+def test_large_sum_and_mean_reduce_the_per_sample_losses(classes, options, threads):
+    """"sum" is the reduction path's sum of the per-sample losses (checked above against small
+    slices), within 4 ulp of their exact sum; "mean" divides it by the exact summed weights,
+    and the gradient of the mean is that of the sum divided by the same number."""
+    case = large_case(classes, np.float64, extreme=False, **LARGE_OPTIONS[options])
+    losses = cross_entropy(case.x, case.target, **case.options("none"))
+    total = cross_entropy(case.x, case.target, **case.options("sum"))
+    assert total == reduction_total(np, losses)
+    exact = math.fsum(losses.tolist())
+    assert abs(total - exact) <= 4 * math.ulp(exact)
+    counted = case.target != case.ignore_index if not case.probabilities else np.ones(losses.shape, bool)
+    w = np.ones(case.x.shape[1]) if case.weight is None or case.probabilities else case.weight.astype(float)
+    per_sample = np.where(counted, w[np.where(counted, case.target, 0)], 0.0) if not case.probabilities else 1.0
+    s = 1.0 if case.sample_weight is None else case.sample_weight
+    denominator = reduction_total(np, np.broadcast_to(s * per_sample, losses.shape))
+    assert cross_entropy(case.x, case.target, **case.options("mean")) == total / denominator
+    mean_gradient = cross_entropy_grad(case.x, case.target, **case.options("mean"))
+    assert same_bits(mean_gradient, cross_entropy_grad(case.x, case.target, **case.options("sum")) / denominator)
+
+
+def test_large_results_do_not_depend_on_the_thread_count():
+    results = []
+    for count in (1, 2, 5):
+        set_num_threads(count)
+        try:
+            outcome = []
+            for options in LARGE_OPTIONS.values():
+                case = large_case(10, np.float64, seed=9, **options)
+                for reduction in REDUCTIONS:
+                    outcome.append(cross_entropy(case.x, case.target, **case.options(reduction)))
+                    outcome.append(cross_entropy_grad(case.x, case.target, **case.options(reduction)))
+            results.append(outcome)
+        finally:
+            set_num_threads(None)
+    for other in results[1:]:
+        assert all(same_bits(a, b) for a, b in zip(other, results[0], strict=True))
+
+
+@pytest.mark.parametrize("classes", CLASS_COUNTS)
+def test_large_float32_is_the_float64_result_rounded_once(classes, threads):
+    """float32 input is computed in float64 and rounded once, block by block as a whole."""
+    case = large_case(classes, np.float32, weighted=True, ignore_index=0, label_smoothing=0.1)
+    wide = replace(case, x=case.x.astype(np.float64), weight=case.weight.astype(np.float64))
+    for function in (cross_entropy, cross_entropy_grad):
+        for reduction in REDUCTIONS:
+            narrow = function(case.x, case.target, **case.options(reduction))
+            rounded = np.asarray(function(wide.x, wide.target, **wide.options(reduction))).astype(np.float32)
+            assert same_bits(narrow, rounded), (function.__name__, reduction)
+
+
+def test_large_input_matches_torch_and_mpmath():
+    """The per-sample losses and the gradient of a million logits against torch, and a sample
+    of the per-sample losses deep inside against mpmath."""
+    rng = np.random.default_rng(10)
+    x = rng.uniform(-2.5, 2.5, (100_000, 10))  # torch's own error stays below the tolerance
+    y = rng.integers(0, 10, 100_000)
+    X = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(X, torch.tensor(y), reduction="none")
+    expected.sum().backward()
+    losses = cross_entropy(x, y, reduction="none")
+    assert_close(losses, expected.detach().numpy(), FORWARD[np.float64], "large value", "large, vs torch")
+    gradient = cross_entropy_grad(x, y, reduction="sum")
+    assert_close(gradient, X.grad.numpy(), BACKWARD[np.float64], "large gradient", "large, vs torch")
+    picked = rng.choice(100_000, 40, replace=False)
+    check_ulps("cross_entropy value, large input", losses[picked], exact_sample_losses(x[picked], y[picked]),
+               np.float64, 4.0, rows=x[picked])
+
+
+def test_large_non_contiguous_input_is_read_as_the_same_values():
+    case = large_case(10, np.float64, weighted=True, ignore_index=0)
+    for x in (np.asfortranarray(case.x), np.ascontiguousarray(case.x.T).T, case.x[::-1][::-1]):
+        for function in (cross_entropy, cross_entropy_grad):
+            assert same_bits(
+                function(x, case.target, **case.options("none")),
+                function(case.x, case.target, **case.options("none")),
+            )
+    probabilities = large_case(10, np.float64, probabilities=True)
+    target = np.asfortranarray(probabilities.target)
+    assert same_bits(
+        cross_entropy_grad(probabilities.x, target, reduction="none"),
+        cross_entropy_grad(probabilities.x, probabilities.target, reduction="none"),
+    )
+
+
+def test_large_results_are_not_overwritten_by_later_calls():
+    """Blocks reuse work arrays from call to call: no result may be one of them."""
+    first, second = large_case(10, np.float64, seed=1), large_case(10, np.float64, seed=2)
+    kept = [cross_entropy(first.x, first.target, reduction="none"), cross_entropy_grad(first.x, first.target)]
+    copies = [np.copy(a) for a in kept]
+    cross_entropy(second.x, second.target, reduction="none")
+    cross_entropy_grad(second.x, second.target)
+    small = make_case((6, 4), np.float64)
+    cross_entropy_grad(small.x, small.target)
+    assert all(same_bits(a, b) for a, b in zip(kept, copies, strict=True))
+    assert first.x.flags.writeable and same_bits(first.x, large_case(10, np.float64, seed=1).x)
+
+
+def test_training_entry_is_the_public_functions():
+    """The training loop's value and gradient together: those of cross_entropy and
+    cross_entropy_grad, bit for bit, for a batch and for a large input."""
+    for samples, dtype in ((64, np.float32), (large_count(10), np.float64)):
+        rng = np.random.default_rng(samples)
+        x = rng.normal(0.0, 3.0, (samples, 10)).astype(dtype)
+        y = rng.integers(0, 10, samples)
+        value, gradient = cross_entropy_mean_value_and_grad(x, y)
+        assert value == float(cross_entropy(x, y))
+        assert same_bits(gradient, cross_entropy_grad(x, y))
+
+
+def test_training_entry_lets_a_diverged_output_through():
+    """No value checks there: NaN outputs give a NaN loss, for the training loop to report."""
+    x = np.zeros((large_count(10), 10))
+    x[5, 3] = np.nan
+    value, gradient = cross_entropy_mean_value_and_grad(x, np.zeros(x.shape[0], dtype=np.int64))
+    assert math.isnan(value) and np.isnan(gradient[5]).all()
+
+
+def large_logits(classes: int = 10) -> np.ndarray:
+    return np.random.default_rng(11).normal(0.0, 2.0, (large_count(classes), classes))
+
+
+@pytest.mark.parametrize("function", [cross_entropy, cross_entropy_grad], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("value", "what"), [(np.nan, "1 NaN value"), (np.inf, "1 infinite value"),
+                                             (-np.inf, "1 infinite value")])
+def test_a_non_finite_logit_deep_inside_is_located(function, value, what, threads):
+    x = large_logits()
+    row = x.shape[0] - 5
+    x[row, 7] = value
+    with pytest.raises(NonFiniteError) as caught:
+        function(x, np.zeros(x.shape[0], dtype=np.int64))
+    message = str(caught.value)
+    assert message.startswith(f"{function.__name__}: input must hold finite numbers; got {what} (first at "
+                              f"input[{row}, 7])"), message
+    with pytest.raises(NonFiniteError) as small:  # the same message as for the few rows around it
+        function(x[row - 1 :], np.zeros(6, dtype=np.int64))
+    assert str(small.value) == message.replace(f"input[{row}, 7]", "input[1, 7]")
+
+
+def test_a_non_finite_value_deep_inside_an_nd_input_is_located(threads):
+    x = np.random.default_rng(12).normal(0.0, 1.0, (3, 4, 20_000))
+    x[2, 1, 19_000] = np.nan
+    with pytest.raises(NonFiniteError, match=r"input\[2, 1, 19000\]"):
+        cross_entropy(x, np.zeros((3, 20_000), dtype=np.int64))
+
+
+@pytest.mark.parametrize("function", [nll_loss, nll_loss_grad], ids=lambda f: f.__name__)
+def test_a_positive_log_probability_deep_inside_is_located(function, threads):
+    x = -np.abs(large_logits())
+    x[-3, 2] = 0.5
+    with pytest.raises(OutOfRangeError) as caught:
+        function(x, np.zeros(x.shape[0], dtype=np.int64))
+    message = str(caught.value)
+    assert f"1 of them outside (first: input[{x.shape[0] - 3}, 2] = 0.5)" in message, message
+    assert "cross_entropy(input, target)" in message
+
+
+@pytest.mark.parametrize("function", list(FUNCTIONS.values()), ids=list(FUNCTIONS))
+@pytest.mark.parametrize("kind", ["integers", "floats", "integers, ignore_index among them"])
+def test_a_class_index_out_of_range_deep_inside_is_refused(function, kind):
+    x = large_logits()
+    if function.__name__.startswith("nll"):
+        x = -np.abs(x)
+    y = np.random.default_rng(13).integers(0, 10, x.shape[0])
+    options = {}
+    if kind == "integers, ignore_index among them":
+        y[::5] = 3
+        options["ignore_index"] = 3
+    y[-10], y[-11], y[-12] = 10, 0, 3
+    if kind == "floats":
+        y = y.astype(np.float64)
+    with pytest.raises(OutOfRangeError) as caught:
+        function(x, y, **options)
+    with pytest.raises(OutOfRangeError) as small:  # the message for the few rows around it
+        function(x[-12:], y[-12:], **options)
+    assert str(caught.value) == str(small.value)
+    assert "got values from 0 to 10." in str(small.value)
+
+
+def test_a_probability_row_deep_inside_that_is_not_a_distribution_is_refused(threads):
+    case = large_case(10, np.float64, probabilities=True)
+    target = case.target.copy()
+    target[-4] *= 1.5
+    with pytest.raises(OutOfRangeError, match="sum to 1"):
+        cross_entropy(case.x, target)
+    target = case.target.copy()
+    target[-4, 3] = np.nan
+    with pytest.raises(NonFiniteError, match=rf"target\[{target.shape[0] - 4}, 3\]"):
+        cross_entropy_grad(case.x, target)
+
+
+def test_a_large_call_with_several_faults_reports_the_same_one_as_a_small_call():
+    """The input's values are checked as the blocks are evaluated, the other arguments before:
+    a fault in those must not hide a fault of the input, reported first for small input."""
+    for rows in (2, large_count(10)):
+        x = large_logits()[:rows].copy()
+        x[-1, 4] = np.nan
+        y = np.zeros(rows, dtype=np.int64)
+        with pytest.raises(NonFiniteError, match=rf"input\[{rows - 1}, 4\]"):
+            cross_entropy(x, y, weight=np.ones(3))
+        with pytest.raises(NonFiniteError, match=rf"input\[{rows - 1}, 4\]"):
+            cross_entropy(x, y, ignore_index=0)  # every target ignored: the mean is undefined
+        with pytest.raises(NonFiniteError, match="input"):
+            cross_entropy(x, np.full(rows, 10))

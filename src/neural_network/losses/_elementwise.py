@@ -364,17 +364,18 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
         return values / denominator if mean and not reduced else values
 
     def task(start: int, stop: int) -> tuple[list[tuple[float, float]], list[float]]:
-        ranges = [(float(np.min(array[start:stop])), float(np.max(array[start:stop]))) for _, array in measured]
-        values = values_of(start, stop, _to_float64)
-        if reduced:
-            return ranges, _reduction.partials(values)
-        if extend and np.isinf(values).any():  # redo the overflowing elements in the extended range
-            values = np.where(np.isinf(values), values_of(start, stop, _to_extended), values)
-        out[start:stop] = values  # rounded once to the output dtype
-        return ranges, []
+        # The floating-point error state belongs to each thread: set it here, in the thread.
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            ranges = [(float(np.min(a[start:stop])), float(np.max(a[start:stop]))) for _, a in measured]
+            values = values_of(start, stop, _to_float64)
+            if reduced:
+                return ranges, _reduction.partials(values)
+            if extend and np.isinf(values).any():  # redo the overflowing elements in the extended range
+                values = np.where(np.isinf(values), values_of(start, stop, _to_extended), values)
+            out[start:stop] = values  # rounded once to the output dtype
+            return ranges, []
 
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        pieces = _blocks.map_blocks(task, size)
+    pieces = _blocks.map_blocks(task, size)
     for position, (operand, array) in enumerate(measured):
         # np.min and np.max, not Python's: a NaN in any block must come through.
         low = float(np.min([piece[0][position][0] for piece in pieces]))

@@ -1,0 +1,938 @@
+"""The regression losses of the catalog, each with its gradient, against independent references.
+
+* PyTorch (``torch.nn.functional``): ``l1_loss``, ``huber_loss``, ``smooth_l1_loss``, values
+  and autograd gradients, every reduction, float32 and float64, random and edge cases.
+* mpmath: every element of every loss and gradient within 4 ulp of the formula evaluated
+  exactly (the float inputs as given, 200-bit arithmetic), every mean and sum within 8 ulp.
+* scikit-learn (``sklearn.metrics``): the losses that follow it, with sample weights.
+* Central finite differences: every gradient, the root losses' included.
+* Properties shared by all: reductions, weights, dtypes, blocked evaluation, errors.
+
+No expected value here comes from the functions under test. ``pytest -s`` prints the
+worst ulp error measured for each loss, dtype and quantity at the end of the module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+
+from neural_network import _blocks, losses
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
+from neural_network.losses import _regression
+
+torch = pytest.importorskip("torch")
+metrics = pytest.importorskip("sklearn.metrics")
+array_api_strict = pytest.importorskip("array_api_strict")
+F = torch.nn.functional
+
+MP = mpmath.MPContext()
+"""A private mpmath context: the precision set here never leaks into other tests."""
+MP.prec = 200
+Mpf = Any
+
+DTYPES = [np.float64, np.float32]
+DTYPE_IDS = ["float64", "float32"]
+ELEMENT_ULPS = 4.0
+REDUCTION_ULPS = 8.0
+
+# --------------------------------------------------------------------------- the ulp ruler
+
+FORMATS = {np.float64: (53, -1022, 1023), np.float32: (24, -126, 127)}
+"""Significand bits, smallest normal exponent and largest exponent of each format."""
+
+
+def spacing_at(exact: Mpf, dtype: type) -> Mpf:
+    """The distance between consecutive floats of ``dtype`` around the real number ``exact``."""
+    precision, emin, _ = FORMATS[dtype]
+    exponent = emin
+    if exact != 0:
+        exponent = max(MP.frexp(exact)[1] - 1, emin)
+    return MP.ldexp(1, exponent - precision + 1)
+
+
+def ulp_error(got: float, exact: Mpf, dtype: type) -> float:
+    """``|got - exact|`` in ulps of ``dtype`` at ``exact``; an exact value beyond the range must give inf."""
+    precision, _, emax = FORMATS[dtype]
+    got = float(got)
+    if math.isnan(got):
+        return math.inf
+    if abs(exact) >= MP.ldexp(2 - MP.ldexp(1, -precision), emax):  # rounds to infinity
+        return 0.0 if got == math.copysign(math.inf, float(exact)) else math.inf
+    if math.isinf(got):
+        return math.inf
+    return float(abs(MP.mpf(got) - exact) / spacing_at(exact, dtype))
+
+
+def test_the_ruler():
+    one = MP.mpf(1)
+    assert ulp_error(1.0 + 2.0**-52, one, np.float64) == 1.0
+    assert ulp_error(1.0, one + MP.ldexp(1, -24), np.float32) == 0.5
+    assert ulp_error(5e-324, MP.zero, np.float64) == 1.0
+    assert ulp_error(math.inf, MP.mpf(10) ** 400, np.float64) == 0.0
+    assert ulp_error(1.7976931348623157e308, MP.mpf(10) ** 400, np.float64) == math.inf
+
+
+WORST: dict[tuple[str, str, str], float] = {}
+"""The worst ulp error measured, per (loss, dtype, quantity)."""
+
+
+def record(loss: str, dtype: type, quantity: str, errors: list[float]) -> float:
+    worst = max(errors, default=0.0)
+    key = (loss, np.dtype(dtype).name, quantity)
+    WORST[key] = max(WORST.get(key, 0.0), worst)
+    return worst
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_worst() -> Iterator[None]:
+    yield
+    if WORST:
+        print("\nworst ulp error measured (regression losses):")
+        for (loss, dtype, quantity), worst in sorted(WORST.items()):
+            print(f"  {loss:34s} {dtype:8s} {quantity:10s} {worst:6.3f}")
+
+
+# --------------------------------------------------------------------------- exact references
+
+
+def mp_sign(x: Mpf) -> Mpf:
+    return MP.mpf((x > 0) - (x < 0))
+
+
+def log_cosh_exact(d: Mpf) -> Mpf:
+    a = abs(d)
+    if a < MP.ldexp(1, -20):  # cosh(a) - 1 would need more than 200 bits; the series does not
+        s = a * a
+        return s / 2 - s**2 / 12 + s**3 / 45 - 17 * s**4 / 2520
+    return MP.log(MP.cosh(a))
+
+
+EPSILON = MP.ldexp(1, -52)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A loss under test: its functions, options, exact formulas and the data it takes."""
+
+    name: str
+    value: Callable[..., Any]
+    grad: Callable[..., Any]
+    exact: Callable[[Mpf, Mpf], Mpf]
+    exact_grad: Callable[[Mpf, Mpf], Mpf]
+    options: dict[str, float] = field(default_factory=dict)
+    data: str = "real"  # "real", "log" (values > -1) or "percentage" (targets near 0 too)
+
+    @property
+    def id(self) -> str:
+        return self.name + "".join(f"-{k}={v}" for k, v in self.options.items())
+
+    def __call__(self, p: Any, y: Any, **kw: Any) -> Any:
+        return self.value(p, y, **self.options, **kw)
+
+    def gradient(self, p: Any, y: Any, **kw: Any) -> Any:
+        return self.grad(p, y, **self.options, **kw)
+
+
+def huber_case(delta: float) -> Case:
+    dd = MP.mpf(delta)
+    return Case(
+        "huber_loss",
+        losses.huber_loss,
+        losses.huber_loss_grad,
+        lambda p, y: (p - y) ** 2 / 2 if abs(p - y) < dd else dd * (abs(p - y) - dd / 2),
+        lambda p, y: max(-dd, min(dd, p - y)),
+        {"delta": delta},
+    )
+
+
+def smooth_l1_case(beta: float) -> Case:
+    b = MP.mpf(beta)
+    if beta == 0:
+        return Case("smooth_l1_loss", losses.smooth_l1_loss, losses.smooth_l1_loss_grad,
+                    lambda p, y: abs(p - y), lambda p, y: mp_sign(p - y), {"beta": beta})
+    return Case(
+        "smooth_l1_loss",
+        losses.smooth_l1_loss,
+        losses.smooth_l1_loss_grad,
+        lambda p, y: (p - y) ** 2 / (2 * b) if abs(p - y) < b else abs(p - y) - b / 2,
+        lambda p, y: max(-1, min(1, (p - y) / b)),
+        {"beta": beta},
+    )
+
+
+def pinball_case(quantile: float) -> Case:
+    q = MP.mpf(quantile)
+    return Case(
+        "pinball_loss",
+        losses.pinball_loss,
+        losses.pinball_loss_grad,
+        lambda p, y: q * max(y - p, 0) + (1 - q) * max(p - y, 0),
+        lambda p, y: (1 - q) if p > y else (-q if p < y else MP.zero),
+        {"quantile": quantile},
+    )
+
+
+ELEMENTWISE = [
+    Case("l1_loss", losses.l1_loss, losses.l1_loss_grad, lambda p, y: abs(p - y), lambda p, y: mp_sign(p - y)),
+    huber_case(1.0),
+    huber_case(0.3),
+    smooth_l1_case(1.0),
+    smooth_l1_case(0.25),
+    smooth_l1_case(0.0),
+    Case("log_cosh", losses.log_cosh, losses.log_cosh_grad, lambda p, y: log_cosh_exact(p - y), lambda p, y: MP.tanh(p - y)),
+    Case(
+        "mean_squared_log_error",
+        losses.mean_squared_log_error,
+        losses.mean_squared_log_error_grad,
+        lambda p, y: (MP.log1p(p) - MP.log1p(y)) ** 2,
+        lambda p, y: 2 * (MP.log1p(p) - MP.log1p(y)) / (1 + p),
+        data="log",
+    ),
+    Case(
+        "mean_absolute_percentage_error",
+        losses.mean_absolute_percentage_error,
+        losses.mean_absolute_percentage_error_grad,
+        lambda p, y: abs(p - y) / max(abs(y), EPSILON),
+        lambda p, y: mp_sign(p - y) / max(abs(y), EPSILON),
+        data="percentage",
+    ),
+    pinball_case(0.5),
+    pinball_case(0.1),
+    pinball_case(0.9),
+    pinball_case(0.0),
+    pinball_case(1.0),
+]
+
+# --------------------------------------------------------------------------- data
+
+
+def to_dtype(values: np.ndarray, dtype: type, data: str = "real") -> np.ndarray:
+    """``values`` in ``dtype``, clipped into its range (and above -1 for the log losses)."""
+    info = np.finfo(dtype)
+    values = np.clip(values, -float(info.max), float(info.max)).astype(dtype)
+    if data == "log":
+        values = np.maximum(values, np.nextafter(dtype(-1), dtype(0)))
+    return values
+
+
+def random_data(data: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (input, target) of spread magnitudes and errors, some ties among them."""
+    rng = np.random.default_rng(seed)
+    if data == "log":
+        y = np.exp(rng.uniform(-30, 30, n))
+        near_minus_one = rng.random(n) < 0.15
+        y[near_minus_one] = -1 + np.exp(rng.uniform(-36, -0.1, near_minus_one.sum()))
+        close = rng.random(n) < 0.5
+        p = np.where(close, y + np.abs(y + 1) * rng.standard_normal(n) * np.exp(rng.uniform(-40, -1, n)),
+                     np.exp(rng.uniform(-30, 30, n)) - rng.random(n) * 0.99)
+        p[: n // 10] = y[: n // 10]
+        return np.maximum(p, np.nextafter(-1.0, 0.0)), y
+    y = rng.standard_normal(n) * np.exp(rng.uniform(-5, 5, n))
+    if data == "percentage":
+        y[: n // 8] = rng.standard_normal(n // 8) * np.exp(rng.uniform(-45, -30, n // 8))  # below eps
+        y[n // 8 : n // 6] = 0.0
+    p = y + rng.standard_normal(n) * np.exp(rng.uniform(-30, 5, n))
+    p[n // 6 : n // 6 + n // 10] = y[n // 6 : n // 6 + n // 10]
+    return p, y
+
+
+def edge_data(case: Case) -> tuple[np.ndarray, np.ndarray]:
+    """The places where a formula switches, overflows, underflows or has a kink."""
+    big, tiny = 1.7976931348623157e308, 5e-324
+    pairs = [(0.0, 0.0), (1.0, 1.0), (-2.5, -2.5), (tiny, 0.0), (0.0, tiny), (1e-300, -1e-300), (1e-160, 0.0),
+             (1e300, 0.0), (-1e300, 1e5), (1e308, -1e308), (big, -big), (-big, big), (1e308, 0.0), (2.0**-30, 2.0**-31)]
+    for threshold in (case.options.get("delta"), case.options.get("beta"), 0.75 if case.name == "log_cosh" else None):
+        if threshold:
+            for t in (threshold, np.nextafter(threshold, 0), np.nextafter(threshold, 2 * threshold)):
+                pairs += [(t, 0.0), (-t, 0.0), (1.0 + t, 1.0), (3.0, 3.0 + t)]
+    if case.data == "log":
+        m = np.nextafter(-1.0, 0.0)
+        pairs = [(0.0, 0.0), (m, 0.0), (0.0, m), (m, m), (big, m), (m, big), (big, 0.0), (1e10, 4e9), (1e-300, 0.0),
+                 (tiny, 0.0), (-0.5, -0.5 + 2**-53), (1e300, 1e300 * (1 + 2**-52)), (3.0, 3.0 + 2**-51),
+                 (-0.9, -0.3), (2.0**-40, -(2.0**-41)), (1e-20, 3e-20)]
+    if case.data == "percentage":
+        eps = 2.0**-52
+        pairs += [(1.0, 0.0), (1.0, eps), (1.0, -eps), (1.0, eps / 2), (1.0, 2 * eps), (0.0, 1e-300), (1e308, -1e308),
+                  (-1e308, 1e308), (big, 1.0), (1.0, big)]
+    p, y = np.array(pairs).T
+    return p.copy(), y.copy()
+
+
+def both_data(case: Case, dtype: type, seed: int = 0, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    p_random, y_random = random_data(case.data, n, seed)
+    p_edge, y_edge = edge_data(case)
+    p = to_dtype(np.concatenate([p_edge, p_random]), dtype, case.data)
+    y = to_dtype(np.concatenate([y_edge, y_random]), dtype, case.data)
+    return p, y
+
+
+def exact_values(function: Callable[[Mpf, Mpf], Mpf], p: np.ndarray, y: np.ndarray) -> list[Mpf]:
+    return [function(MP.mpf(a), MP.mpf(b)) for a, b in zip(p.astype(np.float64).tolist(), y.astype(np.float64).tolist(), strict=True)]
+
+
+def ulps(got: Any, exact: list[Mpf], dtype: type) -> list[float]:
+    return [ulp_error(g, e, dtype) for g, e in zip(np.asarray(got, dtype=np.float64).reshape(-1).tolist(), exact, strict=True)]
+
+
+def worst_at(errors: list[float], p: np.ndarray, y: np.ndarray) -> str:
+    i = int(np.argmax(errors))
+    return f"{errors[i]:.3g} ulp at input={p[i]!r}, target={y[i]!r}"
+
+
+# --------------------------------------------------------------------------- exactness (mpmath)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("case", ELEMENTWISE, ids=lambda c: c.id)
+def test_every_element_and_reduction_within_ulps_of_mpmath(case, dtype):
+    p, y = both_data(case, dtype, seed=len(case.id))
+    values, slopes = exact_values(case.exact, p, y), exact_values(case.exact_grad, p, y)
+
+    errors = ulps(case(p, y, reduction="none"), values, dtype)
+    assert record(case.name, dtype, "value", errors) <= ELEMENT_ULPS, worst_at(errors, p, y)
+    errors = ulps(case.gradient(p, y, reduction="none"), slopes, dtype)
+    assert record(case.name, dtype, "gradient", errors) <= ELEMENT_ULPS, worst_at(errors, p, y)
+
+    # The reductions, of the random part (the edge cases' extremes would make the sums overflow).
+    edges = edge_data(case)[0].size
+    p, y, values, slopes = p[edges:], y[edges:], values[edges:], slopes[edges:]
+    n = len(values)
+    assert all(ulp_error(0.0, v, dtype) < math.inf for v in values)
+    weights = to_dtype(np.random.default_rng(1).uniform(0.0, 3.0, n), dtype)
+    w = [MP.mpf(float(v)) for v in weights]
+    total = MP.fsum(values)
+    weighted = MP.fsum(a * b for a, b in zip(w, values, strict=True))
+    for reduction, sample_weight, exact in [
+        ("sum", None, total),
+        ("mean", None, total / n),
+        ("sum", weights, weighted),
+        ("mean", weights, weighted / MP.fsum(w)),
+    ]:
+        error = ulp_error(case(p, y, reduction=reduction, sample_weight=sample_weight), exact, dtype)
+        assert record(case.name, dtype, reduction, [error]) <= REDUCTION_ULPS, (reduction, error)
+    errors = ulps(case.gradient(p, y, sample_weight=weights), [a * s / MP.fsum(w) for a, s in zip(w, slopes, strict=True)], dtype)
+    assert record(case.name, dtype, "grad mean", errors) <= ELEMENT_ULPS, worst_at(errors, p, y)
+
+
+# --------------------------------------------------------------------------- PyTorch parity
+
+
+TORCH_CASES = [
+    ("l1_loss", {}),
+    ("huber_loss", {"delta": 1.0}),
+    ("huber_loss", {"delta": 0.3}),
+    ("huber_loss", {"delta": 2.5}),
+    ("smooth_l1_loss", {"beta": 1.0}),
+    ("smooth_l1_loss", {"beta": 0.25}),
+    ("smooth_l1_loss", {"beta": 0.0}),
+    ("smooth_l1_loss", {"beta": 3.0}),
+]
+
+
+def torch_edge_pairs(options: dict[str, float], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Ties, |d| exactly delta/beta and beside it, tiny and huge differences."""
+    large = 1e300 if dtype == np.float64 else 1e37
+    small = 1e-310 if dtype == np.float64 else 1e-42
+    pairs = [(0.0, 0.0), (1.5, 1.5), (-3.0, -3.0), (small, 0.0), (0.0, small), (large, 0.0), (-large, 1.0), (2.0, -2.0)]
+    for t in (options.get("delta", 1.0), options.get("beta", 1.0)):
+        t = float(dtype(t))
+        if t:
+            below, above = float(np.nextafter(dtype(t), dtype(0))), float(np.nextafter(dtype(t), dtype(2 * t)))
+            for u in (t, below, above):
+                pairs += [(u, 0.0), (0.0, u), (1.0 + u, 1.0), (-u, 0.0)]
+    p, y = np.array(pairs, dtype=np.float64).T
+    return p.astype(dtype), y.astype(dtype)
+
+
+def torch_inputs(kind: str, options: dict[str, float], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    if kind == "edge":
+        return torch_edge_pairs(options, dtype)
+    rng = np.random.default_rng(7)
+    y = rng.standard_normal((40, 7)) * 2
+    p = y + rng.standard_normal((40, 7)) * np.exp(rng.uniform(-4, 2, (40, 7)))
+    p[0] = y[0]  # a row of ties
+    return p.astype(dtype), y.astype(dtype)
+
+
+def torch_value_and_grad(
+    name: str, p: np.ndarray, y: np.ndarray, reduction: str, options: dict[str, float], weight: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    x = torch.tensor(p, requires_grad=True)
+    extra = {} if weight is None else {"weight": torch.tensor(weight)}
+    value = getattr(F, name)(x, torch.tensor(y), reduction=reduction, **options, **extra)
+    value.sum().backward()
+    assert x.grad is not None
+    return value.detach().numpy(), x.grad.numpy()
+
+
+def assert_within_ulps(actual: Any, expected: Any, ulps: float, dtype: type, what: str) -> None:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, what
+    same_infinity = np.isinf(actual) & (actual == expected)
+    spacing = np.spacing(np.abs(expected).astype(dtype)).astype(np.float64)
+    bad = ~same_infinity & ~(np.abs(actual - expected) <= ulps * spacing)
+    assert not bad.any(), f"{what}: {actual[bad][:5]} vs {expected[bad][:5]}"
+
+
+@pytest.mark.parametrize("kind", ["random", "edge"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize(("name", "options"), TORCH_CASES, ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_matches_torch(name, options, dtype, reduction, kind):
+    p, y = torch_inputs(kind, options, dtype)
+    ours = getattr(losses, name)(p, y, reduction=reduction, **options)
+    ours_grad = getattr(losses, f"{name}_grad")(p, y, reduction=reduction, **options)
+    value, grad = torch_value_and_grad(name, p, y, reduction, options)
+    assert ours.dtype == dtype and ours_grad.dtype == dtype and ours_grad.shape == p.shape
+    if reduction == "none":
+        # Elements: PyTorch's own operations in float64 (ours round the float64 result once
+        # for float32 input, PyTorch rounds each float32 step).
+        assert_within_ulps(ours, value, 1 if dtype == np.float64 else 2, dtype, "values")
+    else:
+        # Sums: ours are exact; PyTorch's carry the error of its float32 or float64 accumulation.
+        np.testing.assert_allclose(ours, value, rtol=1e-14 if dtype == np.float64 else 3e-6)
+    assert_within_ulps(ours_grad, grad, 1, dtype, "gradients")
+    if dtype == np.float64 and reduction != "mean":
+        # The same operations as PyTorch's: the same bits (smooth_l1's quadratic part aside,
+        # whose two roundings come in another order).
+        np.testing.assert_array_equal(ours_grad, grad)
+        if reduction == "none" and (name != "smooth_l1_loss" or options["beta"] == 0.0):
+            np.testing.assert_array_equal(ours, value)
+    if dtype == np.float32:
+        # float32 results are the float64 results rounded once: within an ulp of PyTorch's float64.
+        value64, grad64 = torch_value_and_grad(name, p.astype(np.float64), y.astype(np.float64), reduction, options)
+        assert_within_ulps(ours, value64, 1, np.float32, "float32 values against float64")
+        assert_within_ulps(ours_grad, grad64, 1, np.float32, "float32 gradients against float64")
+
+
+def test_torch_gradient_conventions_at_the_kinks():
+    """sign(0) = 0 for l1 at a tie; the (continuous) gradient +-delta or +-1 at |d| == delta, beta."""
+    d = np.array([0.0, 2.0, -2.0, 0.5])
+    zero = np.zeros(4)
+    _, torch_l1 = torch_value_and_grad("l1_loss", d, zero, "none", {})
+    np.testing.assert_array_equal(torch_l1, [0.0, 1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(losses.l1_loss_grad(d, zero, reduction="none"), torch_l1)
+    _, torch_huber = torch_value_and_grad("huber_loss", d, zero, "none", {"delta": 2.0})
+    np.testing.assert_array_equal(torch_huber, [0.0, 2.0, -2.0, 0.5])
+    np.testing.assert_array_equal(losses.huber_loss_grad(d, zero, reduction="none", delta=2.0), torch_huber)
+    _, torch_smooth = torch_value_and_grad("smooth_l1_loss", d, zero, "none", {"beta": 2.0})
+    np.testing.assert_array_equal(torch_smooth, [0.0, 1.0, -1.0, 0.25])
+    np.testing.assert_array_equal(losses.smooth_l1_loss_grad(d, zero, reduction="none", beta=2.0), torch_smooth)
+    # beta = 0 is the L1 loss, with the same gradient 0 at a tie.
+    value, grad = torch_value_and_grad("smooth_l1_loss", d, zero, "none", {"beta": 0.0})
+    np.testing.assert_array_equal(losses.smooth_l1_loss(d, zero, reduction="none", beta=0.0), value)
+    np.testing.assert_array_equal(losses.smooth_l1_loss_grad(d, zero, reduction="none", beta=0.0), grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize(("name", "options"), TORCH_CASES[:4], ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_sample_weight_against_torch_weight(name, options, dtype):
+    """PyTorch 2.13's ``weight``: l1's mean is sum(w l) / sum(w), like sample_weight; huber's
+    divides by the element count instead (its sums and per-element values agree)."""
+    p, y = torch_inputs("random", options, dtype)
+    w = np.random.default_rng(3).uniform(0, 2, p.shape).astype(dtype)
+    for reduction in ("none", "sum", "mean"):
+        value, grad = torch_value_and_grad(name, p, y, reduction, options, weight=w)
+        ours = getattr(losses, name)(p, y, reduction=reduction, sample_weight=w, **options)
+        ours_grad = getattr(losses, f"{name}_grad")(p, y, reduction=reduction, sample_weight=w, **options)
+        if reduction == "mean" and name == "huber_loss":
+            value, grad = value * p.size / w.astype(np.float64).sum(), grad * p.size / w.astype(np.float64).sum()
+        rtol = 1e-13 if dtype == np.float64 else 4e-6
+        np.testing.assert_allclose(ours, value, rtol=rtol, atol=0)
+        np.testing.assert_allclose(ours_grad, grad, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize(("name", "options"), TORCH_CASES, ids=lambda v: str(v) if isinstance(v, str) else "")
+def test_empty_input_against_torch(name, options):
+    empty = np.zeros((0, 3))
+    for reduction in ("sum", "none"):
+        value, grad = torch_value_and_grad(name, empty, empty, reduction, options)
+        np.testing.assert_array_equal(getattr(losses, name)(empty, empty, reduction=reduction, **options), value)
+        ours_grad = getattr(losses, f"{name}_grad")(empty, empty, reduction=reduction, **options)
+        assert ours_grad.shape == grad.shape == (0, 3)
+    # PyTorch's mean of nothing is NaN; ours refuses it.
+    with pytest.raises(EmptyInputError, match=f"{name}: reduction='mean' needs at least one element"):
+        getattr(losses, name)(empty, empty, **options)
+
+
+@pytest.mark.parametrize(
+    ("name", "option", "value"),
+    [("huber_loss", "delta", 0.0), ("huber_loss", "delta", -1.0), ("smooth_l1_loss", "beta", -0.5)],
+)
+def test_options_torch_refuses_are_refused(name, option, value):
+    x = np.ones(3)
+    with pytest.raises(RuntimeError):
+        getattr(F, name)(torch.tensor(x), torch.tensor(x), **{option: value})
+    for func in (name, f"{name}_grad"):
+        with pytest.raises(InvalidOptionError, match=f"^{func}: {option} must be .*; got {option}={value!r}"):
+            getattr(losses, func)(x, x, **{option: value})
+
+
+# --------------------------------------------------------------------------- scikit-learn parity
+
+
+def sklearn_data(data: str, shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    if data == "log":
+        y = rng.exponential(3.0, shape) - 0.5
+        p = y * np.exp(rng.normal(0, 0.5, shape))
+        return np.maximum(p, -0.9), np.maximum(y, -0.9)
+    y = rng.normal(0, 3, shape)
+    if data == "percentage":
+        y.flat[:3] = [0.0, 1e-20, -1e-17]  # below scikit-learn's epsilon
+    return y + rng.normal(0, 1, shape), y
+
+
+SKLEARN = [
+    ("mean_squared_log_error", {}, "log", lambda t, p, **k: metrics.mean_squared_log_error(t, p, **k)),
+    ("mean_absolute_percentage_error", {}, "percentage", lambda t, p, **k: metrics.mean_absolute_percentage_error(t, p, **k)),
+    ("pinball_loss", {"quantile": 0.5}, "real", lambda t, p, **k: metrics.mean_pinball_loss(t, p, alpha=0.5, **k)),
+    ("pinball_loss", {"quantile": 0.1}, "real", lambda t, p, **k: metrics.mean_pinball_loss(t, p, alpha=0.1, **k)),
+    ("pinball_loss", {"quantile": 0.95}, "real", lambda t, p, **k: metrics.mean_pinball_loss(t, p, alpha=0.95, **k)),
+    ("pinball_loss", {"quantile": 0.0}, "real", lambda t, p, **k: metrics.mean_pinball_loss(t, p, alpha=0.0, **k)),
+    ("pinball_loss", {"quantile": 1.0}, "real", lambda t, p, **k: metrics.mean_pinball_loss(t, p, alpha=1.0, **k)),
+    ("l1_loss", {}, "real", lambda t, p, **k: metrics.mean_absolute_error(t, p, **k)),
+    ("root_mean_squared_error", {}, "real", lambda t, p, **k: metrics.root_mean_squared_error(t, p, **k)),
+    ("root_mean_squared_log_error", {}, "log", lambda t, p, **k: metrics.root_mean_squared_log_error(t, p, **k)),
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize(("name", "options", "data", "reference"), SKLEARN, ids=lambda v: v if isinstance(v, str) else "")
+def test_matches_scikit_learn(name, options, data, reference, weighted):
+    p, y = sklearn_data(data, (257,), seed=len(name))
+    w = np.random.default_rng(5).uniform(0, 4, p.shape) if weighted else None
+    expected = reference(y, p, sample_weight=w)  # scikit-learn: (y_true, y_pred)
+    np.testing.assert_allclose(getattr(losses, name)(p, y, sample_weight=w, **options), expected, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize(("name", "options", "data", "reference"), SKLEARN[:7], ids=lambda v: v if isinstance(v, str) else "")
+def test_matches_scikit_learn_on_columns_with_row_weights(name, options, data, reference):
+    """A 2-D input is averaged over every element: scikit-learn's "uniform_average" of its
+    columns, with its per-row sample weights given here per element."""
+    p, y = sklearn_data(data, (60, 4), seed=3)
+    w = np.random.default_rng(6).uniform(0, 2, 60)
+    expected = reference(y, p, sample_weight=w)
+    ours = getattr(losses, name)(p, y, sample_weight=np.broadcast_to(w[:, None], p.shape), **options)
+    np.testing.assert_allclose(ours, expected, rtol=1e-14, atol=0)
+
+
+def test_root_losses_of_columns_are_the_root_of_the_overall_mean():
+    """Documented difference: scikit-learn's RMSE of a 2-D input averages the columns' roots."""
+    p, y = sklearn_data("log", (50, 3), seed=4)
+    np.testing.assert_allclose(losses.root_mean_squared_error(p, y), math.sqrt(metrics.mean_squared_error(y, p)), rtol=1e-15)
+    np.testing.assert_allclose(
+        losses.root_mean_squared_log_error(p, y), math.sqrt(metrics.mean_squared_log_error(y, p)), rtol=1e-15
+    )
+    assert abs(losses.root_mean_squared_error(p, y) - metrics.root_mean_squared_error(y, p)) > 1e-6
+
+
+@pytest.mark.parametrize("name", ["mean_squared_log_error", "root_mean_squared_log_error"])
+def test_log_domain_is_scikit_learns(name):
+    """scikit-learn 1.9 refuses values <= -1 and accepts the rest (older versions refused
+    every negative value, scikit-learn issue #29678); so does this function (Keras clips at 1e-7)."""
+    sklearn_function = getattr(metrics, name)
+    ok = np.array([-0.5, 0.0, 3.0])
+    np.testing.assert_allclose(getattr(losses, name)(ok, ok[::-1]), sklearn_function(ok[::-1], ok), rtol=1e-15)
+    for bad in (-1.0, -2.0):
+        values = np.array([0.5, bad, 1.0])
+        with pytest.raises(ValueError, match="-1"):
+            sklearn_function(values, np.ones(3))
+        for func, argument, args in [(name, "input", (values, np.ones(3))), (f"{name}_grad", "target", (np.ones(3), values))]:
+            with pytest.raises(
+                OutOfRangeError,
+                match=rf"^{func}: {argument} must hold finite real numbers greater than -1; got values from "
+                rf"{bad:g} to 1, 1 of them outside \(first: {argument}\[1\] = {bad:g}\)\. .*log1p.*Keras clips",
+            ):
+                getattr(losses, func)(*args)
+
+
+# --------------------------------------------------------------------------- root losses
+
+
+@dataclass(frozen=True)
+class RootCase:
+    name: str
+    difference: Callable[[Mpf, Mpf], Mpf]
+    slope: Callable[[Mpf], Mpf]
+    data: str
+
+
+ROOTS = [
+    RootCase("root_mean_squared_error", lambda p, y: p - y, lambda p: MP.one, "real"),
+    RootCase("root_mean_squared_log_error", lambda p, y: MP.log1p(p) - MP.log1p(y), lambda p: 1 / (1 + p), "log"),
+]
+
+
+def exact_root(case: RootCase, p: np.ndarray, y: np.ndarray, w: np.ndarray | None, reduction: str) -> tuple[Mpf, list[Mpf]]:
+    """The root and its gradient, exactly: sqrt(sum w d^2 / D), w d d' / (D root)."""
+    P, Y = [MP.mpf(float(v)) for v in p.reshape(-1)], [MP.mpf(float(v)) for v in y.reshape(-1)]
+    W = [MP.one] * len(P) if w is None else [MP.mpf(float(v)) for v in w.reshape(-1)]
+    d = [case.difference(a, b) for a, b in zip(P, Y, strict=True)]
+    denominator = MP.fsum(W) if reduction == "mean" else MP.one
+    root = MP.sqrt(MP.fsum(wi * di**2 for wi, di in zip(W, d, strict=True)) / denominator)
+    grad = [wi * di * case.slope(a) / (denominator * root) if root else MP.zero for wi, di, a in zip(W, d, P, strict=True)]
+    return root, grad
+
+
+def root_inputs(case: RootCase, kind: str, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    if kind == "random":
+        p, y = random_data(case.data, 200, 2)
+    elif kind == "huge" and case.data == "real":  # squares beyond the float64 range
+        y = rng.standard_normal(50) * 1e200
+        p = y + rng.standard_normal(50) * 1e250
+        p[0], y[0] = 1.7976931348623157e308, -1.7976931348623157e308
+        p[1], y[1] = 1e308, -1e308
+    elif kind == "tiny":  # squares below the smallest float
+        y = rng.standard_normal(50) if case.data == "real" else rng.uniform(0, 3, 50)
+        p = y + rng.standard_normal(50) * (1e-200 if case.data == "real" else 1e-250) * np.abs(y)
+        if case.data == "real":
+            p[:5], y[:5] = rng.standard_normal(5) * 1e-310, 0.0
+    else:  # "huge" for the log loss: 1 + b near 2**-53, a near the largest float
+        y = rng.uniform(0, 1e300, 50)
+        p = np.full(50, np.nextafter(-1.0, 0.0))
+    return to_dtype(p, dtype, case.data), to_dtype(y, dtype, case.data)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("kind", ["random", "huge", "tiny"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("case", ROOTS, ids=lambda c: c.name)
+def test_root_losses_within_ulps_of_mpmath(case, dtype, kind, reduction):
+    p, y = root_inputs(case, kind, dtype)
+    if dtype == np.float32 and kind != "random" and case.data == "real":
+        p, y = p.astype(np.float64), y.astype(np.float64)  # float32 has no such magnitudes
+        dtype = np.float64
+    for w in (None, to_dtype(np.random.default_rng(2).uniform(0, 2, p.shape), dtype)):
+        exact, exact_grad = exact_root(case, p, y, w, reduction)
+        value = getattr(losses, case.name)(p, y, reduction=reduction, sample_weight=w)
+        grad = getattr(losses, f"{case.name}_grad")(p, y, reduction=reduction, sample_weight=w)
+        assert value.dtype == dtype and grad.dtype == dtype
+        error = ulp_error(value, exact, dtype)
+        assert record(case.name, dtype, reduction, [error]) <= ELEMENT_ULPS, (error, value, exact)
+        errors = ulps(grad, exact_grad, dtype)
+        assert record(case.name, dtype, "gradient", errors) <= ELEMENT_ULPS, worst_at(errors, p, y)
+
+
+def test_root_of_a_sum_with_weights_near_the_float64_limit():
+    """sum(w d**2) overflows float64 here although its root (3.7e154) does not: the errors are scaled."""
+    p, y, w = np.array([1.0, 2.0, 3.0]), np.zeros(3), np.full(3, 1e308)
+    exact, exact_grad = exact_root(ROOTS[0], p, y, w, "sum")
+    assert ulp_error(losses.root_mean_squared_error(p, y, reduction="sum", sample_weight=w), exact, np.float64) <= 1.0
+    grad = losses.root_mean_squared_error_grad(p, y, reduction="sum", sample_weight=w)
+    assert max(ulps(grad, exact_grad, np.float64)) <= 2.0
+
+
+@pytest.mark.parametrize("case", ROOTS, ids=lambda c: c.name)
+def test_root_losses_at_zero_are_zero_with_a_zero_gradient(case):
+    """At the minimum the root is not differentiable; the gradient is 0 (a subgradient),
+    where PyTorch's autograd of sqrt(mse_loss) gives NaN."""
+    p = np.array([0.5, 2.0, 3.0])
+    x = torch.tensor(p, requires_grad=True)
+    torch.sqrt(F.mse_loss(x, torch.tensor(p))).backward()
+    assert x.grad is not None and bool(torch.isnan(x.grad).all())
+    w = np.array([1.0, 0.0, 2.0])
+    y = p.copy()
+    y[1] = 7.0  # an error with zero weight changes nothing
+    for reduction in ("mean", "sum"):
+        for weights, target in [(None, p), (w, y)]:
+            assert getattr(losses, case.name)(p, target, reduction=reduction, sample_weight=weights) == 0.0
+            grad = getattr(losses, f"{case.name}_grad")(p, target, reduction=reduction, sample_weight=weights)
+            np.testing.assert_array_equal(grad, np.zeros(3))
+    assert getattr(losses, case.name)(np.zeros(0), np.zeros(0), reduction="sum") == 0.0
+    assert getattr(losses, f"{case.name}_grad")(np.zeros(0), np.zeros(0), reduction="sum").shape == (0,)
+
+
+@pytest.mark.parametrize("func", [c.name for c in ROOTS] + [f"{c.name}_grad" for c in ROOTS])
+def test_root_losses_refuse_reduction_none(func):
+    with pytest.raises(InvalidOptionError, match=rf"^{func}: reduction must be 'mean' or 'sum'; got 'none'\. .*l1_loss"):
+        getattr(losses, func)([1.0, 2.0], [1.0, 3.0], reduction="none")
+    with pytest.raises(InvalidOptionError, match=rf"^{func}: reduction must be one of .* Did you mean reduction='mean'"):
+        getattr(losses, func)([1.0, 2.0], [1.0, 3.0], reduction="average")
+
+
+# --------------------------------------------------------------------------- finite differences
+
+FD_CASES = [(c.name, c.options, c.data) for c in ELEMENTWISE] + [(c.name, {}, c.data) for c in ROOTS]
+
+
+def smooth_points(name: str, options: dict[str, float], data: str, n: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """Moderate points, away from every kink (ties, |d| = delta or beta, a target of 0)."""
+    rng = np.random.default_rng(8)
+    if data == "log":
+        y = rng.uniform(-0.5, 5, n)
+        return y + rng.choice([-1, 1], n) * rng.uniform(0.1, 0.4, n), y
+    y = rng.choice([-1, 1], n) * rng.uniform(0.5, 3, n)
+    d = rng.choice([-1, 1], n) * rng.uniform(0.05, 2.5, n)
+    threshold = options.get("delta", options.get("beta"))
+    if threshold:
+        d = np.where(np.abs(np.abs(d) - threshold) < 0.05, d + 0.1, d)
+    return y + d, y
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(("name", "options", "data"), FD_CASES, ids=lambda v: v if isinstance(v, str) else "")
+def test_gradients_match_central_differences(name, options, data, reduction):
+    p, y = smooth_points(name, options, data)
+    w = np.random.default_rng(9).uniform(0.5, 2, p.shape)
+    f = getattr(losses, name)
+    grad = getattr(losses, f"{name}_grad")(p, y, reduction=reduction, sample_weight=w, **options)
+    for i in range(p.size):
+        h = 1e-6 * max(1.0, abs(p[i]))
+        up, down = p.copy(), p.copy()
+        up[i] += h
+        down[i] -= h
+        slope = (f(up, y, reduction=reduction, sample_weight=w, **options)
+                 - f(down, y, reduction=reduction, sample_weight=w, **options)) / (up[i] - down[i])
+        np.testing.assert_allclose(grad[i], slope, rtol=2e-7, atol=1e-9, err_msg=f"element {i}")
+
+
+# --------------------------------------------------------------------------- common properties
+
+ALL = [(c.name, c.options, c.data) for c in ELEMENTWISE[::2]] + [(c.name, {}, c.data) for c in ROOTS]
+ALL_IDS = [f"{name}{''.join(f'-{k}={v}' for k, v in o.items())}" for name, o, _ in ALL]
+
+
+def functions(name: str, options: dict[str, float]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    f, g = getattr(losses, name), getattr(losses, f"{name}_grad")
+    return (lambda *a, **k: f(*a, **options, **k)), (lambda *a, **k: g(*a, **options, **k))
+
+
+def is_root(name: str) -> bool:
+    return name.startswith("root_")
+
+
+@pytest.mark.parametrize(("name", "options", "data"), ALL, ids=ALL_IDS)
+def test_reductions_and_weights_are_consistent(name, options, data):
+    f, g = functions(name, options)
+    p, y = (a.reshape(20, 10) for a in random_data(data, 200, 3))
+    n = p.size
+    ones = np.ones_like(p)
+    if is_root(name):
+        square_mean, square_sum = f(p, y) ** 2, f(p, y, reduction="sum") ** 2
+        np.testing.assert_allclose(square_mean, square_sum / n, rtol=4e-16)
+    else:
+        none = f(p, y, reduction="none")
+        assert none.shape == p.shape
+        np.testing.assert_allclose(f(p, y, reduction="sum"), math.fsum(none.reshape(-1)), rtol=2e-16)
+        np.testing.assert_allclose(f(p, y), f(p, y, reduction="sum") / n, rtol=2e-16)
+        np.testing.assert_array_equal(f(p, y, reduction="none", sample_weight=ones), none)
+        np.testing.assert_array_equal(g(p, y, reduction="none", sample_weight=ones), g(p, y, reduction="none"))
+        np.testing.assert_allclose(g(p, y, reduction="none") / n, g(p, y), rtol=2e-16, atol=0)
+    for reduction in ("mean", "sum"):
+        # Unit weights change nothing (to the bit), and a zero weight removes its element.
+        assert f(p, y, reduction=reduction, sample_weight=ones) == f(p, y, reduction=reduction)
+        np.testing.assert_array_equal(
+            g(p, y, reduction=reduction, sample_weight=ones), g(p, y, reduction=reduction)
+        )
+        keep = np.ones_like(p)
+        keep[::3] = 0.0
+        np.testing.assert_allclose(
+            f(p, y, reduction=reduction, sample_weight=keep), f(p[keep == 1], y[keep == 1], reduction=reduction),
+            rtol=4e-16,
+        )
+        grad = g(p, y, reduction=reduction, sample_weight=keep)
+        np.testing.assert_array_equal(grad[keep == 0], 0.0)
+        np.testing.assert_allclose(grad[keep == 1], g(p[keep == 1], y[keep == 1], reduction=reduction), rtol=4e-16)
+
+
+@pytest.mark.parametrize(("name", "options", "data"), ALL, ids=ALL_IDS)
+def test_dtypes_and_array_libraries(name, options, data):
+    f, g = functions(name, options)
+    p, y = random_data(data, 30, 4)
+    reductions = ("mean", "sum") if is_root(name) else ("mean", "sum", "none")
+    for reduction in reductions:
+        reference, reference_grad = f(p, y, reduction=reduction), g(p, y, reduction=reduction)
+        assert reference.dtype == np.float64 and reference_grad.dtype == np.float64
+        p32, y32 = to_dtype(p, np.float32, data), to_dtype(y, np.float32, data)
+        assert f(p32, y32, reduction=reduction).dtype == np.float32
+        assert g(p32, y32, reduction=reduction).dtype == np.float32
+        assert f(p.tolist(), y.tolist(), reduction=reduction).dtype == np.float64  # lists: float64
+        for library, convert, back in [
+            ("torch", torch.tensor, lambda r: r.numpy()),
+            ("array_api_strict", array_api_strict.asarray, np.asarray),
+        ]:
+            value, grad = f(convert(p), convert(y), reduction=reduction), g(convert(p), convert(y), reduction=reduction)
+            assert type(value) is type(convert(p)) and type(grad) is type(convert(p)), library
+            np.testing.assert_allclose(back(value), reference, rtol=1e-15, atol=0, err_msg=library)
+            np.testing.assert_allclose(back(grad), reference_grad, rtol=1e-15, atol=0, err_msg=library)
+
+
+SIZE = 3 * _blocks.BLOCK + 1234  # > 40000 elements: the blocked, threaded path
+SLICE = 1000  # below one block: the direct path
+
+
+@pytest.mark.parametrize(("name", "options", "data"), ALL, ids=ALL_IDS)
+def test_large_arrays_equal_small_slices(name, options, data):
+    f, g = functions(name, options)
+    p, y = random_data(data, SIZE, 5)
+    w = np.random.default_rng(6).uniform(0, 2, SIZE)
+    slices = [slice(i, i + SLICE) for i in range(0, SIZE, SLICE)]
+    _blocks.set_num_threads(3)
+    try:
+        if is_root(name):
+            square = "mse_loss" if name == "root_mean_squared_error" else "mean_squared_log_error"
+            squares = np.concatenate([getattr(losses, square)(p[s], y[s], reduction="none") for s in slices])
+            np.testing.assert_allclose(f(p, y, reduction="sum"), math.sqrt(math.fsum(squares)), rtol=4e-16)
+            root = f(p, y)
+            grad = getattr(losses, f"{square}_grad")(p, y) / (2 * root)
+            np.testing.assert_allclose(g(p, y), grad, rtol=8e-16)
+            _blocks.set_num_threads(1)
+            assert f(p, y, sample_weight=w) == f(p, y, sample_weight=w)
+            return
+        for weights in (None, w):
+            piece = [None if weights is None else weights[s] for s in slices]
+            none = np.concatenate([f(p[s], y[s], reduction="none", sample_weight=ws) for s, ws in zip(slices, piece, strict=True)])
+            np.testing.assert_array_equal(f(p, y, reduction="none", sample_weight=weights), none)
+            grads = np.concatenate([g(p[s], y[s], reduction="sum", sample_weight=ws) for s, ws in zip(slices, piece, strict=True)])
+            np.testing.assert_array_equal(g(p, y, reduction="sum", sample_weight=weights), grads)
+            np.testing.assert_allclose(f(p, y, reduction="sum", sample_weight=weights), math.fsum(none), rtol=2e-16)
+        threaded = f(p, y), g(p, y)
+        _blocks.set_num_threads(1)
+        assert f(p, y) == threaded[0]
+        np.testing.assert_array_equal(g(p, y), threaded[1])
+    finally:
+        _blocks.set_num_threads(None)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def all_functions() -> Iterator[tuple[str, dict[str, float], str]]:
+    for name, options, data in ALL:
+        yield name, options, data
+        yield f"{name}_grad", options, data
+
+
+FUNCS = list(all_functions())
+FUNC_IDS = [name for name, _, _ in FUNCS]
+
+
+@pytest.mark.parametrize(("func", "options", "data"), FUNCS, ids=FUNC_IDS)
+def test_errors_name_the_function_and_the_argument(func, options, data):
+    function = getattr(losses, func)
+    ok = np.array([0.5, 1.0, 2.0])
+    with pytest.raises(ShapeMismatchError, match=rf"^{func}: input and target must have the same shape; "
+                       r"got input.shape=\(3,\) and target.shape=\(3, 1\)"):
+        function(ok, ok.reshape(3, 1), **options)
+    reduction = "mean" if func.startswith("root_") else "none"
+    for argument, bad_value in [("input", math.nan), ("target", math.nan), ("input", math.inf), ("target", -math.inf)]:
+        bad = ok.copy()
+        bad[1] = bad_value
+        arguments = (bad, ok) if argument == "input" else (ok, bad)
+        for how in (reduction, "mean"):
+            with pytest.raises(NonFiniteError, match=rf"^{func}: {argument} must hold finite numbers; got 1 "
+                               rf"(NaN|infinite) value \(first at {argument}\[1\]\)"):
+                function(*arguments, reduction=how, **options)
+    with pytest.raises(InvalidOptionError, match=rf"^{func}: reduction must be .*; got None\. .*the string 'none'"):
+        function(ok, ok, reduction=None, **options)
+    with pytest.raises(OutOfRangeError, match=rf"^{func}: sample_weight must hold finite non-negative weights"):
+        function(ok, ok, sample_weight=[1.0, -1.0, 1.0], **options)
+
+
+@pytest.mark.parametrize(
+    ("name", "option", "bad", "expected"),
+    [
+        ("huber_loss", "delta", -1.0, "positive finite number"),
+        ("huber_loss", "delta", 0.0, "positive finite number"),
+        ("huber_loss", "delta", math.inf, "positive finite number"),
+        ("huber_loss", "delta", math.nan, "positive finite number"),
+        ("huber_loss", "delta", "1", "a real number"),
+        ("huber_loss", "delta", True, "a real number"),
+        ("huber_loss", "delta", None, "a real number"),
+        ("smooth_l1_loss", "beta", -0.5, r"finite number >= 0 \(0 gives the L1 loss\)"),
+        ("smooth_l1_loss", "beta", math.inf, r"finite number >= 0"),
+        ("smooth_l1_loss", "beta", np.array([1.0]), "a real number"),
+        ("pinball_loss", "quantile", 1.5, r"a number in \[0, 1\] \(scikit-learn's alpha\)"),
+        ("pinball_loss", "quantile", -0.1, r"a number in \[0, 1\]"),
+        ("pinball_loss", "quantile", math.nan, r"a number in \[0, 1\]"),
+    ],
+)
+def test_bad_options(name, option, bad, expected):
+    for func in (name, f"{name}_grad"):
+        with pytest.raises(InvalidOptionError, match=rf"^{func}: {option} must be .*{expected}"):
+            getattr(losses, func)([1.0, 2.0], [1.5, 2.0], **{option: bad})
+
+
+def test_options_take_numpy_and_python_numbers():
+    x, t = np.array([0.1, 3.0]), np.zeros(2)
+    for delta in (1, 1.0, np.float32(1.0), np.int64(1)):
+        np.testing.assert_array_equal(losses.huber_loss(x, t, delta=delta), losses.huber_loss(x, t))
+    np.testing.assert_array_equal(losses.pinball_loss(x, t, quantile=1), losses.pinball_loss(x, t, quantile=1.0))
+
+
+def test_one_sided_pinball_refuses_infinite_input():
+    """With quantile 0, an input of -inf would cost 0: a finite loss proves nothing there,
+    so those inputs are checked, never trusted."""
+    with pytest.raises(NonFiniteError, match=r"^pinball_loss: input must hold finite numbers"):
+        losses.pinball_loss([-math.inf, 1.0], [0.0, 1.0], quantile=0.0)
+    with pytest.raises(NonFiniteError, match=r"^pinball_loss: input must hold finite numbers"):
+        losses.pinball_loss([math.inf, 1.0], [0.0, 1.0], quantile=1.0)
+
+
+# --------------------------------------------------------------------------- extremes, without warnings
+
+
+def test_differences_beyond_the_float64_range():
+    """p - y overflows for finite p, y (1e308 - -1e308); losses that scale the difference
+    down are still finite, and each is the exact value rounded (pytest makes any warning fail)."""
+    p, y = np.array([1e308, -1e308, 1.7976931348623157e308]), np.array([-1e308, 1e308, -1.0])
+    P, Y = [MP.mpf(v) for v in p.tolist()], [MP.mpf(v) for v in y.tolist()]
+    checks = [
+        (losses.huber_loss(p, y, reduction="none", delta=0.5), [MP.mpf(0.5) * (abs(a - b) - MP.mpf(0.25)) for a, b in zip(P, Y, strict=True)]),
+        (losses.pinball_loss(p, y, reduction="none", quantile=0.1),
+         [MP.mpf(0.1) * max(b - a, 0) + (1 - MP.mpf(0.1)) * max(a - b, 0) for a, b in zip(P, Y, strict=True)]),
+        (losses.mean_absolute_percentage_error(p, y, reduction="none"), [abs(a - b) / abs(b) for a, b in zip(P, Y, strict=True)]),
+        (losses.smooth_l1_loss(p, y, reduction="none", beta=1.5e308), [abs(a - b) - MP.mpf(1.5e308) / 2 for a, b in zip(P, Y, strict=True)]),
+        (losses.l1_loss(p, y, reduction="none"), [abs(a - b) for a, b in zip(P, Y, strict=True)]),  # inf: the exact value is too
+        (losses.log_cosh(p, y, reduction="none"), [abs(a - b) - MP.log(2) for a, b in zip(P, Y, strict=True)]),
+    ]
+    for got, exact in checks:
+        assert max(ulp_error(g, e, np.float64) for g, e in zip(got.tolist(), exact, strict=True)) <= 1.0, (got, exact)
+    # Reduced, the extended range keeps the mean of per-element values that overflow.
+    assert ulp_error(losses.l1_loss(p, y), MP.fsum(abs(a - b) for a, b in zip(P, Y, strict=True)) / 3, np.float64) <= 1.0
+    np.testing.assert_array_equal(losses.huber_loss_grad(p, y, reduction="none"), [1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(losses.log_cosh_grad(p, y, reduction="none"), [1.0, -1.0, 1.0])
+
+
+def test_log_cosh_has_full_relative_accuracy_for_small_errors():
+    d = np.array([1e-9, 1e-150, 3e-200, 2.0**-30, 0.1, 0.7499999999999999, 0.75])
+    exact = [log_cosh_exact(MP.mpf(v)) for v in d.tolist()]
+    got = losses.log_cosh(d, np.zeros_like(d), reduction="none")
+    assert max(ulps(got, exact, np.float64)) <= 2.0
+    naive = np.log(np.cosh(d))
+    assert naive[0] == 0.0 and got[0] == 5e-19  # where log(cosh(d)) in floating point has lost everything
+
+
+def test_log_cosh_table_is_the_documented_interpolant():
+    """_LOG_COSH_P is P(s) = (log(cosh(sqrt s)) / s - 1/2) / s on [0, 9/16]: with its
+    coefficients rounded to float64, g(s) = 1/2 + s P(s) is within 2**-56 of the exact one."""
+    switch = MP.mpf(_regression._LOG_COSH_SWITCH)
+
+    def exact(s: Mpf) -> Mpf:
+        if s < MP.ldexp(1, -40):
+            return -MP.one / 12 + s / 45 - 17 * s**2 / 2520
+        return (MP.log(MP.cosh(MP.sqrt(s))) / s - MP.one / 2) / s
+
+    coefficients = [MP.mpf(c) for c in _regression._LOG_COSH_P][::-1]
+    worst = max(
+        abs(s * (MP.polyval(coefficients, s) - exact(s))) / (MP.one / 2 + s * exact(s))
+        for s in MP.linspace(0, switch**2, 300)
+    )
+    assert worst < MP.ldexp(1, -56), worst
+    high, low = _regression._LN2
+    assert MP.mpf(high) + MP.mpf(low) - MP.log(2) < MP.ldexp(1, -105)

@@ -31,7 +31,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses import _regression
+from neural_network.losses import _logarithmic
 
 torch = pytest.importorskip("torch")
 metrics = pytest.importorskip("sklearn.metrics")
@@ -921,18 +921,18 @@ def test_log_cosh_has_full_relative_accuracy_for_small_errors():
 def test_log_cosh_table_is_the_documented_interpolant():
     """_LOG_COSH_P is P(s) = (log(cosh(sqrt s)) / s - 1/2) / s on [0, 9/16]: with its
     coefficients rounded to float64, g(s) = 1/2 + s P(s) is within 2**-56 of the exact one."""
-    switch = MP.mpf(_regression._LOG_COSH_SWITCH)
+    switch = MP.mpf(_logarithmic._LOG_COSH_SWITCH)
 
     def exact(s: Mpf) -> Mpf:
         if s < MP.ldexp(1, -40):
             return -MP.one / 12 + s / 45 - 17 * s**2 / 2520
         return (MP.log(MP.cosh(MP.sqrt(s))) / s - MP.one / 2) / s
 
-    coefficients = [MP.mpf(c) for c in _regression._LOG_COSH_P][::-1]
+    coefficients = [MP.mpf(c) for c in _logarithmic._LOG_COSH_P][::-1]
     worst = max(
         abs(s * (MP.polyval(coefficients, s) - exact(s))) / (MP.one / 2 + s * exact(s))
         for s in MP.linspace(0, switch**2, 300)
     )
     assert worst < MP.ldexp(1, -56), worst
-    high, low = _regression._LN2
+    high, low = _logarithmic._LN2
     assert MP.mpf(high) + MP.mpf(low) - MP.log(2) < MP.ldexp(1, -105)

@@ -13,30 +13,28 @@ from neural_network.losses._classification import (
     binary_cross_entropy_with_logits_grad as binary_cross_entropy_with_logits_grad,
 )
 from neural_network.losses._elementwise import Reduction as Reduction
+from neural_network.losses._logarithmic import log_cosh as log_cosh
+from neural_network.losses._logarithmic import log_cosh_grad as log_cosh_grad
+from neural_network.losses._logarithmic import mean_squared_log_error as mean_squared_log_error
+from neural_network.losses._logarithmic import mean_squared_log_error_grad as mean_squared_log_error_grad
 from neural_network.losses._regression import huber_loss as huber_loss
 from neural_network.losses._regression import huber_loss_grad as huber_loss_grad
 from neural_network.losses._regression import l1_loss as l1_loss
 from neural_network.losses._regression import l1_loss_grad as l1_loss_grad
-from neural_network.losses._regression import log_cosh as log_cosh
-from neural_network.losses._regression import log_cosh_grad as log_cosh_grad
-from neural_network.losses._regression import mean_absolute_percentage_error as mean_absolute_percentage_error
-from neural_network.losses._regression import (
-    mean_absolute_percentage_error_grad as mean_absolute_percentage_error_grad,
-)
-from neural_network.losses._regression import mean_squared_log_error as mean_squared_log_error
-from neural_network.losses._regression import mean_squared_log_error_grad as mean_squared_log_error_grad
 from neural_network.losses._regression import mse_loss as mse_loss
 from neural_network.losses._regression import mse_loss_grad as mse_loss_grad
-from neural_network.losses._regression import pinball_loss as pinball_loss
-from neural_network.losses._regression import pinball_loss_grad as pinball_loss_grad
-from neural_network.losses._regression import root_mean_squared_error as root_mean_squared_error
-from neural_network.losses._regression import root_mean_squared_error_grad as root_mean_squared_error_grad
-from neural_network.losses._regression import root_mean_squared_log_error as root_mean_squared_log_error
-from neural_network.losses._regression import (
-    root_mean_squared_log_error_grad as root_mean_squared_log_error_grad,
-)
 from neural_network.losses._regression import smooth_l1_loss as smooth_l1_loss
 from neural_network.losses._regression import smooth_l1_loss_grad as smooth_l1_loss_grad
+from neural_network.losses._relative import mean_absolute_percentage_error as mean_absolute_percentage_error
+from neural_network.losses._relative import (
+    mean_absolute_percentage_error_grad as mean_absolute_percentage_error_grad,
+)
+from neural_network.losses._relative import pinball_loss as pinball_loss
+from neural_network.losses._relative import pinball_loss_grad as pinball_loss_grad
+from neural_network.losses._root import root_mean_squared_error as root_mean_squared_error
+from neural_network.losses._root import root_mean_squared_error_grad as root_mean_squared_error_grad
+from neural_network.losses._root import root_mean_squared_log_error as root_mean_squared_log_error
+from neural_network.losses._root import root_mean_squared_log_error_grad as root_mean_squared_log_error_grad
 from neural_network.losses._softmax import cross_entropy as cross_entropy
 from neural_network.losses._softmax import cross_entropy_grad as cross_entropy_grad
 from neural_network.losses._softmax import nll_loss as nll_loss

@@ -1,0 +1,115 @@
+"""The registry of every loss of ``neural_network.losses``, for the common tests.
+
+Each entry says how to draw valid arguments for the loss (and where its derivative
+is smooth, for finite differences), which reductions it has and what its mean
+divides by. ``test_loss_catalog.py`` runs the same checks over all of them, in the
+spirit of scikit-learn's ``test_common``: a loss added to the package without an
+entry here fails ``test_every_public_loss_is_registered``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import neural_network.losses as losses
+
+Arrays = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One loss: its name, how to draw its arguments, and what it promises."""
+
+    name: str
+    draw: Callable[[np.random.Generator, int], Arrays]
+    """``draw(rng, n)``: the positional arguments for about n elements, float64."""
+    options: dict[str, Any] = field(default_factory=dict)
+    reductions: tuple[str, ...] = ("mean", "sum", "none")
+    mean_is_sum_over: Callable[[Arrays], float] | None = None
+    """What the mean divides the sum by; None: the number of elements of the first argument."""
+    differentiable_in: tuple[int, ...] = (0,)
+    """Which positional arguments the gradient is taken for (a tuple of gradients if several)."""
+    float_arguments: tuple[int, ...] = (0, 1)
+    """Which positional arguments are floating-point data (the rest: class indices)."""
+    extreme: Callable[[], Arrays] | None = None
+    """Valid arguments at the edges of the domain: no warning, no NaN."""
+
+    @property
+    def value(self) -> Callable[..., Any]:
+        return getattr(losses, self.name)
+
+    @property
+    def grad(self) -> Callable[..., Any]:
+        return getattr(losses, f"{self.name}_grad")
+
+
+def _real_pair(scale: float = 3.0) -> Callable[[np.random.Generator, int], Arrays]:
+    def draw(rng: np.random.Generator, n: int) -> Arrays:
+        return rng.standard_normal(n) * scale, rng.standard_normal(n) * scale
+
+    return draw
+
+
+def _above_minus_one(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.random(n) * 10, rng.random(n) * 10
+
+
+def _probabilities(rng: np.random.Generator, n: int) -> Arrays:
+    labels = rng.random(n)
+    labels[: n // 2] = np.round(labels[: n // 2])
+    return rng.uniform(0.02, 0.98, n), labels
+
+
+def _logits(rng: np.random.Generator, n: int) -> Arrays:
+    labels = rng.random(n)
+    labels[: n // 2] = np.round(labels[: n // 2])
+    return rng.standard_normal(n) * 4, labels
+
+
+def _classes(rng: np.random.Generator, n: int) -> Arrays:
+    samples = max(n // 4, 1)
+    return rng.standard_normal((samples, 4)) * 3, rng.integers(0, 4, samples)
+
+
+def _log_probabilities(rng: np.random.Generator, n: int) -> Arrays:
+    logits, targets = _classes(rng, n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)), targets
+
+
+def _per_sample(arrays: Arrays) -> float:
+    return float(arrays[0].shape[0])
+
+
+def _huge_reals() -> Arrays:
+    return np.array([1e300, -1e300, 0.0, 5e-324]), np.array([-1e300, 1e300, 0.0, 0.0])
+
+
+ENTRIES = [
+    Entry("mse_loss", _real_pair(), extreme=lambda: (np.array([1e150, -1e150, 0.0]), np.array([0.0, 0.0, 0.0]))),
+    Entry("l1_loss", _real_pair(), extreme=_huge_reals),
+    Entry("huber_loss", _real_pair(), options={"delta": 1.5}, extreme=_huge_reals),
+    Entry("smooth_l1_loss", _real_pair(), options={"beta": 0.5}, extreme=_huge_reals),
+    Entry("log_cosh", _real_pair(), extreme=_huge_reals),
+    Entry("pinball_loss", _real_pair(), options={"quantile": 0.3}, extreme=_huge_reals),
+    Entry("mean_absolute_percentage_error", _real_pair(), extreme=_huge_reals),
+    Entry("mean_squared_log_error", _above_minus_one,
+          extreme=lambda: (np.array([1e300, 0.0, -0.5]), np.array([0.0, 1e300, 1e-300]))),
+    Entry("root_mean_squared_error", _real_pair(), reductions=("mean", "sum"), extreme=_huge_reals),
+    Entry("root_mean_squared_log_error", _above_minus_one, reductions=("mean", "sum"),
+          extreme=lambda: (np.array([1e300, 0.0]), np.array([0.0, 1e300]))),
+    Entry("binary_cross_entropy", _probabilities,
+          extreme=lambda: (np.array([0.0, 1.0, 1e-300, 1 - 2**-53]), np.array([0.0, 1.0, 1.0, 0.0]))),
+    Entry("binary_cross_entropy_with_logits", _logits,
+          extreme=lambda: (np.array([-1e300, 1e300, 745.0, -745.0]), np.array([0.0, 1.0, 0.0, 1.0]))),
+    Entry("cross_entropy", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[1e300, -1e300], [-1e300, 1e300]]), np.array([0, 0]))),
+    Entry("nll_loss", _log_probabilities, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[0.0, -np.inf], [-1e300, 0.0]]), np.array([0, 1]))),
+]
+
+BY_NAME = {entry.name: entry for entry in ENTRIES}

@@ -112,4 +112,31 @@ ENTRIES = [
           extreme=lambda: (np.array([[0.0, -np.inf], [-1e300, 0.0]]), np.array([0, 1]))),
 ]
 
+
+
+def _signs(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.standard_normal(n) * 3, rng.choice([-1.0, 1.0], n)
+
+
+def _ranked_pairs(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.standard_normal(n) * 3, rng.standard_normal(n) * 3, rng.choice([-1.0, 1.0], n)
+
+
+def _huge_signs() -> Arrays:
+    return np.array([1e300, -1e300, 0.0, 5e-324]), np.array([1.0, 1.0, -1.0, -1.0])
+
+
+ENTRIES += [
+    Entry("soft_margin_loss", _signs, extreme=_huge_signs),
+    Entry("hinge_loss", _signs, extreme=_huge_signs),
+    Entry("squared_hinge_loss", _signs,
+          extreme=lambda: (np.array([1e150, -1e150, 0.0]), np.array([1.0, 1.0, -1.0]))),
+    Entry("perceptron_loss", _signs, extreme=_huge_signs),
+    Entry("hinge_embedding_loss", _signs, options={"margin": 0.5}, extreme=_huge_signs),
+    Entry("margin_ranking_loss", _ranked_pairs, options={"margin": 0.25}, differentiable_in=(0, 1),
+          float_arguments=(0, 1, 2),
+          extreme=lambda: (np.array([1e308, -1e308, 0.0]), np.array([-1e308, 1e308, 5e-324]),
+                           np.array([1.0, 1.0, -1.0]))),
+]
+
 BY_NAME = {entry.name: entry for entry in ENTRIES}

@@ -17,6 +17,18 @@ from neural_network.losses._logarithmic import log_cosh as log_cosh
 from neural_network.losses._logarithmic import log_cosh_grad as log_cosh_grad
 from neural_network.losses._logarithmic import mean_squared_log_error as mean_squared_log_error
 from neural_network.losses._logarithmic import mean_squared_log_error_grad as mean_squared_log_error_grad
+from neural_network.losses._margin import hinge_embedding_loss as hinge_embedding_loss
+from neural_network.losses._margin import hinge_embedding_loss_grad as hinge_embedding_loss_grad
+from neural_network.losses._margin import hinge_loss as hinge_loss
+from neural_network.losses._margin import hinge_loss_grad as hinge_loss_grad
+from neural_network.losses._margin import margin_ranking_loss as margin_ranking_loss
+from neural_network.losses._margin import margin_ranking_loss_grad as margin_ranking_loss_grad
+from neural_network.losses._margin import perceptron_loss as perceptron_loss
+from neural_network.losses._margin import perceptron_loss_grad as perceptron_loss_grad
+from neural_network.losses._margin import soft_margin_loss as soft_margin_loss
+from neural_network.losses._margin import soft_margin_loss_grad as soft_margin_loss_grad
+from neural_network.losses._margin import squared_hinge_loss as squared_hinge_loss
+from neural_network.losses._margin import squared_hinge_loss_grad as squared_hinge_loss_grad
 from neural_network.losses._regression import huber_loss as huber_loss
 from neural_network.losses._regression import huber_loss_grad as huber_loss_grad
 from neural_network.losses._regression import l1_loss as l1_loss
@@ -48,12 +60,18 @@ __all__ = [
     "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "hinge_embedding_loss",
+    "hinge_embedding_loss_grad",
+    "hinge_loss",
+    "hinge_loss_grad",
     "huber_loss",
     "huber_loss_grad",
     "l1_loss",
     "l1_loss_grad",
     "log_cosh",
     "log_cosh_grad",
+    "margin_ranking_loss",
+    "margin_ranking_loss_grad",
     "mean_absolute_percentage_error",
     "mean_absolute_percentage_error_grad",
     "mean_squared_log_error",
@@ -62,6 +80,8 @@ __all__ = [
     "mse_loss_grad",
     "nll_loss",
     "nll_loss_grad",
+    "perceptron_loss",
+    "perceptron_loss_grad",
     "pinball_loss",
     "pinball_loss_grad",
     "root_mean_squared_error",
@@ -70,4 +90,8 @@ __all__ = [
     "root_mean_squared_log_error_grad",
     "smooth_l1_loss",
     "smooth_l1_loss_grad",
+    "soft_margin_loss",
+    "soft_margin_loss_grad",
+    "squared_hinge_loss",
+    "squared_hinge_loss_grad",
 ]

@@ -107,7 +107,7 @@ def reduce_values(
     if reduction == "mean":
         value = value / _denominator(xp, values, sample_weight, mean_weight)
     if isinstance(values, np.ndarray):
-        return np.asarray(value, dtype=dtype)[()]
+        return np.dtype(dtype).type(value)  # a NumPy scalar of the caller's dtype, rounded once
     return xp.astype(value, dtype)
 
 

@@ -73,7 +73,7 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     """
     # The common case first, without array-api-compat's general dispatch (it costs more
     # than the whole loss for a few hundred elements): only NumPy arrays, lists and numbers.
-    if all(type(value) is np.ndarray or not is_array(value) for value in arguments.values()):
+    if all(value is None or type(value) is np.ndarray or not is_array(value) for value in arguments.values()):
         return _NUMPY, None
     arrays = {name: value for name, value in arguments.items() if is_array(value)}
     try:

@@ -189,9 +189,13 @@ class ElementwiseLoss:
         x = _validation.as_real_array(func, x_name, input, xp, device)
         t = _validation.as_real_array(func, t_name, target, xp, device)
         _validation.check_same_shape(func, x_name, x, t_name, t)
-        roles = (("input", self.input), ("target", self.target))
-        trusted = tuple((role, operand) for role, operand in roles if trust_finite and operand.domain is REAL)
-        checked = tuple((role, operand) for role, operand in roles if (role, operand) not in trusted)
+        trusted: tuple[tuple[str, Operand], ...] = ()
+        checked: tuple[tuple[str, Operand], ...] = ()
+        for role, operand in (("input", self.input), ("target", self.target)):
+            if trust_finite and operand.domain is REAL:
+                trusted += ((role, operand),)
+            else:
+                checked += ((role, operand),)
         blocked = _is_blocked(xp, x)
         if not blocked:
             for role, operand in checked:
@@ -311,8 +315,8 @@ def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
     with np.errstate(divide="ignore", over="ignore", invalid=invalid):
         result = _apply(kernel, reduce, batch)
         if batch.can_extend():
-            infinite = np.isinf(result)
-            if infinite if infinite.ndim == 0 else infinite.any():
+            infinite = math.isinf(result) if isinstance(result, np.generic) else np.isinf(result)
+            if infinite if isinstance(infinite, bool) else infinite.any():
                 extended = _apply(kernel, reduce, batch.extended())
                 merged: Array = np.where(infinite, extended, result)
                 result = merged[()]  # a NumPy scalar again for the reduced loss

@@ -3,6 +3,9 @@
     python benchmarks/bench_losses.py [--sizes 1e3,1e5,1e7] [--dtypes float64,float32]
                                       [--threads N] [--repeats 7] [--json FILE]
 
+Every library gets the same number of threads: this library (set_num_threads), BLAS
+(threadpoolctl) and PyTorch (torch.set_num_threads).
+
 For each size n and dtype it times, in one run and side by side:
 
 * ``memory``: the time to read the inputs once (``np.add.reduce`` over prediction and
@@ -112,7 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1e3,1e5,1e7")
     parser.add_argument("--dtypes", default="float64,float32")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=nn.get_num_threads(),
+                        help="threads for every library (default: this process's processors)")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", help="also write the results to this file")
     arguments = parser.parse_args()
@@ -120,6 +124,7 @@ def main() -> None:
     dtypes = [np.dtype(text).type for text in arguments.dtypes.split(",")]
 
     torch.set_num_threads(arguments.threads)
+    nn.set_num_threads(arguments.threads)
     results: list[dict[str, Any]] = []
     with threadpool_limits(limits=arguments.threads):
         for n in sizes:

@@ -139,4 +139,53 @@ ENTRIES += [
                            np.array([1.0, 1.0, -1.0]))),
 ]
 
+
+
+def _counts(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.standard_normal(n), rng.poisson(2.0, n).astype(float)
+
+
+def _positive_rates(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.uniform(0.1, 5, n), rng.poisson(2.0, n).astype(float)
+
+
+def _gaussian(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    return rng.standard_normal((rows, 4)), rng.standard_normal((rows, 4)), rng.uniform(0.1, 2, rows)
+
+
+def _distributions(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    logits = rng.standard_normal((rows, 4)) * 2
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return log_p, rng.dirichlet(np.ones(4), rows)
+
+
+def _positive_pairs(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.uniform(0.2, 5, n), rng.uniform(0.2, 5, n)
+
+
+def _deviance_extremes() -> Arrays:
+    return np.array([1e-300, 1e300, 1.0]), np.array([1e300, 1e-300, 0.0])
+
+
+ENTRIES += [
+    Entry("poisson_nll_loss", _counts,
+          extreme=lambda: (np.array([720.0, -800.0, 0.0, 1e300]), np.array([0.0, 1e300, 0.0, 1e308]))),
+    Entry("poisson_loss", _positive_rates,
+          extreme=lambda: (np.array([0.0, 1e300, 0.0]), np.array([0.0, 1e300, 5.0]))),
+    Entry("gaussian_nll_loss", _gaussian, differentiable_in=(0, 2), float_arguments=(0, 1, 2),
+          extreme=lambda: (np.array([[1e150, 0.0]]), np.array([[0.0, 0.0]]), np.array([0.0]))),
+    Entry("kl_div", _distributions,
+          extreme=lambda: (np.array([[0.0, -np.inf], [-1e300, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]))),
+    Entry("generalized_kl_divergence", lambda rng, n: (rng.standard_normal(n), rng.uniform(0, 3, n)),
+          extreme=lambda: (np.array([-1e300, 700.0, 0.0]), np.array([0.0, 1e300, 0.0]))),
+    Entry("tweedie_deviance", _positive_pairs, options={"power": 1.5}, extreme=_deviance_extremes),
+    Entry("poisson_deviance", lambda rng, n: (rng.uniform(0.2, 5, n), rng.poisson(2.0, n).astype(float)),
+          extreme=_deviance_extremes),
+    Entry("gamma_deviance", _positive_pairs,
+          extreme=lambda: (np.array([1e-300, 1e300, 1.0]), np.array([1e300, 1e-300, 5e-324]))),
+]
+
 BY_NAME = {entry.name: entry for entry in ENTRIES}

@@ -12,7 +12,23 @@ from neural_network.losses._classification import (
 from neural_network.losses._classification import (
     binary_cross_entropy_with_logits_grad as binary_cross_entropy_with_logits_grad,
 )
+from neural_network.losses._counts import gamma_deviance as gamma_deviance
+from neural_network.losses._counts import gamma_deviance_grad as gamma_deviance_grad
+from neural_network.losses._counts import poisson_deviance as poisson_deviance
+from neural_network.losses._counts import poisson_deviance_grad as poisson_deviance_grad
+from neural_network.losses._counts import poisson_loss as poisson_loss
+from neural_network.losses._counts import poisson_loss_grad as poisson_loss_grad
+from neural_network.losses._counts import poisson_nll_loss as poisson_nll_loss
+from neural_network.losses._counts import poisson_nll_loss_grad as poisson_nll_loss_grad
+from neural_network.losses._counts import tweedie_deviance as tweedie_deviance
+from neural_network.losses._counts import tweedie_deviance_grad as tweedie_deviance_grad
+from neural_network.losses._divergence import generalized_kl_divergence as generalized_kl_divergence
+from neural_network.losses._divergence import generalized_kl_divergence_grad as generalized_kl_divergence_grad
+from neural_network.losses._divergence import kl_div as kl_div
+from neural_network.losses._divergence import kl_div_grad as kl_div_grad
 from neural_network.losses._elementwise import Reduction as Reduction
+from neural_network.losses._gaussian import gaussian_nll_loss as gaussian_nll_loss
+from neural_network.losses._gaussian import gaussian_nll_loss_grad as gaussian_nll_loss_grad
 from neural_network.losses._logarithmic import log_cosh as log_cosh
 from neural_network.losses._logarithmic import log_cosh_grad as log_cosh_grad
 from neural_network.losses._logarithmic import mean_squared_log_error as mean_squared_log_error
@@ -60,12 +76,20 @@ __all__ = [
     "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "gamma_deviance",
+    "gamma_deviance_grad",
+    "gaussian_nll_loss",
+    "gaussian_nll_loss_grad",
+    "generalized_kl_divergence",
+    "generalized_kl_divergence_grad",
     "hinge_embedding_loss",
     "hinge_embedding_loss_grad",
     "hinge_loss",
     "hinge_loss_grad",
     "huber_loss",
     "huber_loss_grad",
+    "kl_div",
+    "kl_div_grad",
     "l1_loss",
     "l1_loss_grad",
     "log_cosh",
@@ -84,6 +108,12 @@ __all__ = [
     "perceptron_loss_grad",
     "pinball_loss",
     "pinball_loss_grad",
+    "poisson_deviance",
+    "poisson_deviance_grad",
+    "poisson_loss",
+    "poisson_loss_grad",
+    "poisson_nll_loss",
+    "poisson_nll_loss_grad",
     "root_mean_squared_error",
     "root_mean_squared_error_grad",
     "root_mean_squared_log_error",
@@ -94,4 +124,6 @@ __all__ = [
     "soft_margin_loss_grad",
     "squared_hinge_loss",
     "squared_hinge_loss_grad",
+    "tweedie_deviance",
+    "tweedie_deviance_grad",
 ]

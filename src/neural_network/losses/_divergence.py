@@ -1,0 +1,332 @@
+"""Kullback-Leibler divergences: PyTorch's ``kl_div`` and optax's generalized (convex) form."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from neural_network import _reduction
+from neural_network._validation import REAL, Array, Domain, Namespace
+from neural_network.errors import EmptyInputError, InvalidOptionError
+from neural_network.losses._common import _any
+from neural_network.losses._counts import _exclude_zero, _flag
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, _evaluate
+
+# --------------------------------------------------------------------------- domains
+
+
+def _log_probability_hint(low: float, high: float) -> str:
+    return (
+        " Values above 0 are not log-probabilities: kl_div takes the log of the predicted "
+        "distribution as input (as PyTorch's F.kl_div does). Probabilities? Pass log(p), or "
+        "log_softmax of the logits."
+    )
+
+
+def _log_target_hint(low: float, high: float) -> str:
+    return (
+        " Values above 0 are not log-probabilities. Probabilities? Pass log_target=False "
+        "(the default) with the probabilities themselves."
+    )
+
+
+def _probability_target_hint(low: float, high: float) -> str:
+    if low < 0:
+        return (
+            " Negative values: log-probabilities? Pass log_target=True, or exp(target)."
+        )
+    return " Values above 1: counts or unnormalized weights? Divide each row by its sum first."
+
+
+LOG_PROBABILITY = Domain(
+    "log-probabilities: numbers <= 0 (-inf allowed)", -math.inf, 0.0, allow_infinite=True,
+    hint=_log_probability_hint,
+)
+LOG_TARGET = Domain(
+    "log-probabilities: numbers <= 0 (-inf allowed)", -math.inf, 0.0, allow_infinite=True,
+    hint=_log_target_hint,
+)
+TARGET_PROBABILITY = Domain("probabilities in [0, 1]", 0.0, 1.0, hint=_probability_target_hint)
+
+
+def _finite_where_positive(xp: Namespace, x: Array, weight: Array) -> Array:
+    """``x`` where ``weight > 0``, else 0: a log-probability of -inf whose factor is 0 counts 0."""
+    if _any(xp, xp.isinf(x)):
+        return xp.where(weight > 0, x, xp.zeros_like(x))
+    return x
+
+
+# --------------------------------------------------------------------------- kl_div
+
+
+def _kl(xp: Namespace, x: Array, t: Array, /) -> Array:
+    # t (log t - x): 0 where t == 0 (its limit), also for x = -inf. The difference is
+    # formed first (PyTorch subtracts the two products, xlogy(t, t) - t x, which cancel
+    # where the element is small); the two forms agree to an ulp of max(|t log t|, |t x|).
+    log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
+    return t * (log_t - _finite_where_positive(xp, x, t))
+
+
+def _kl_derivative(xp: Namespace, x: Array, t: Array, /) -> Array:
+    return 0.0 - t
+
+
+def _kl_log_target(xp: Namespace, x: Array, t: Array, /) -> Array:
+    # exp(t) (t - x), 0 where t = -inf (a probability of 0).
+    p = xp.exp(t)
+    if _any(xp, xp.isinf(t)):
+        zeros = xp.zeros_like(t)
+        t, x = xp.where(p > 0, t, zeros), xp.where(p > 0, x, zeros)
+    return p * (t - _finite_where_positive(xp, x, p))
+
+
+def _kl_log_target_derivative(xp: Namespace, x: Array, t: Array, /) -> Array:
+    return 0.0 - xp.exp(t)
+
+
+_KL = ElementwiseLoss(
+    name="kl_div",
+    input=Operand("input", LOG_PROBABILITY),
+    target=Operand("target", TARGET_PROBABILITY),
+    value=_kl,
+    derivative=_kl_derivative,
+)
+_KL_LOG_TARGET = ElementwiseLoss(
+    name="kl_div",
+    input=Operand("input", LOG_PROBABILITY),
+    target=Operand("target", LOG_TARGET),
+    value=_kl_log_target,
+    derivative=_kl_log_target_derivative,
+)
+
+_KL_REDUCTIONS = ("batchmean", "mean", "sum", "none")
+KLReduction = Literal["batchmean", "mean", "sum", "none"]
+
+
+def _kl_reduction(func: str, reduction: object) -> str:
+    if isinstance(reduction, str) and reduction in _KL_REDUCTIONS:
+        return reduction
+    message = f"{func}: reduction must be one of 'batchmean', 'mean', 'sum' or 'none'; got {reduction!r}."
+    if reduction is None:
+        message += " To keep the per-element values, pass the string 'none', not None."
+    raise InvalidOptionError(message)
+
+
+def _in_dtype(xp: Namespace, result: Array, dtype: Any) -> Array:
+    """``result`` (float64) rounded once to ``dtype``; a NumPy scalar stays a scalar."""
+    if isinstance(result, (np.ndarray, np.generic)):
+        return np.asarray(result, dtype=dtype)[()]
+    return xp.astype(result, dtype)
+
+
+def _divergence(
+    func: str, input: object, target: object, reduction: object, sample_weight: object, log_target: object,
+    *, gradient: bool,
+) -> Array:
+    checked = _kl_reduction(func, reduction)
+    loss = _KL_LOG_TARGET if _flag(func, "log_target", log_target) else _KL
+    if checked != "batchmean":
+        run = loss.grad if gradient else loss
+        return run(input, target, reduction=checked, sample_weight=sample_weight)
+    # batchmean: the float64 sum (or its gradient) divided by the number of rows, rounded once.
+    batch = loss.prepare(func, input, target, "sum", sample_weight, {})
+    dtype, shape = batch.dtype, tuple(batch.input.shape)
+    batch.dtype = batch.xp.float64
+    rows = shape[0] if shape else 1  # PyTorch does not divide a 0-d input
+    if rows == 0:
+        raise EmptyInputError(
+            f"{func}: reduction='batchmean' needs at least one row; got input.shape={shape}. "
+            "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+        )
+    if gradient:
+        result = _evaluate(loss.derivative, _reduction.reduce_derivatives, batch, reduced=False)
+    else:
+        result = _evaluate(loss.value, _reduction.reduce_values, batch, reduced=True)
+    return _in_dtype(batch.xp, result / rows, dtype)
+
+
+def kl_div(
+    input: object,
+    target: object,
+    *,
+    reduction: KLReduction = "mean",
+    log_target: bool = False,
+    sample_weight: object = None,
+) -> Array:
+    r"""Kullback-Leibler divergence: ``torch.nn.functional.kl_div``.
+
+    .. math:: \ell_i = y_i\,(\log y_i - x_i) \quad\text{or, with log\_target,}\quad
+              e^{y_i}\,(y_i - x_i)
+
+    where ``x = input`` holds the log-probabilities of the predicted distribution ``Q``
+    and ``y = target`` the probabilities of the reference ``P`` (or their logs):
+    ``sum_i l_i`` over a row is ``KL(P || Q)``.
+
+    Parameters
+    ----------
+    input : array_like
+        Log-probabilities (``<= 0``; ``-inf`` allowed), e.g. ``log_softmax`` of logits.
+        Note the order: the *prediction's* logs first, as in PyTorch.
+    target : array_like
+        Probabilities in [0, 1] (or log-probabilities with ``log_target=True``), same shape.
+    reduction : {"mean", "batchmean", "sum", "none"}, keyword-only
+        ``"batchmean"``: the sum divided by ``input.shape[0]``, the mean KL divergence of
+        the rows, which is the KL divergence of the mathematics. ``"mean"`` (PyTorch's
+        default, kept here for parity) divides by the number of *elements*: the KL
+        divergence divided by the number of classes too. PyTorch warns about it and
+        will change it; prefer ``"batchmean"``.
+    log_target : bool, keyword-only
+        Whether ``target`` holds log-probabilities (default False).
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``input``; ``"mean"`` becomes
+        ``sum(w * l) / sum(w)`` and ``"batchmean"`` ``sum(w * l) / input.shape[0]``.
+
+    Returns
+    -------
+    loss : array
+        A scalar, or the shape of ``input`` for ``"none"``; ``input``'s float dtype.
+
+    See Also
+    --------
+    kl_div_grad : its gradient, ``-y`` (or ``-exp(y)``).
+    generalized_kl_divergence : for unnormalized measures.
+
+    Notes
+    -----
+    An element with ``y = 0`` (or ``y = -inf`` with ``log_target``) is 0, its limit,
+    also where ``x = -inf`` (PyTorch gives NaN there); ``y > 0`` with ``x = -inf`` is
+    ``inf``. Each element is ``y (log y - x)`` with one rounding for ``log y``, one for
+    the difference and one for the product (PyTorch computes ``xlogy(y, y) - y x``, whose
+    two products cancel where the element is small: the two agree to about an ulp of
+    the larger product). PyTorch accepts any target and any input; here an input above 0
+    (probabilities passed in place of their logs, the classic mistake) and targets
+    outside [0, 1] are refused. Sums are exact (float64, combined exactly); the
+    ``batchmean`` division is rounded once, to the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> q = np.log([[0.25, 0.75]])
+    >>> print(kl_div(q, [[0.5, 0.5]], reduction="batchmean"))
+    0.14384103622589045
+    """
+    return _divergence("kl_div", input, target, reduction, sample_weight, log_target, gradient=False)
+
+
+def kl_div_grad(
+    input: object,
+    target: object,
+    *,
+    reduction: KLReduction = "mean",
+    log_target: bool = False,
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`kl_div` with respect to ``input``: ``-y`` (``-exp(y)`` with ``log_target``).
+
+    Scaled by the weights and divided by ``sum(w)`` (``"mean"``) or by
+    ``input.shape[0]`` (``"batchmean"``).
+
+    Examples
+    --------
+    >>> print(kl_div_grad([[-1.0, -0.5]], [[0.5, 0.5]], reduction="batchmean"))
+    [[-0.5 -0.5]]
+    """
+    return _divergence("kl_div_grad", input, target, reduction, sample_weight, log_target, gradient=True)
+
+
+# --------------------------------------------------------------------------- generalized KL
+
+
+def _measure_hint(low: float, high: float) -> str:
+    return " The target is a non-negative measure (counts, intensities, unnormalized probabilities)."
+
+
+MEASURE = Domain("finite non-negative numbers", 0.0, hint=_measure_hint)
+
+
+def _generalized_kl(xp: Namespace, x: Array, t: Array, /) -> Array:
+    # t (log t - x - 1) + exp(x), with 0 for the first term where t == 0.
+    log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
+    return t * ((log_t - x) - 1.0) + xp.exp(x)
+
+
+def _generalized_kl_derivative(xp: Namespace, x: Array, t: Array, /) -> Array:
+    return xp.exp(x) - t
+
+
+_GENERALIZED_KL = ElementwiseLoss(
+    name="generalized_kl_divergence",
+    input=Operand("input", REAL),
+    target=Operand("target", MEASURE),
+    value=_generalized_kl,
+    derivative=_generalized_kl_derivative,
+)
+
+
+def generalized_kl_divergence(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Generalized Kullback-Leibler divergence: optax's ``convex_kl_divergence``.
+
+    .. math:: \ell_i = y_i\,(\log y_i - x_i) - y_i + e^{x_i}
+
+    The KL divergence extended to non-negative measures that need not sum to 1 (the
+    I-divergence of non-negative matrix factorization): ``x = input`` is the log of the
+    predicted measure, ``y = target`` the reference measure. Each element is
+    non-negative, and 0 exactly where ``exp(x) = y``; for normalized ``exp(x)`` and ``y``
+    its row sums are :func:`kl_div`'s.
+
+    Parameters
+    ----------
+    input : array_like
+        Log-predictions, any finite real numbers.
+    target : array_like
+        Non-negative, finite, the same shape.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        optax returns the sum over the last axis (one value per example): that is
+        ``reduction="none"`` summed over the last axis; ``"mean"`` averages over every
+        element.
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``input``; mean = ``sum(w * l) / sum(w)``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else the shape of ``input``; ``input``'s float dtype.
+
+    See Also
+    --------
+    generalized_kl_divergence_grad : its gradient, ``exp(x) - y``.
+
+    Notes
+    -----
+    Named as in the issue; optax calls it ``convex_kl_divergence(log_predictions,
+    targets)`` (its ``kl_divergence`` plus ``sum(exp(log_predictions) - targets)``), with
+    the same argument order. An element with ``y = 0`` is ``exp(x)``. Near its minimum
+    (``exp(x)`` close to ``y``) the value is small and its terms cancel: there each
+    element is accurate to about an ulp of ``y (|log y| + |x| + 1)`` rather than of
+    itself (the value is ill-conditioned in ``x`` there).
+
+    Examples
+    --------
+    >>> print(generalized_kl_divergence([0.0, 0.0], [1.0, 2.0], reduction="none"))
+    [0.         0.38629436]
+    """
+    return _GENERALIZED_KL(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def generalized_kl_divergence_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`generalized_kl_divergence` with respect to ``input``: ``exp(x) - y``.
+
+    Scaled by the weights and, for ``"mean"``, divided by ``sum(w)``.
+
+    Examples
+    --------
+    >>> print(generalized_kl_divergence_grad([0.0, 0.0], [1.0, 2.0], reduction="none"))
+    [ 0. -1.]
+    """
+    return _GENERALIZED_KL.grad(input, target, reduction=reduction, sample_weight=sample_weight)

@@ -1,0 +1,230 @@
+"""Gaussian negative log-likelihood with a predicted variance: PyTorch's ``gaussian_nll_loss``.
+
+A three-array loss: the engine (``_elementwise``) sees ``input`` and ``target`` as its
+two operands and ``var`` as an extra keyword array broadcast against them, after
+``var`` has been checked here and given PyTorch's shape (see :func:`_variance`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from neural_network import _validation
+from neural_network._validation import REAL, Array, Domain, Namespace
+from neural_network.errors import ShapeMismatchError
+from neural_network.losses._common import _option
+from neural_network.losses._counts import _flag
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+
+
+def _variance_hint(low: float, high: float) -> str:
+    return (
+        " A variance is never negative. Log-variances (a network's raw output)? Pass "
+        "exp(log_var), or softplus(raw) for a positive output; standard deviations? Pass std**2."
+    )
+
+
+VARIANCE = Domain("finite non-negative variances", 0.0, hint=_variance_hint)
+
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+
+
+def _gaussian(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
+    # PyTorch's operations: 0.5 (log(v) + (x - t)^2 / v) with v = max(var, eps).
+    v = xp.maximum(var, eps)
+    d = x - t
+    loss = 0.5 * (xp.log(v) + d * d / v)
+    return loss + _HALF_LOG_TWO_PI if full else loss
+
+
+def _gaussian_derivative(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
+    return (x - t) / xp.maximum(var, eps)
+
+
+def _gaussian_var_derivative(
+    xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool
+) -> Array:
+    # d/dv 0.5 (log v + d^2 / v) = 0.5 (1 - d (d / v)) / v at v = max(var, eps). PyTorch
+    # clamps var in place under no_grad, so its autograd takes this derivative at the
+    # clamped value, as if the clamp were the identity: so does this one.
+    v = xp.maximum(var, eps)
+    d = x - t
+    return 0.5 * (1.0 - d * (d / v)) / v
+
+
+@functools.lru_cache(maxsize=64)
+def _gaussian_with(eps: float, full: bool) -> tuple[ElementwiseLoss, ElementwiseLoss]:
+    loss = ElementwiseLoss(
+        name="gaussian_nll_loss",
+        input=Operand("input", REAL),
+        target=Operand("target", REAL),
+        value=functools.partial(_gaussian, eps=eps, full=full),
+        derivative=functools.partial(_gaussian_derivative, eps=eps, full=full),
+        weights=("var",),
+    )
+    by_var = ElementwiseLoss(
+        name="gaussian_nll_loss",
+        input=Operand("input", REAL),
+        target=Operand("target", REAL),
+        value=loss.value,
+        derivative=functools.partial(_gaussian_var_derivative, eps=eps, full=full),
+        weights=("var",),
+    )
+    return loss, by_var
+
+
+def _options(func: str, full: object, eps: object) -> tuple[ElementwiseLoss, ElementwiseLoss]:
+    meaning = "the smallest variance used (var is clamped to it): a positive finite number"
+    return _gaussian_with(_option(func, "eps", eps, meaning=meaning, low=0.0, low_included=False),
+                          _flag(func, "full", full))
+
+
+def _variance(
+    func: str, input: object, target: object, var: object, sample_weight: object
+) -> tuple[Namespace, Array, tuple[int, ...]]:
+    """``var`` checked and shaped to broadcast against ``input``; its own shape.
+
+    PyTorch's rules: ``var`` has the shape of ``input``; or that shape without the last
+    dimension (one variance for the whole last axis); or the same number of dimensions
+    with exactly one of them 1 where ``input``'s is not (one variance shared along that
+    axis). A Python number is one variance for every element.
+    """
+    xp, device = _validation.namespace(
+        func, input=input, target=target, var=var, sample_weight=sample_weight
+    )
+    x = _validation.as_real_array(func, "input", input, xp, device)
+    t = _validation.as_real_array(func, "target", target, xp, device)
+    _validation.check_same_shape(func, "input", x, "target", t)
+    v = _validation.as_real_array(func, "var", var, xp, device)
+    x_shape, v_shape = tuple(x.shape), tuple(v.shape)
+    if v_shape and v_shape != x_shape:  # a 0-d var (or a number) is one variance for all
+        if x_shape[:-1] == v_shape:
+            v = xp.reshape(v, (*v_shape, 1))
+        elif not (
+            len(v_shape) == len(x_shape)
+            and sum(b for a, b in zip(x_shape, v_shape, strict=True) if a != b) == 1
+        ):
+            raise ShapeMismatchError(
+                f"{func}: var must have the shape of input {x_shape}, that shape without its last "
+                f"dimension {x_shape[:-1]}, or the same dimensions with one of them 1 (one "
+                f"variance shared along that axis); got var.shape={v_shape}. For one variance "
+                f"per row of an (N, D) input pass shape (N,) or (N, 1); for one per element, {x_shape}."
+            )
+    _validation.check_values(func, "var", v, xp, VARIANCE)
+    return xp, v, v_shape
+
+
+def gaussian_nll_loss(
+    input: object,
+    target: object,
+    var: object,
+    *,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gaussian negative log-likelihood: ``torch.nn.functional.gaussian_nll_loss``.
+
+    .. math:: \ell_i = \tfrac12\Bigl(\log v_i + \frac{(x_i - y_i)^2}{v_i}\Bigr)
+              \;\bigl(+\ \tfrac12 \log 2\pi \text{ if full}\bigr), \qquad v_i = \max(\text{var}_i, \varepsilon)
+
+    the negative log-likelihood of ``target`` under a normal law of mean ``input`` and
+    variance ``var``, both predicted (heteroscedastic regression).
+
+    Parameters
+    ----------
+    input : array_like
+        Predicted means, any shape.
+    target : array_like
+        Observations, the same shape as ``input``.
+    var : array_like or float
+        Predicted variances, non-negative: the shape of ``input``, that shape without
+        its last dimension, the same dimensions with one of them 1 (PyTorch's rules), or
+        a number.
+    full : bool, keyword-only
+        Add the constant ``log(2 pi) / 2`` (default False, as in PyTorch).
+    eps : float, keyword-only
+        Variances below ``eps`` are clamped to it (default 1e-6, as in PyTorch).
+    reduction : {"mean", "sum", "none"}, keyword-only
+        Over the elements of ``input``.
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``input``; mean = ``sum(w * l) / sum(w)``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else the shape of ``input``; ``input``'s float dtype.
+
+    See Also
+    --------
+    gaussian_nll_loss_grad : its gradient, a pair (d/d input, d/d var).
+
+    Notes
+    -----
+    PyTorch's operations in float64 (float64 values agree with PyTorch to the last bit;
+    float32 input is computed in float64 and rounded once). Like PyTorch, a negative
+    variance is refused; infinite and NaN ones are refused here too.
+
+    Examples
+    --------
+    >>> print(gaussian_nll_loss([0.0, 1.0], [0.0, 0.0], [1.0, 0.5], reduction="none"))
+    [0.         0.65342641]
+    """
+    func = "gaussian_nll_loss"
+    loss, _ = _options(func, full, eps)
+    _, v, _ = _variance(func, input, target, var, sample_weight)
+    return loss(input, target, reduction=reduction, sample_weight=sample_weight, var=v)
+
+
+def _in_dtype(xp: Namespace, result: Array, dtype: Any) -> Array:
+    if isinstance(result, (np.ndarray, np.generic)):
+        return np.asarray(result, dtype=dtype)
+    return xp.astype(result, dtype)
+
+
+def gaussian_nll_loss_grad(
+    input: object,
+    target: object,
+    var: object,
+    *,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> tuple[Array, Array]:
+    r"""Gradient of :func:`gaussian_nll_loss`: the pair (d/d ``input``, d/d ``var``).
+
+    .. math:: \frac{\partial \ell_i}{\partial x_i} = \frac{x_i - y_i}{v_i}, \qquad
+              \frac{\partial \ell_i}{\partial v_i} = \frac{1}{2 v_i}\Bigl(1 - \frac{(x_i - y_i)^2}{v_i}\Bigr)
+
+    with ``v = max(var, eps)``, scaled by the weights and, for ``"mean"``, divided by
+    ``sum(w)``. The second has ``var``'s shape (summed over the axis a shared variance
+    covers) and dtype. Where ``var < eps`` it is PyTorch's autograd value: PyTorch
+    clamps ``var`` in place without recording it, so its gradient is the derivative at
+    ``eps``, not 0 (the derivative of the clamp).
+
+    Examples
+    --------
+    >>> g_input, g_var = gaussian_nll_loss_grad([0.0, 1.0], [0.0, 0.0], [1.0, 0.5], reduction="sum")
+    >>> print(g_input, g_var)
+    [0. 2.] [ 0.5 -1. ]
+    """
+    func = "gaussian_nll_loss_grad"
+    loss, by_var = _options(func, full, eps)
+    xp, v, v_shape = _variance(func, input, target, var, sample_weight)
+    g_input = loss.grad(input, target, reduction=reduction, sample_weight=sample_weight, var=v)
+    # d/d var in float64 (input as float64), summed over the broadcast axes, then rounded once.
+    x = _validation.working(xp, _validation.as_real_array(func, "input", input, xp, None))
+    g = by_var.grad(x, target, reduction=reduction, sample_weight=sample_weight, var=v)
+    shared = tuple(axis for axis, (a, b) in enumerate(zip(g.shape, v.shape, strict=True)) if a != b) if v.shape else None
+    if shared is None:
+        g = xp.sum(g)
+    elif shared:
+        g = xp.sum(g, axis=shared, keepdims=True)
+    g = xp.reshape(g, v_shape)
+    return g_input, _in_dtype(xp, g, v.dtype)

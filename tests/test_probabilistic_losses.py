@@ -1,0 +1,248 @@
+"""Probabilistic losses: Poisson, Gaussian NLL, KL divergences and the Tweedie deviances.
+
+Expected values come from PyTorch (values and autograd gradients), scikit-learn and
+mpmath, never from this package's own output.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import mean_gamma_deviance, mean_poisson_deviance, mean_tweedie_deviance
+from torch.nn import functional
+
+from neural_network import losses
+from neural_network.errors import InvalidOptionError, OutOfRangeError, ShapeMismatchError
+
+REDUCTIONS = ("mean", "sum", "none")
+DTYPES = (np.float32, np.float64)
+
+
+def torch_value_and_grads(fn, arrays, grad_positions, **kwargs):
+    tensors = [torch.tensor(a, requires_grad=i in grad_positions) for i, a in enumerate(arrays)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # functional.kl_div warns about reduction="mean"
+        value = fn(*tensors, **kwargs)
+    value.sum().backward()
+    return value.detach().numpy(), [tensors[i].grad.numpy() for i in grad_positions]
+
+
+def close(ours, expected, dtype):
+    # PyTorch computes float32 in float32 (its terms cancel: errors of an ulp of the larger
+    # term); this package in float64, rounded once.
+    rtol = 2e-6 if dtype == np.float32 else 1e-13
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    atol = rtol * scale if dtype == np.float32 else 1e-15 * scale
+    np.testing.assert_allclose(np.asarray(ours, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                               rtol=rtol, atol=atol)
+
+
+# --------------------------------------------------------------------------- PyTorch parity
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("log_input", "full"), [(True, False), (True, True), (False, False), (False, True)])
+def test_poisson_nll_loss_matches_torch(dtype, reduction, log_input, full):
+    rng = np.random.default_rng(0)
+    y = rng.poisson(3.0, 200).astype(dtype)
+    y[:5] = 0
+    x = (rng.normal(size=200) if log_input else rng.random(200) * 5).astype(dtype)
+    if not log_input:
+        x[:3] = 0.0
+    options = {"log_input": log_input, "full": full}
+    expected, (g,) = torch_value_and_grads(functional.poisson_nll_loss, (x, y), (0,), reduction=reduction, **options)
+    ours = losses.poisson_nll_loss(x, y, reduction=reduction, **options)
+    grad = losses.poisson_nll_loss_grad(x, y, reduction=reduction, **options)
+    assert np.asarray(ours).dtype == dtype and grad.dtype == dtype and grad.shape == x.shape
+    close(ours, expected, dtype)
+    close(grad, g, dtype)
+
+
+def test_poisson_nll_loss_large_input_is_finite_where_the_value_is():
+    x = np.array([710.0, 720.0, 800.0, 1e300])
+    t = np.array([float(mpmath.exp(710) / 710 * (1 - mpmath.mpf(1e-3))), 1e300, 1e308, 1e308])
+    values = losses.poisson_nll_loss(x, t, reduction="none")
+    exact = float(mpmath.exp(710) - mpmath.mpf(t[0]) * 710)
+    assert values[0] == pytest.approx(exact, rel=1e-12)
+    assert np.isposinf(values[1:]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("var_shape", [(6, 4), (6,), (6, 1), (1, 4)])
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_matches_torch(dtype, reduction, var_shape, full):
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(6, 4)).astype(dtype), rng.normal(size=(6, 4)).astype(dtype)
+    var = (rng.random(var_shape) + 0.05).astype(dtype)
+    var.reshape(-1)[0] = 1e-9  # below eps: clamped, and PyTorch's gradient is taken at eps
+    expected, (gx, gv) = torch_value_and_grads(functional.gaussian_nll_loss, (x, t, var), (0, 2), reduction=reduction, full=full)
+    ours = losses.gaussian_nll_loss(x, t, var, reduction=reduction, full=full)
+    g_input, g_var = losses.gaussian_nll_loss_grad(x, t, var, reduction=reduction, full=full)
+    assert g_input.shape == x.shape and g_var.shape == var.shape and g_var.dtype == dtype
+    close(ours, expected, dtype)
+    close(g_input, gx, dtype)
+    close(g_var, gv, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ("batchmean", *REDUCTIONS))
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(dtype, reduction, log_target):
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(8, 5)) * 3
+    x = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(dtype)
+    p = rng.dirichlet(np.ones(5), 8)
+    p[0, :2] = 0.0
+    # zeros in the target; with log_target, tiny probabilities (PyTorch gives NaN for -inf)
+    y = (np.log(np.where(p > 0, p, 1e-30)) if log_target else p).astype(dtype)
+    expected, (g,) = torch_value_and_grads(functional.kl_div, (x, y), (0,), reduction=reduction, log_target=log_target)
+    ours = losses.kl_div(x, y, reduction=reduction, log_target=log_target)
+    grad = losses.kl_div_grad(x, y, reduction=reduction, log_target=log_target)
+    assert np.asarray(ours).dtype == dtype and grad.dtype == dtype
+    np.testing.assert_allclose(np.asarray(ours, float), expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-12)
+    close(grad, g, dtype)
+
+
+def test_kl_div_zero_target_with_minus_infinity_input_is_zero():
+    assert float(losses.kl_div([[0.0, -np.inf]], [[1.0, 0.0]], reduction="sum")) == 0.0
+    assert np.isposinf(losses.kl_div([[-np.inf]], [[1.0]], reduction="sum"))
+
+
+# --------------------------------------------------------------------------- scikit-learn and references
+
+
+@pytest.mark.parametrize("power", [0, 1, 2, 1.5, 3, -1, 1.2])
+def test_tweedie_deviance_matches_scikit_learn_with_weights(power):
+    rng = np.random.default_rng(3)
+    mu = np.exp(rng.normal(size=300))
+    y = mu * np.exp(rng.normal(size=300))
+    if 0 <= power < 2 and power != 0:
+        y[:10] = 0.0
+    if power <= 0:
+        y[:10] = -y[:10]
+    w = rng.random(300)
+    expected = mean_tweedie_deviance(y, mu, power=power, sample_weight=w)
+    assert float(losses.tweedie_deviance(mu, y, power=power, sample_weight=w)) == pytest.approx(expected, rel=1e-13)
+    if power == 1:
+        assert float(losses.poisson_deviance(mu, y, sample_weight=w)) == pytest.approx(
+            mean_poisson_deviance(y, mu, sample_weight=w), rel=1e-13)
+    if power == 2:
+        assert float(losses.gamma_deviance(mu, y, sample_weight=w)) == pytest.approx(
+            mean_gamma_deviance(y, mu, sample_weight=w), rel=1e-13)
+
+
+def _exact_deviance(power, mu, y):
+    if mu == y:
+        return mpmath.mpf(0)
+    mu, y = mpmath.mpf(mu), mpmath.mpf(y)
+    if power == 1:
+        return 2 * ((y * mpmath.log(y / mu) if y > 0 else 0) - y + mu)
+    if power == 2:
+        return 2 * (mpmath.log(mu / y) + y / mu - 1)
+    a, b = 1 - mpmath.mpf(power), 2 - mpmath.mpf(power)
+    return 2 * ((y**b if y > 0 else 0) / (a * b) - y * mu**a / a + mu**b / b)
+
+
+def ulps(ours: float, exact) -> float:
+    e = float(exact)
+    if e == 0:
+        return 0.0 if ours == 0 else math.inf
+    return abs(ours - e) / math.ulp(e)
+
+
+@pytest.mark.parametrize(("power", "bound"), [(1, 4), (2, 4), (1.5, 8), (3, 8), (-1, 8)])
+def test_deviances_are_accurate_also_where_mu_is_close_to_y(power, bound):
+    rng = np.random.default_rng(4)
+    mu = np.exp(rng.uniform(-5, 5, 300))
+    y = mu * np.exp(rng.normal(size=300) * np.where(rng.random(300) < 0.5, 1e-7, 1.0))
+    with mpmath.workdps(60):
+        values = losses.tweedie_deviance(mu, y, power=power, reduction="none")
+        worst = max(ulps(float(v), _exact_deviance(power, m, t)) for v, m, t in zip(values, mu, y, strict=True))
+    assert worst <= bound
+
+
+def test_poisson_loss_is_keras_formula_and_generalized_kl_is_optax_convex_kl():
+    x, y = np.array([0.5, 2.0, 1e-3, 0.0]), np.array([1.0, 0.0, 3.0, 2.0])
+    with mpmath.workdps(50):
+        exact = [mpmath.mpf(a) - (mpmath.mpf(b) * mpmath.log(mpmath.mpf(a) + mpmath.mpf(1e-7)) if b else 0)
+                 for a, b in zip(x, y, strict=True)]
+        values = losses.poisson_loss(x, y, reduction="none")
+        assert max(ulps(float(v), e) for v, e in zip(values, exact, strict=True)) <= 4
+        logp, t = np.array([-1.0, 0.5, 2.0, -3.0]), np.array([0.0, 3.0, 0.5, 1.0])
+        exact = [(mpmath.mpf(b) * (mpmath.log(b) - mpmath.mpf(a)) if b else 0) - mpmath.mpf(b) + mpmath.exp(a)
+                 for a, b in zip(logp, t, strict=True)]
+        values = losses.generalized_kl_divergence(logp, t, reduction="none")
+        # the terms cancel (by a factor of 3.7 at x = 0.5, y = 3): a few ulp more
+        assert max(ulps(float(v), e) for v, e in zip(values, exact, strict=True)) <= 8
+    np.testing.assert_allclose(losses.poisson_loss_grad(x, y, reduction="none"), 1 - y / (x + 1e-7))
+    np.testing.assert_allclose(losses.generalized_kl_divergence_grad(logp, t, reduction="none"), np.exp(logp) - t)
+
+
+# --------------------------------------------------------------------------- gradients by finite differences
+
+CASES = [
+    (losses.tweedie_deviance, losses.tweedie_deviance_grad, {"power": 1.5}),
+    (losses.tweedie_deviance, losses.tweedie_deviance_grad, {"power": -1.0}),
+    (losses.poisson_deviance, losses.poisson_deviance_grad, {}),
+    (losses.gamma_deviance, losses.gamma_deviance_grad, {}),
+    (losses.poisson_loss, losses.poisson_loss_grad, {}),
+    (losses.generalized_kl_divergence, losses.generalized_kl_divergence_grad, {}),
+]
+
+
+@pytest.mark.parametrize(("value", "grad", "options"), CASES)
+def test_gradients_agree_with_central_differences(value, grad, options):
+    rng = np.random.default_rng(5)
+    x, y = rng.random(12) * 3 + 0.2, rng.random(12) * 3 + 0.2
+    g = grad(x, y, reduction="sum", **options)
+    for i in range(12):
+        h = 1e-6 * x[i]
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        numeric = (float(value(up, y, reduction="sum", **options)) - float(value(down, y, reduction="sum", **options))) / (2 * h)
+        assert g[i] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_kl_div_refuses_probabilities_as_input_with_a_hint():
+    with pytest.raises(OutOfRangeError, match=r"^kl_div: input must hold log-probabilities.*Pass log\(p\)"):
+        losses.kl_div([[0.25, 0.75]], [[0.5, 0.5]])
+    with pytest.raises(OutOfRangeError, match=r"^kl_div_grad: target .*log_target=True"):
+        losses.kl_div_grad([[-1.0, -0.5]], [[-0.5, -1.0]])
+    with pytest.raises(InvalidOptionError, match=r"^kl_div: reduction must be one of 'batchmean'"):
+        losses.kl_div([[-1.0]], [[1.0]], reduction="avg")
+
+
+def test_deviance_domains_are_refused_as_scikit_learn_does():
+    with pytest.raises(InvalidOptionError, match=r"^tweedie_deviance: power must be <= 0 or >= 1"):
+        losses.tweedie_deviance([1.0], [1.0], power=0.5)
+    with pytest.raises(OutOfRangeError, match=r"^poisson_deviance: input must hold finite positive.*exp"):
+        losses.poisson_deviance([0.0], [1.0])
+    with pytest.raises(OutOfRangeError, match=r"^gamma_deviance_grad: target must hold finite positive"):
+        losses.gamma_deviance_grad([1.0], [0.0])
+    with pytest.raises(OutOfRangeError, match=r"^tweedie_deviance: target .*scikit-learn"):
+        losses.tweedie_deviance([1.0], [-1.0], power=1.5)
+    assert float(losses.tweedie_deviance([1.0], [-1.0], power=-1.0)) > 0
+
+
+def test_gaussian_and_poisson_errors_name_the_argument():
+    with pytest.raises(OutOfRangeError, match=r"^gaussian_nll_loss: var must hold finite non-negative.*exp\(log_var\)"):
+        losses.gaussian_nll_loss([0.0, 1.0], [0.0, 0.0], [1.0, -0.5])
+    with pytest.raises(ShapeMismatchError, match=r"^gaussian_nll_loss_grad: var must have the shape"):
+        losses.gaussian_nll_loss_grad(np.zeros((3, 2)), np.zeros((3, 2)), np.ones((2, 3)))
+    with pytest.raises(OutOfRangeError, match=r"^poisson_nll_loss: target must hold finite non-negative"):
+        losses.poisson_nll_loss([0.0], [-1.0])
+    with pytest.raises(OutOfRangeError, match=r"^poisson_nll_loss: input must hold .*log_input=True"):
+        losses.poisson_nll_loss([-1.0], [1.0], log_input=False)
+    with pytest.raises(InvalidOptionError, match=r"^poisson_nll_loss: log_input must be True or False"):
+        losses.poisson_nll_loss([0.0], [1.0], log_input="yes")

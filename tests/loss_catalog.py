@@ -188,4 +188,32 @@ ENTRIES += [
           extreme=lambda: (np.array([1e-300, 1e300, 1.0]), np.array([1e300, 1e-300, 5e-324]))),
 ]
 
+
+
+def _overlaps(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 8, 1)
+    return rng.uniform(0.02, 0.98, (rows, 8)), np.round(rng.random((rows, 8)))
+
+
+def _huge_class_scores() -> Arrays:
+    return np.array([[1e300, -1e300], [-1e300, 1e300]]), np.array([0, 0])
+
+
+ENTRIES += [
+    Entry("binary_focal_loss", _logits, options={"gamma": 2.0, "alpha": 0.25},
+          extreme=lambda: (np.array([-1e300, 1e300, 745.0, -745.0, 0.0]), np.array([0.0, 1.0, 0.0, 1.0, 0.5]))),
+    Entry("brier_score_loss", _probabilities,
+          extreme=lambda: (np.array([0.0, 1.0, 5e-324, 1.0]), np.array([0.0, 1.0, 1.0, 0.0]))),
+    Entry("categorical_focal_loss", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=_huge_class_scores),
+    Entry("poly_loss_cross_entropy", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=_huge_class_scores),
+    Entry("categorical_hinge_loss", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[1e308, -1e308], [-1e308, 1e308], [0.0, 5e-324]]), np.array([0, 0, 1]))),
+    Entry("dice_loss", _overlaps, options={"axis": 1}, mean_is_sum_over=_per_sample,
+          extreme=lambda: (np.array([[0.0, 0.0], [1.0, 1.0], [5e-324, 0.0]]), np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]))),
+    Entry("tversky_loss", _overlaps, options={"alpha": 0.7, "beta": 0.3}, mean_is_sum_over=lambda arrays: 1.0,
+          extreme=lambda: (np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[0.0, 0.0], [1.0, 1.0]]))),
+]
+
 BY_NAME = {entry.name: entry for entry in ENTRIES}

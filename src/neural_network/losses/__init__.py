@@ -12,6 +12,8 @@ from neural_network.losses._classification import (
 from neural_network.losses._classification import (
     binary_cross_entropy_with_logits_grad as binary_cross_entropy_with_logits_grad,
 )
+from neural_network.losses._classification import brier_score_loss as brier_score_loss
+from neural_network.losses._classification import brier_score_loss_grad as brier_score_loss_grad
 from neural_network.losses._counts import gamma_deviance as gamma_deviance
 from neural_network.losses._counts import gamma_deviance_grad as gamma_deviance_grad
 from neural_network.losses._counts import poisson_deviance as poisson_deviance
@@ -27,12 +29,20 @@ from neural_network.losses._divergence import generalized_kl_divergence_grad as 
 from neural_network.losses._divergence import kl_div as kl_div
 from neural_network.losses._divergence import kl_div_grad as kl_div_grad
 from neural_network.losses._elementwise import Reduction as Reduction
+from neural_network.losses._focal import binary_focal_loss as binary_focal_loss
+from neural_network.losses._focal import binary_focal_loss_grad as binary_focal_loss_grad
+from neural_network.losses._focal import categorical_focal_loss as categorical_focal_loss
+from neural_network.losses._focal import categorical_focal_loss_grad as categorical_focal_loss_grad
+from neural_network.losses._focal import poly_loss_cross_entropy as poly_loss_cross_entropy
+from neural_network.losses._focal import poly_loss_cross_entropy_grad as poly_loss_cross_entropy_grad
 from neural_network.losses._gaussian import gaussian_nll_loss as gaussian_nll_loss
 from neural_network.losses._gaussian import gaussian_nll_loss_grad as gaussian_nll_loss_grad
 from neural_network.losses._logarithmic import log_cosh as log_cosh
 from neural_network.losses._logarithmic import log_cosh_grad as log_cosh_grad
 from neural_network.losses._logarithmic import mean_squared_log_error as mean_squared_log_error
 from neural_network.losses._logarithmic import mean_squared_log_error_grad as mean_squared_log_error_grad
+from neural_network.losses._margin import categorical_hinge_loss as categorical_hinge_loss
+from neural_network.losses._margin import categorical_hinge_loss_grad as categorical_hinge_loss_grad
 from neural_network.losses._margin import hinge_embedding_loss as hinge_embedding_loss
 from neural_network.losses._margin import hinge_embedding_loss_grad as hinge_embedding_loss_grad
 from neural_network.losses._margin import hinge_loss as hinge_loss
@@ -45,6 +55,10 @@ from neural_network.losses._margin import soft_margin_loss as soft_margin_loss
 from neural_network.losses._margin import soft_margin_loss_grad as soft_margin_loss_grad
 from neural_network.losses._margin import squared_hinge_loss as squared_hinge_loss
 from neural_network.losses._margin import squared_hinge_loss_grad as squared_hinge_loss_grad
+from neural_network.losses._overlap import dice_loss as dice_loss
+from neural_network.losses._overlap import dice_loss_grad as dice_loss_grad
+from neural_network.losses._overlap import tversky_loss as tversky_loss
+from neural_network.losses._overlap import tversky_loss_grad as tversky_loss_grad
 from neural_network.losses._regression import huber_loss as huber_loss
 from neural_network.losses._regression import huber_loss_grad as huber_loss_grad
 from neural_network.losses._regression import l1_loss as l1_loss
@@ -74,8 +88,18 @@ __all__ = [
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_grad",
+    "binary_focal_loss",
+    "binary_focal_loss_grad",
+    "brier_score_loss",
+    "brier_score_loss_grad",
+    "categorical_focal_loss",
+    "categorical_focal_loss_grad",
+    "categorical_hinge_loss",
+    "categorical_hinge_loss_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "dice_loss",
+    "dice_loss_grad",
     "gamma_deviance",
     "gamma_deviance_grad",
     "gaussian_nll_loss",
@@ -114,6 +138,8 @@ __all__ = [
     "poisson_loss_grad",
     "poisson_nll_loss",
     "poisson_nll_loss_grad",
+    "poly_loss_cross_entropy",
+    "poly_loss_cross_entropy_grad",
     "root_mean_squared_error",
     "root_mean_squared_error_grad",
     "root_mean_squared_log_error",
@@ -124,6 +150,8 @@ __all__ = [
     "soft_margin_loss_grad",
     "squared_hinge_loss",
     "squared_hinge_loss_grad",
+    "tversky_loss",
+    "tversky_loss_grad",
     "tweedie_deviance",
     "tweedie_deviance_grad",
 ]

@@ -247,3 +247,82 @@ def binary_cross_entropy_with_logits_grad(
     return _BCE_WITH_LOGITS.grad(
         logits, y, reduction=reduction, sample_weight=sample_weight, pos_weight=pos_weight
     )
+
+
+# --------------------------------------------------------------------------- Brier score
+
+
+def _brier(xp: Namespace, p: Array, y: Array, /) -> Array:
+    # p - y is exact whenever the two are within a factor of 2 (Sterbenz), and rounded once
+    # otherwise; its square is then within about 1.5 ulp.
+    d = p - y
+    return d * d
+
+
+def _brier_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
+    return 2.0 * (p - y)
+
+
+_BRIER = ElementwiseLoss(
+    name="brier_score_loss",
+    input=Operand("input", PROBABILITY),
+    target=Operand("target", LABEL),
+    value=_brier,
+    derivative=_brier_derivative,
+)
+
+
+def brier_score_loss(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Brier score of predicted probabilities: scikit-learn's binary ``brier_score_loss``.
+
+    .. math:: \ell_i = (p_i - y_i)^2
+
+    Parameters
+    ----------
+    input : array_like
+        Predicted probabilities of the positive class, in [0, 1], any shape.
+    target : array_like
+        Labels in [0, 1], same shape: 0 or 1 (scikit-learn accepts only two labels; a
+        soft label between is accepted here, the Brier score of a probabilistic outcome).
+    reduction : {"mean", "sum", "none"}, keyword-only
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, same shape as ``input``; mean = ``sum(w * l) / sum(w)``.
+
+    Returns
+    -------
+    loss : array
+        A scalar for ``"mean"``/``"sum"``, else the shape of ``input``; ``input``'s float dtype.
+
+    Notes
+    -----
+    The mean equals ``sklearn.metrics.brier_score_loss(y_true, y_proba, sample_weight=w)``
+    for 0/1 labels (scikit-learn takes ``(y_true, y_proba)``: the opposite order), and is
+    the mean squared error of the probabilities. scikit-learn's multiclass form
+    (``scale_by_half``) is not this function. Labels -1/+1 or class names are refused:
+    map the positive class to 1 and the other to 0.
+
+    Examples
+    --------
+    scikit-learn's example (``brier_score_loss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3])``):
+
+    >>> print(f"{brier_score_loss([0.1, 0.9, 0.8, 0.3], [0, 1, 1, 0]):.3f}")
+    0.037
+    """
+    return _BRIER(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def brier_score_loss_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`brier_score_loss` with respect to ``input``: ``2 (p - y)``.
+
+    Scaled by the weights and, for ``"mean"``, divided by ``sum(w)``.
+
+    Examples
+    --------
+    >>> print(brier_score_loss_grad([0.25, 0.5], [1.0, 0.0], reduction="none"))
+    [-1.5  1. ]
+    """
+    return _BRIER.grad(input, target, reduction=reduction, sample_weight=sample_weight)

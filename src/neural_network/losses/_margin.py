@@ -27,9 +27,10 @@ import numpy as np
 from neural_network import _blocks, _validation
 from neural_network._numerics import sigmoid_pair, two_sum
 from neural_network._validation import EXTENDED_REAL, REAL, Array, Domain, Namespace
-from neural_network.errors import OutOfRangeError
+from neural_network.errors import OutOfRangeError, ShapeMismatchError
 from neural_network.losses._common import _option
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 
 # --------------------------------------------------------------------------- labels -1 and +1
 
@@ -664,3 +665,101 @@ def margin_ranking_loss_grad(
     xp, v, y, dtype = _ranking_prepare(func, input1, input2, target, sample_weight, margin)
     first = _RANKING.grad(v, y, reduction=reduction, sample_weight=sample_weight)
     return _in_dtype(xp, first, dtype), _in_dtype(xp, 0.0 - first, dtype)
+
+
+# --------------------------------------------------------------------------- categorical hinge
+
+
+def _categorical_hinge_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
+    """The validated arguments, the (M, C) scores and the (M, C) one-hot target."""
+    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    xp = checked.xp
+    if checked.classes < 2:
+        raise ShapeMismatchError(
+            f"{func}: input must have at least 2 classes (the margin is against the best other "
+            f"class); got {checked.classes}. For a single binary score use hinge_loss."
+        )
+    scores, onehot = _rows_of(checked)
+    if checked.target.probabilities is not None and onehot.shape[0]:
+        hard = bool(xp.all((onehot == 0.0) | (onehot == 1.0))) and bool(xp.all(xp.sum(onehot, axis=1) == 1.0))
+        if not hard:
+            raise OutOfRangeError(
+                f"{func}: a target of the input's shape must hold one-hot rows (a single 1, zeros "
+                "elsewhere); got soft labels. Pass class indices, or target.argmax(axis=1)."
+            )
+    return checked, scores, onehot
+
+
+def _categorical_hinge_margin(xp: Namespace, scores: Array, onehot: Array) -> tuple[Array, Array]:
+    """``1 + max_{c != t} x_c - x_t`` rounded once from its exact value, and the best other class."""
+    others = xp.where(onehot > 0.0, -math.inf, scores)
+    best = xp.max(others, axis=1)
+    own = xp.sum(onehot * scores, axis=1)  # one non-zero term: exact
+    with np.errstate(over="ignore", invalid="ignore"):
+        d, d_error = two_sum(best, -own)
+        s, s_error = two_sum(1.0, d)
+        v = s + (s_error + d_error)
+        v = xp.where(xp.isinf(d), d, v)  # beyond the float64 range: inf, the exact answer
+    return v, xp.argmax(others, axis=1)
+
+
+def categorical_hinge_loss(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Categorical (Crammer-Singer) hinge loss, Keras's ``CategoricalHinge``.
+
+    .. math:: \ell_n = \max\bigl(0,\ 1 + \max_{c \ne t_n} x_{nc} - x_{n t_n}\bigr)
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``, with ``C >= 2``; finite.
+    target : array_like
+        Class indices of shape ``(N,)`` (``(N, d1, ...)``), or one-hot rows of the input's
+        shape (soft labels are refused).
+    reduction : {"mean", "sum", "none"}, keyword-only
+        The mean is over samples; ``"none"`` gives ``(N, d1, ...)``.
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample, shape ``(N, d1, ...)``.
+
+    Notes
+    -----
+    Keras computes ``max(0, 1 + max((1 - y) * x) - sum(y * x))``: its "best other class"
+    includes the 0 it leaves at the target's place, so where every other score is
+    negative Keras's loss is larger than this one (scores ``[-1, -2]``, target 0: Keras 2,
+    here 0). For non-negative scores (probabilities, Keras's documented input) the two
+    agree. Each element is rounded once from the exact ``1 + x_best - x_t``.
+
+    Examples
+    --------
+    >>> print(categorical_hinge_loss([[2.0, 1.5, -1.0], [0.0, 3.0, 1.0]], [0, 0], reduction="none"))
+    [0.5 4. ]
+    """
+    func = "categorical_hinge_loss"
+    checked, scores, onehot = _categorical_hinge_rows(func, input, target, reduction, sample_weight)
+    v, _ = _categorical_hinge_margin(checked.xp, scores, onehot)
+    return _reduce_rows(checked, checked.xp.maximum(v, 0.0))
+
+
+def categorical_hinge_loss_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`categorical_hinge_loss` with respect to ``input``.
+
+    Where the margin is violated (``1 + x_best - x_t >= 0``, the kink included, as every
+    hinge here), -1 at the target class and +1 at the best other class (the first of them
+    on a tie); 0 elsewhere. Scaled by the sample weights and divided by the mean's denominator.
+
+    Examples
+    --------
+    >>> print(categorical_hinge_loss_grad([[2.0, 1.5, -1.0]], [0]))
+    [[-1.  1.  0.]]
+    """
+    func = "categorical_hinge_loss_grad"
+    checked, scores, onehot = _categorical_hinge_rows(func, input, target, reduction, sample_weight)
+    xp = checked.xp
+    v, best = _categorical_hinge_margin(xp, scores, onehot)
+    positions = xp.arange(checked.classes, device=checked.device)
+    best_hot = _indicator(xp, best[:, None] == positions[None, :])
+    active = _indicator(xp, v >= 0.0)[:, None]
+    return _reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)

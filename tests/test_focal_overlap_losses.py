@@ -1,0 +1,585 @@
+"""Focal, Poly-1, Brier, Dice, Tversky and categorical hinge losses against independent references.
+
+* PyTorch re-implementations (float64, autograd for the gradients) of torchvision's
+  ``sigmoid_focal_loss`` formula, Keras's ``categorical_focal_crossentropy`` (no clipping),
+  optax's ``poly_loss_cross_entropy``, Keras's ``dice`` / ``tversky`` formulas and the
+  Crammer-Singer categorical hinge.
+* scikit-learn's ``brier_score_loss`` (with sample weights).
+* mpmath: every element of the closed-form losses against the formula evaluated exactly
+  (the float inputs as given, 200-bit arithmetic), in ulps; hand derivations.
+* Central finite differences; errors naming the function and the argument; float32.
+
+No expected value here comes from the functions under test. ``pytest -s`` prints the
+worst ulp error measured for each loss.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import numpy as np
+import pytest
+
+from neural_network import losses
+from neural_network.errors import (
+    InvalidOptionError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
+
+torch = pytest.importorskip("torch")
+metrics = pytest.importorskip("sklearn.metrics")
+F = torch.nn.functional
+
+MP = mpmath.MPContext()
+MP.prec = 200
+WORST: dict[str, float] = {}
+
+
+def ulps(got: float, exact: Any) -> float:
+    """``|got - exact|`` in float64 ulps at ``exact``."""
+    got = float(got)
+    if math.isnan(got) or math.isinf(got):
+        return math.inf
+    if exact == 0:
+        return 0.0 if got == 0.0 else math.inf
+    exponent = max(int(MP.floor(MP.log(abs(exact), 2))), -1022)
+    return float(abs(MP.mpf(got) - exact) / MP.ldexp(1, exponent - 52))
+
+
+def record(name: str, errors: list[float]) -> float:
+    worst = max(errors)
+    WORST[name] = max(worst, WORST.get(name, 0.0))
+    return worst
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_worst_ulps():
+    yield
+    for name, worst in sorted(WORST.items()):
+        print(f"\nworst ulp error, {name}: {worst:.3f}")
+
+
+def t64(a: Any, grad: bool = False) -> Any:
+    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
+
+
+def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, indices: list[int], h: float = 1e-6) -> list[float]:
+    out = []
+    for index in indices:
+        step = h * max(1.0, abs(x.reshape(-1)[index]))
+        values = []
+        for sign in (1, -1):
+            moved = x.copy()
+            moved.reshape(-1)[index] += sign * step
+            values.append(f(moved))
+        out.append((values[0] - values[1]) / (2 * step))
+    return out
+
+
+# --------------------------------------------------------------------------- binary focal loss
+
+
+def torchvision_focal(x: Any, y: Any, alpha: float, gamma: float, from_logits: bool = True) -> Any:
+    """torchvision.ops.sigmoid_focal_loss's formula (reduction="none"), re-implemented."""
+    if from_logits:
+        p = torch.sigmoid(x)
+        ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    else:
+        p = x
+        ce = F.binary_cross_entropy(x, y, reduction="none")
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return loss
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 3.7])
+@pytest.mark.parametrize("alpha", [None, 0.25])
+def test_binary_focal_matches_torchvision_formula(gamma: float, alpha: float | None):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal(300) * 4
+    y = rng.random(300)
+    y[:150] = np.round(y[:150])
+    ref_alpha = -1.0 if alpha is None else alpha
+    xt, yt = t64(x, grad=True), t64(y)
+    expected = torchvision_focal(xt, yt, ref_alpha, gamma)
+    got = losses.binary_focal_loss(x, y, gamma=gamma, alpha=alpha, reduction="none")
+    # PyTorch's BCE-with-logits, (1 - y) x + softplus(-x), cancels for soft labels (a few
+    # 1e-12 relative); the exact values are checked against mpmath below.
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-11, atol=0)
+    expected.sum().backward()
+    grad = losses.binary_focal_loss_grad(x, y, gamma=gamma, alpha=alpha, reduction="sum")
+    np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-11, atol=1e-300)
+    mean = losses.binary_focal_loss(x, y, gamma=gamma, alpha=alpha)
+    assert mean == pytest.approx(float(expected.detach().mean()), rel=1e-12)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_binary_focal_on_probabilities_matches_torchvision_formula(gamma: float):
+    rng = np.random.default_rng(11)
+    p = rng.uniform(0.01, 0.99, 200)
+    y = rng.random(200)
+    y[:100] = np.round(y[:100])
+    pt, yt = t64(p, grad=True), t64(y)
+    expected = torchvision_focal(pt, yt, 0.25, gamma, from_logits=False)
+    got = losses.binary_focal_loss(p, y, gamma=gamma, alpha=0.25, from_logits=False, reduction="none")
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-13)
+    expected.sum().backward()
+    grad = losses.binary_focal_loss_grad(p, y, gamma=gamma, alpha=0.25, from_logits=False, reduction="sum")
+    np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=1e-10)
+
+
+def mp_focal(x: float, y: float, gamma: float, alpha: float | None) -> Any:
+    x, y = MP.mpf(x), MP.mpf(y)
+    ce = y * MP.log1p(MP.exp(-x)) + (1 - y) * MP.log1p(MP.exp(x))
+    m = y / (1 + MP.exp(x)) + (1 - y) / (1 + MP.exp(-x))  # 1 - p_t, without 1 - sigmoid
+    a = 1 if alpha is None else alpha * y + (1 - MP.mpf(alpha)) * (1 - y)
+    return a * m ** MP.mpf(gamma) * ce
+
+
+@pytest.mark.parametrize("gamma", [2.0, 0.5])
+def test_binary_focal_elements_are_within_4_ulp_of_mpmath(gamma: float):
+    rng = np.random.default_rng(12)
+    x = np.concatenate([rng.standard_normal(120) * 5, rng.uniform(-700, 700, 40), [40.0, -40.0, 0.0, 1e-300]])
+    y = np.concatenate([np.round(rng.random(x.size - 20)), rng.random(20)])
+    got = losses.binary_focal_loss(x, y, gamma=gamma, reduction="none")
+    errors = [ulps(g, mp_focal(a, b, gamma, None)) for g, a, b in zip(got, x, y, strict=True)]
+    assert record(f"binary_focal_loss gamma={gamma}", errors) <= 4
+
+
+def test_binary_focal_tail_keeps_its_value():
+    # 1 - sigmoid(40) rounds to 0: the loss of a confident right prediction must survive.
+    got = float(losses.binary_focal_loss([40.0], [1.0], reduction="sum"))
+    assert ulps(got, mp_focal(40.0, 1.0, 2.0, None)) <= 2
+    assert got > 0
+
+
+def test_binary_focal_gradient_against_central_differences():
+    rng = np.random.default_rng(13)
+    for from_logits in (True, False):
+        x = rng.standard_normal(20) * 2 if from_logits else rng.uniform(0.05, 0.95, 20)
+        y = rng.random(20)
+        for gamma in (0.7, 2.0):
+            kw = {"gamma": gamma, "alpha": 0.3, "from_logits": from_logits}
+            grad = losses.binary_focal_loss_grad(x, y, reduction="sum", **kw)
+            numeric = central_differences(
+                lambda v, t=y, k=kw: float(losses.binary_focal_loss(v, t, reduction="sum", **k)), x, list(range(20))
+            )
+            np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_binary_focal_edges_give_no_nan_and_no_warning():
+    for gamma in (0.0, 0.5, 2.0):
+        x = np.array([-1e300, 1e300, 745.0, -745.0, 0.0])
+        y = np.array([0.0, 1.0, 1.0, 0.0, 0.5])
+        for f in (losses.binary_focal_loss, losses.binary_focal_loss_grad):
+            assert not np.isnan(f(x, y, gamma=gamma, reduction="none")).any()
+        p = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 0.5])
+        y = np.array([0.0, 1.0, 1.0, 0.0, 0.5, 0.5])
+        for alpha in (None, 0.0, 1.0):
+            value = losses.binary_focal_loss(p, y, gamma=gamma, alpha=alpha, from_logits=False, reduction="none")
+            grad = losses.binary_focal_loss_grad(p, y, gamma=gamma, alpha=alpha, from_logits=False, reduction="none")
+            assert not np.isnan(value).any() and not np.isnan(grad).any(), (gamma, alpha)
+            assert value[0] == 0.0 and value[1] == 0.0
+
+
+# --------------------------------------------------------------------------- categorical focal and Poly-1
+
+
+def keras_categorical_focal(x: Any, t: Any, alpha: float, gamma: float, from_logits: bool = True) -> Any:
+    """Keras's categorical_focal_crossentropy without its clipping (rows already sum to 1)."""
+    p = torch.softmax(x, dim=1) if from_logits else x
+    log_p = F.log_softmax(x, dim=1) if from_logits else torch.log(x)
+    return (alpha * (1 - p) ** gamma * (-t * log_p)).sum(dim=1)
+
+
+def optax_poly(x: Any, t: Any, epsilon: float) -> Any:
+    p = torch.softmax(x, dim=1)
+    return -(t * F.log_softmax(x, dim=1)).sum(dim=1) + epsilon * (t * (1 - p)).sum(dim=1)
+
+
+def class_data(rng: np.random.Generator, n: int = 40, c: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x = rng.standard_normal((n, c)) * 3
+    labels = rng.integers(0, c, n)
+    soft = rng.random((n, c))
+    return x, labels, soft / soft.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+def test_categorical_focal_matches_keras_formula(gamma: float):
+    rng = np.random.default_rng(20)
+    x, labels, soft = class_data(rng)
+    onehot = np.eye(5)[labels]
+    for target, dense in ((labels, onehot), (soft, soft)):
+        xt = t64(x, grad=True)
+        expected = keras_categorical_focal(xt, t64(dense), 0.25, gamma)
+        got = losses.categorical_focal_loss(x, target, gamma=gamma, alpha=0.25, reduction="none")
+        np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-12)
+        weights = rng.random(40)
+        (expected * t64(weights)).sum().backward()
+        grad = losses.categorical_focal_loss_grad(x, target, gamma=gamma, alpha=0.25, reduction="sum",
+                                                  sample_weight=weights)
+        np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+def test_categorical_focal_on_probabilities_matches_keras_formula():
+    rng = np.random.default_rng(21)
+    x, labels, soft = class_data(rng)
+    probabilities = torch.softmax(t64(x), dim=1).numpy()
+    for target, dense in ((labels, np.eye(5)[labels]), (soft, soft)):
+        pt = t64(probabilities, grad=True)
+        expected = keras_categorical_focal(pt, t64(dense), 1.0, 2.0, from_logits=False)
+        got = losses.categorical_focal_loss(probabilities, target, from_logits=False, reduction="none")
+        np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-12)
+        expected.mean().backward()
+        grad = losses.categorical_focal_loss_grad(probabilities, target, from_logits=False)
+        np.testing.assert_allclose(grad, pt.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("epsilon", [2.0, -1.0, 0.5])
+def test_poly_loss_matches_optax_formula(epsilon: float):
+    rng = np.random.default_rng(22)
+    x, labels, soft = class_data(rng)
+    for target, dense in ((labels, np.eye(5)[labels]), (soft, soft)):
+        xt = t64(x, grad=True)
+        expected = optax_poly(xt, t64(dense), epsilon)
+        got = losses.poly_loss_cross_entropy(x, target, epsilon=epsilon, reduction="none")
+        np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-12, atol=1e-15)
+        expected.mean().backward()
+        grad = losses.poly_loss_cross_entropy_grad(x, target, epsilon=epsilon)
+        np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-10, atol=1e-16)
+
+
+def mp_softmax_row(row: np.ndarray) -> list[Any]:
+    e = [MP.exp(MP.mpf(float(v))) for v in row]
+    total = MP.fsum(e)
+    return [v / total for v in e]
+
+
+def test_class_losses_are_within_4_ulp_of_mpmath():
+    rng = np.random.default_rng(23)
+    x = np.concatenate([rng.standard_normal((60, 4)) * 4, rng.standard_normal((10, 4)) * 40])
+    x[0] = [40.0, 0.0, 0.0, 0.0]  # a confident row: 1 - p of the top class is ~1e-17
+    labels = rng.integers(0, 4, x.shape[0])
+    labels[0] = 0
+    focal = losses.categorical_focal_loss(x, labels, reduction="none")
+    poly = losses.poly_loss_cross_entropy(x, labels, reduction="none")
+    focal_errors, poly_errors = [], []
+    for row, label, f, q in zip(x, labels, focal, poly, strict=True):
+        p = mp_softmax_row(row)[label]
+        ce = -MP.log(p)
+        focal_errors.append(ulps(f, (1 - p) ** 2 * ce))
+        poly_errors.append(ulps(q, ce + 2 * (1 - p)))
+    assert record("categorical_focal_loss", focal_errors) <= 4
+    assert record("poly_loss_cross_entropy", poly_errors) <= 4
+
+
+def test_class_gradients_against_central_differences():
+    rng = np.random.default_rng(24)
+    x, labels, soft = class_data(rng, n=6, c=3)
+    cases: list[tuple[Callable[..., Any], Callable[..., Any], dict[str, Any], np.ndarray]] = [
+        (losses.categorical_focal_loss, losses.categorical_focal_loss_grad, {"gamma": 1.5, "alpha": 0.5}, x),
+        (losses.poly_loss_cross_entropy, losses.poly_loss_cross_entropy_grad, {"epsilon": 1.0}, x),
+    ]
+    for value, grad, kw, inputs in cases:
+        for target in (labels, soft):
+            g = grad(inputs, target, reduction="sum", **kw)
+            numeric = central_differences(lambda v, f=value, t=target, k=kw: float(f(v, t, reduction="sum", **k)),
+                                          inputs, list(range(inputs.size)))
+            np.testing.assert_allclose(g.reshape(-1), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_class_losses_take_extra_axes_like_cross_entropy():
+    rng = np.random.default_rng(25)
+    x = rng.standard_normal((3, 4, 2))
+    y = rng.integers(0, 4, (3, 2))
+    flat_x = np.moveaxis(x, 1, -1).reshape(-1, 4)
+    flat = losses.categorical_focal_loss(flat_x, y.reshape(-1), reduction="none")
+    assert np.array_equal(losses.categorical_focal_loss(x, y, reduction="none"), flat.reshape(3, 2))
+    grad = losses.poly_loss_cross_entropy_grad(x, y, reduction="sum")
+    flat_grad = losses.poly_loss_cross_entropy_grad(flat_x, y.reshape(-1), reduction="sum")
+    assert np.array_equal(np.moveaxis(grad, 1, -1).reshape(-1, 4), flat_grad)
+
+
+# --------------------------------------------------------------------------- Brier score
+
+
+def test_brier_matches_scikit_learn_with_sample_weights():
+    rng = np.random.default_rng(30)
+    p = rng.random(500)
+    y = (rng.random(500) < 0.4).astype(float)
+    w = rng.random(500) * 3
+    assert losses.brier_score_loss(p, y) == pytest.approx(metrics.brier_score_loss(y, p), rel=1e-14)
+    weighted = losses.brier_score_loss(p, y, sample_weight=w)
+    assert weighted == pytest.approx(metrics.brier_score_loss(y, p, sample_weight=w), rel=1e-14)
+    exact = [ulps(v, (MP.mpf(a) - MP.mpf(b)) ** 2) for v, a, b in
+             zip(losses.brier_score_loss(p, y, reduction="none"), p, y, strict=True)]
+    assert record("brier_score_loss", exact) <= 2
+
+
+def test_brier_gradient_is_twice_the_error():
+    p, y = np.array([0.25, 0.5, 1.0]), np.array([1.0, 0.0, 1.0])
+    assert losses.brier_score_loss_grad(p, y, reduction="none").tolist() == [-1.5, 1.0, 0.0]
+    assert losses.brier_score_loss_grad(p, y).tolist() == [-0.5, 1 / 3, 0.0]
+
+
+# --------------------------------------------------------------------------- Dice and Tversky
+
+
+def keras_dice(p: Any, y: Any, smooth: float, dims: Any) -> Any:
+    intersection = (y * p).sum(dim=dims)
+    return 1 - 2 * intersection / (y.sum(dim=dims) + p.sum(dim=dims) + smooth)
+
+
+def keras_tversky(p: Any, y: Any, alpha: float, beta: float, smooth: float, dims: Any) -> Any:
+    intersection = (y * p).sum(dim=dims)
+    fp = ((1 - p) * y).sum(dim=dims)  # Keras's names: its "fp" is the missed positives
+    fn = (p * (1 - y)).sum(dim=dims)
+    return 1 - intersection / (intersection + fp * alpha + fn * beta + smooth)
+
+
+def test_dice_and_tversky_by_hand():
+    p, y = [0.9, 0.2, 0.8, 0.0], [1.0, 0.0, 1.0, 0.0]
+    # I = 1.7, sum y = 2, sum p = 1.9, A = 0.3, B = 0.2: exact fractions
+    dice = 1 - Fraction(2) * Fraction(17, 10) / (2 + Fraction(19, 10))
+    assert float(losses.dice_loss(p, y, smooth=0.0)) == pytest.approx(float(dice), rel=1e-15)
+    tversky = 1 - Fraction(17, 10) / (Fraction(17, 10) + Fraction(7, 10) * Fraction(3, 10) + Fraction(3, 10) * Fraction(2, 10))
+    got = losses.tversky_loss(p, y, alpha=0.7, beta=0.3, smooth=0.0)
+    assert float(got) == pytest.approx(float(tversky), rel=1e-15)
+    # alpha = beta = 1/2 is the Dice loss with smooth doubled
+    assert losses.tversky_loss(p, y, smooth=1e-3) == pytest.approx(losses.dice_loss(p, y, smooth=2e-3), rel=1e-15)
+    # a perfect prediction: exactly 0 without smoothing, the smoothing's share with it
+    assert losses.dice_loss([1.0, 0.0], [1.0, 0.0], smooth=0.0) == 0.0
+    assert losses.dice_loss([0.0, 0.0], [0.0, 0.0]) == 1.0  # Keras: 1 - 0 / eps
+
+
+def test_dice_is_exact_near_a_perfect_prediction():
+    p = np.array([1 - 2.0**-40, 1.0, 2.0**-40, 0.0])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    got = float(losses.dice_loss(p, y, smooth=0.0))
+    P = [MP.mpf(float(v)) for v in p]
+    exact = 1 - 2 * (P[0] + P[1]) / (2 + MP.fsum(P))
+    assert record("dice_loss (near perfect)", [ulps(got, exact)]) <= 2
+
+
+@pytest.mark.parametrize("axis", [None, 1, (1, 2)])
+def test_dice_and_tversky_match_keras_formulas_and_autograd(axis: Any):
+    rng = np.random.default_rng(40)
+    p = rng.random((4, 3, 5))
+    y = np.round(rng.random((4, 3, 5)))
+    dims = tuple(range(3)) if axis is None else axis
+    out_shape = np.sum(p, axis=dims).shape
+    weights = rng.random(out_shape) + 0.1
+    for name, ref, kw in (
+        ("dice_loss", lambda a, b: keras_dice(a, b, 1e-7, dims), {}),
+        ("tversky_loss", lambda a, b: keras_tversky(a, b, 0.7, 0.2, 1e-7, dims), {"alpha": 0.7, "beta": 0.2}),
+    ):
+        value, grad = getattr(losses, name), getattr(losses, f"{name}_grad")
+        pt = t64(p, grad=True)
+        expected = ref(pt, t64(y))
+        none = value(p, y, axis=axis, reduction="none", **kw)
+        assert none.shape == out_shape
+        np.testing.assert_allclose(none, expected.detach().numpy(), rtol=1e-13)
+        wt = t64(weights)
+        ((expected * wt).sum() / wt.sum()).backward()
+        assert value(p, y, axis=axis, sample_weight=weights, **kw) == pytest.approx(
+            float((expected.detach() * wt).sum() / wt.sum()), rel=1e-13)
+        g = grad(p, y, axis=axis, sample_weight=weights, **kw)
+        np.testing.assert_allclose(g, pt.grad.numpy(), rtol=1e-11, atol=1e-17)
+        assert float(value(p, y, axis=axis, reduction="sum", **kw)) == pytest.approx(float(expected.detach().sum()), rel=1e-13)
+
+
+def test_overlap_gradients_against_central_differences():
+    rng = np.random.default_rng(41)
+    p = rng.uniform(0.05, 0.95, (3, 4))
+    y = rng.random((3, 4))
+    for name, kw in (("dice_loss", {"smooth": 0.1}), ("tversky_loss", {"alpha": 0.3, "beta": 0.9})):
+        value, grad = getattr(losses, name), getattr(losses, f"{name}_grad")
+        for axis in (None, 1):
+            g = grad(p, y, axis=axis, reduction="sum", **kw)
+            numeric = central_differences(lambda v, f=value, a=axis, k=kw: float(f(v, y, axis=a, reduction="sum", **k)),
+                                          p, list(range(p.size)))
+            np.testing.assert_allclose(g.reshape(-1), numeric, rtol=1e-6, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- categorical hinge
+
+
+def crammer_singer(x: Any, labels: Any) -> Any:
+    own = x.gather(1, labels[:, None])[:, 0]
+    others = x.masked_fill(F.one_hot(labels, x.shape[1]).bool(), -math.inf).max(dim=1).values
+    return torch.clamp_min(1 + others - own, 0.0)
+
+
+def test_categorical_hinge_by_hand_and_keras_quirk():
+    x = [[2.0, 1.5, -1.0], [0.0, 3.0, 1.0], [-1.0, -2.0, -3.0]]
+    assert losses.categorical_hinge_loss(x, [0, 0, 0], reduction="none").tolist() == [0.5, 4.0, 0.0]
+    # Keras: max((1 - y) x) counts the target's zeroed score: 1 + 0 - (-1) = 2 for the last row
+    onehot = np.eye(3)[[0, 0, 0]]
+    assert losses.categorical_hinge_loss(x, onehot, reduction="none").tolist() == [0.5, 4.0, 0.0]
+    # on probabilities Keras's formula and this one agree
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3]])
+    keras = np.maximum(0.0, 1.0 + np.max((1 - np.eye(3)[[0, 2]]) * p, axis=1) - np.sum(np.eye(3)[[0, 2]] * p, axis=1))
+    np.testing.assert_array_equal(losses.categorical_hinge_loss(p, [0, 2], reduction="none"), keras)
+
+
+def test_categorical_hinge_matches_autograd_and_rounds_once():
+    rng = np.random.default_rng(50)
+    x = rng.standard_normal((50, 4)) * 2
+    labels = rng.integers(0, 4, 50)
+    xt = t64(x, grad=True)
+    expected = crammer_singer(xt, torch.tensor(labels))
+    got = losses.categorical_hinge_loss(x, labels, reduction="none")
+    np.testing.assert_allclose(got, expected.detach().numpy(), rtol=1e-15, atol=1e-15)
+    expected.mean().backward()
+    np.testing.assert_array_equal(losses.categorical_hinge_loss_grad(x, labels), xt.grad.numpy())
+    errors = []
+    for row, label, value in zip(x, labels, got, strict=True):
+        best = max(MP.mpf(float(v)) for i, v in enumerate(row) if i != label)
+        errors.append(ulps(value, max(MP.mpf(0), 1 + best - MP.mpf(float(row[label])))))
+    assert record("categorical_hinge_loss", errors) <= 0.5
+
+
+def test_categorical_hinge_kink_takes_the_gradient():
+    assert losses.categorical_hinge_loss_grad([[1.0, 0.0]], [0], reduction="sum").tolist() == [[-1.0, 1.0]]
+    assert losses.categorical_hinge_loss_grad([[1.5, 0.0]], [0], reduction="sum").tolist() == [[0.0, 0.0]]
+
+
+# --------------------------------------------------------------------------- common properties
+
+
+def _binary(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.random(40)
+    y[:20] = np.round(y[:20])
+    return rng.standard_normal(40) * 4, y
+
+
+def _probabilities(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.random(40)
+    y[:20] = np.round(y[:20])
+    return rng.uniform(0.02, 0.98, 40), y
+
+
+def _classes(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.standard_normal((10, 4)) * 3, rng.integers(0, 4, 10)
+
+
+def _masks(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    return rng.random((5, 8)), np.round(rng.random((5, 8)))
+
+
+CASES: list[tuple[str, Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]], dict[str, Any]]] = [
+    ("binary_focal_loss", _binary, {}),
+    ("binary_focal_loss", _probabilities, {"from_logits": False, "alpha": 0.25}),
+    ("categorical_focal_loss", _classes, {}),
+    ("poly_loss_cross_entropy", _classes, {}),
+    ("brier_score_loss", _probabilities, {}),
+    ("dice_loss", _masks, {}),
+    ("dice_loss", _masks, {"axis": 1}),
+    ("tversky_loss", _masks, {"alpha": 0.3, "beta": 0.7}),
+    ("categorical_hinge_loss", _classes, {}),
+]
+CASE_IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for name, _, kw in CASES]
+
+
+@pytest.mark.parametrize(("name", "draw", "kw"), CASES, ids=CASE_IDS)
+def test_float32_sum_weights_and_refusals(name: str, draw: Callable[..., Any], kw: dict[str, Any]):
+    rng = np.random.default_rng(60)
+    x, y = draw(rng)
+    value, grad = getattr(losses, name), getattr(losses, f"{name}_grad")
+    x32 = x.astype(np.float32)
+    for reduction in ("mean", "sum", "none"):
+        assert np.asarray(value(x32, y, reduction=reduction, **kw)).dtype == np.float32
+        assert grad(x32, y, reduction=reduction, **kw).dtype == np.float32
+    assert grad(x, y, **kw).shape == x.shape
+    none = np.asarray(value(x, y, reduction="none", **kw))
+    exact = math.fsum(none.reshape(-1).tolist())
+    assert float(value(x, y, reduction="sum", **kw)) == pytest.approx(exact, rel=4e-16, abs=1e-300)
+    assert float(value(x, y, **kw)) == pytest.approx(exact / max(none.size, 1), rel=4e-16)
+    ones = np.ones(none.shape)
+    assert value(x, y, sample_weight=ones, **kw) == value(x, y, **kw)
+    assert np.array_equal(grad(x, y, sample_weight=ones, **kw), grad(x, y, **kw))
+    poisoned = x.copy()
+    poisoned.reshape(-1)[3] = np.nan
+    for f, fname in ((value, name), (grad, f"{name}_grad")):
+        with pytest.raises(NonFiniteError, match=rf"^{fname}: input"):
+            f(poisoned, y, **kw)
+        with pytest.raises(ShapeMismatchError, match=rf"^{fname}: "):
+            f(x[:-1], y, **kw)
+        with pytest.raises(InvalidOptionError, match=rf"^{fname}: .*reduction"):
+            f(x, y, reduction="avg", **kw)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (lambda: losses.binary_focal_loss([0.0], [2.0]), OutOfRangeError, r"^binary_focal_loss: target must hold labels"),
+        (lambda: losses.binary_focal_loss([0.0], [1.0], gamma=-1.0), InvalidOptionError, r"^binary_focal_loss: gamma"),
+        (lambda: losses.binary_focal_loss_grad([0.0], [1.0], alpha=1.5), InvalidOptionError,
+         r"^binary_focal_loss_grad: alpha"),
+        (lambda: losses.binary_focal_loss([0.0], [1.0], from_logits="yes"), InvalidOptionError,
+         r"^binary_focal_loss: from_logits"),
+        (lambda: losses.binary_focal_loss([2.0], [1.0], from_logits=False), OutOfRangeError,
+         r"^binary_focal_loss: input must hold probabilities.*logits"),
+        (lambda: losses.categorical_focal_loss([[0.5, 0.6]], [0], from_logits=False), OutOfRangeError,
+         r"^categorical_focal_loss: with from_logits=False each row of input"),
+        (lambda: losses.categorical_focal_loss([[0.0, 1.0]], [2]), OutOfRangeError,
+         r"^categorical_focal_loss: target must hold class indices"),
+        (lambda: losses.categorical_focal_loss([[0.0, 1.0]], [-100]), OutOfRangeError,
+         r"^categorical_focal_loss: .*no ignore_index"),
+        (lambda: losses.poly_loss_cross_entropy([[0.0, 1.0]], [0], epsilon=math.inf), InvalidOptionError,
+         r"^poly_loss_cross_entropy: epsilon"),
+        (lambda: losses.poly_loss_cross_entropy_grad([[0.0, 1.0]], [[0.5, 0.6]]), OutOfRangeError,
+         r"^poly_loss_cross_entropy_grad: each row of class probabilities in target"),
+        (lambda: losses.brier_score_loss([0.5], [-1.0]), OutOfRangeError, r"^brier_score_loss: target"),
+        (lambda: losses.brier_score_loss_grad([1.5], [1.0]), OutOfRangeError, r"^brier_score_loss_grad: input"),
+        (lambda: losses.dice_loss([0.0, 0.0], [0.0, 0.0], smooth=0.0), OutOfRangeError,
+         r"^dice_loss: the loss is 0 / 0.*smooth > 0"),
+        (lambda: losses.dice_loss([0.5], [1.0], smooth=-1.0), InvalidOptionError, r"^dice_loss: smooth"),
+        (lambda: losses.dice_loss([[0.5]], [[1.0]], axis=2), InvalidOptionError, r"^dice_loss: axis 2"),
+        (lambda: losses.dice_loss([[0.5]], [[1.0]], axis="rows"), InvalidOptionError, r"^dice_loss: axis must"),
+        (lambda: losses.dice_loss_grad(np.ones((2, 3)) / 2, np.ones((2, 3)), axis=1, sample_weight=[1.0]),
+         ShapeMismatchError, r"^dice_loss_grad: sample_weight must hold one weight per loss, shape \(2,\)"),
+        (lambda: losses.tversky_loss([0.5], [1.0], beta=-0.1), InvalidOptionError, r"^tversky_loss: beta"),
+        (lambda: losses.tversky_loss_grad([2.0], [1.0]), OutOfRangeError, r"^tversky_loss_grad: input"),
+        (lambda: losses.categorical_hinge_loss([[1.0], [2.0]], [0, 0]), ShapeMismatchError,
+         r"^categorical_hinge_loss: input must have at least 2 classes"),
+        (lambda: losses.categorical_hinge_loss_grad([[1.0, 0.0]], [[0.5, 0.5]]), OutOfRangeError,
+         r"^categorical_hinge_loss_grad: .*one-hot rows"),
+    ],
+)
+def test_bad_input_is_refused_by_name(call: Callable[[], Any], error: type, pattern: str):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_torch_tensors_stay_tensors():
+    x = torch.tensor([[1.0, -1.0, 0.5]], dtype=torch.float32)
+    for name, args in (("binary_focal_loss", (x, torch.ones_like(x))), ("dice_loss", (torch.sigmoid(x), torch.ones_like(x))),
+                       ("categorical_focal_loss", (x, torch.tensor([0]))),
+                       ("categorical_hinge_loss", (x, torch.tensor([2])))):
+        value = getattr(losses, name)(*args)
+        grad = getattr(losses, f"{name}_grad")(*args)
+        assert isinstance(grad, torch.Tensor) and grad.dtype == torch.float32 and grad.shape == x.shape, name
+        assert isinstance(value, torch.Tensor), name
+
+
+def test_large_class_input_in_blocks_gives_the_bits_of_small_calls():
+    rng = np.random.default_rng(70)
+    x = rng.standard_normal((12000, 4)) * 3  # 48000 scores: more than one block
+    y = rng.integers(0, 4, 12000)
+    for name in ("categorical_focal_loss", "poly_loss_cross_entropy"):
+        value, grad = getattr(losses, name), getattr(losses, f"{name}_grad")
+        whole = value(x, y, reduction="none")
+        gradient = grad(x, y, reduction="sum")
+        for start in (0, 5000, 11900):
+            part = slice(start, start + 100)
+            assert np.array_equal(whole[part], value(x[part], y[part], reduction="none")), name
+            assert np.array_equal(gradient[part], grad(x[part], y[part], reduction="sum")), name

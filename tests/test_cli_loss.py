@@ -640,3 +640,21 @@ def test_peak_memory_does_not_grow_with_the_file(tmp_path, kind):
     if kind == "parquet":
         whole = peak_rss([large, *BCE, "--json", "--batch-rows", rows], tmp_path)
         assert whole - large_peak > 30 * MiB, (large_peak / MiB, whole / MiB)
+
+
+# --------------------------------------------------------------------------- every element-wise loss
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, entry in LOSSES.items() if entry.layout == "elementwise")
+)
+def test_every_elementwise_loss_streams_to_the_library_value(name, capsys, tmp_path):
+    """Each loss the command knows, on valid data drawn from the loss registry, read in
+    batches that cut the 2048-element partial sums: the library's value, to the last bit."""
+    from loss_catalog import BY_NAME
+
+    prediction, target = BY_NAME[name].draw(np.random.default_rng(17), 6000)[:2]
+    path = write(tmp_path / "data.parquet", {"p": prediction, "t": target})
+    result = loss_json(capsys, path, "--loss", name, "--pred", "p", "--target", "t", "--batch-rows", 777)
+    assert result["rows"] == prediction.size
+    assert result["value"] == float(getattr(losses, name)(prediction, target))

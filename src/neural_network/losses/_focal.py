@@ -26,17 +26,19 @@ from neural_network.errors import InvalidOptionError, OutOfRangeError
 from neural_network.losses._classification import _binary_cross_entropy, _binary_cross_entropy_derivative
 from neural_network.losses._common import _option
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._softmax import (
+from neural_network.losses._softmax_checks import (
     _check_deferred_eagerly,
     _check_mean_defined,
     _Checked,
-    _classes,
-    _log_softmax_parts,
     _mean_weight,
-    _mean_weight_array,
     _prepare,
     _rows,
     _samples,
+)
+from neural_network.losses._softmax_math import (
+    _classes,
+    _log_softmax_parts,
+    _mean_weight_array,
     _weighted_sum,
 )
 

@@ -216,4 +216,72 @@ ENTRIES += [
           extreme=lambda: (np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[0.0, 0.0], [1.0, 1.0]]))),
 ]
 
+
+
+def _multilabel_logits(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    labels = rng.random((rows, 4))
+    labels[: rows // 2] = np.round(labels[: rows // 2])
+    return rng.standard_normal((rows, 4)) * 4, labels
+
+
+def _label_lists(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    scores = rng.standard_normal((rows, 4)) * 3
+    targets = np.full((rows, 4), -1, dtype=np.int64)
+    for row in range(rows):
+        count = int(rng.integers(0, 5))
+        targets[row, :count] = rng.permutation(4)[:count]
+    return scores, targets
+
+
+def _huge_pair_scores() -> Arrays:
+    return np.array([[1e308, -1e308], [-1e308, 1e308], [0.0, 5e-324]]), np.array([0, 0, 1])
+
+
+ENTRIES += [
+    Entry("multilabel_soft_margin_loss", _multilabel_logits, mean_is_sum_over=_per_sample,
+          extreme=lambda: (np.array([[1e300, -1e300, 745.0, -745.0], [0.0, 5e-324, -1e300, 1e300]]),
+                           np.array([[0.0, 1.0, 0.0, 1.0], [0.5, 1.0, 1.0, 0.0]]))),
+    Entry("multi_margin_loss", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=_huge_pair_scores),
+    Entry("multilabel_margin_loss", _label_lists, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[1e308, -1e308, 0.0], [-1e308, 1e308, 5e-324]]),
+                           np.array([[0, -1, -1], [0, 2, -1]]))),
+]
+
+
+def _row_pairs(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    return rng.standard_normal((rows, 4)), rng.standard_normal((rows, 4)), rng.choice([-1.0, 1.0], rows)
+
+
+def _triplets(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    return rng.standard_normal((rows, 4)), rng.standard_normal((rows, 4)), rng.standard_normal((rows, 4))
+
+
+def _scaled_triplets() -> Arrays:
+    rng = np.random.default_rng(0)
+    return tuple(rng.standard_normal((3, 4)) * 1e200 for _ in range(3))
+
+
+ENTRIES += [
+    Entry("cosine_embedding_loss", _row_pairs, mean_is_sum_over=_per_sample, differentiable_in=(0, 1),
+          float_arguments=(0, 1, 2),
+          extreme=lambda: (np.full((2, 3), 1e200), np.full((2, 3), 1e200), np.array([1.0, -1.0]))),
+    Entry("triplet_margin_loss", _triplets, mean_is_sum_over=_per_sample, differentiable_in=(0, 1, 2),
+          float_arguments=(0, 1, 2), extreme=_scaled_triplets),
+    Entry("triplet_margin_with_distance_loss", _triplets, mean_is_sum_over=_per_sample,
+          differentiable_in=(0, 1, 2), float_arguments=(0, 1, 2), extreme=_scaled_triplets),
+    Entry("cosine_similarity_loss", lambda rng, n: _triplets(rng, n)[:2], mean_is_sum_over=_per_sample,
+          extreme=lambda: (np.array([[1e300, 1e300], [0.0, 0.0]]), np.array([[1e300, 1e300], [1.0, 2.0]]))),
+]
+SQUARED_MULTI_MARGIN = Entry(
+    "multi_margin_loss", _classes, options={"p": 2, "margin": 0.5}, mean_is_sum_over=_per_sample,
+    float_arguments=(0,), extreme=_huge_pair_scores,
+)
+"""The same loss with its other options: checked too, not a second registration."""
+
 BY_NAME = {entry.name: entry for entry in ENTRIES}
+ENTRIES.append(SQUARED_MULTI_MARGIN)

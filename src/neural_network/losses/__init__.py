@@ -29,6 +29,18 @@ from neural_network.losses._divergence import generalized_kl_divergence_grad as 
 from neural_network.losses._divergence import kl_div as kl_div
 from neural_network.losses._divergence import kl_div_grad as kl_div_grad
 from neural_network.losses._elementwise import Reduction as Reduction
+from neural_network.losses._embedding import cosine_embedding_loss as cosine_embedding_loss
+from neural_network.losses._embedding import cosine_embedding_loss_grad as cosine_embedding_loss_grad
+from neural_network.losses._embedding import cosine_similarity_loss as cosine_similarity_loss
+from neural_network.losses._embedding import cosine_similarity_loss_grad as cosine_similarity_loss_grad
+from neural_network.losses._embedding import triplet_margin_loss as triplet_margin_loss
+from neural_network.losses._embedding import triplet_margin_loss_grad as triplet_margin_loss_grad
+from neural_network.losses._embedding import (
+    triplet_margin_with_distance_loss as triplet_margin_with_distance_loss,
+)
+from neural_network.losses._embedding import (
+    triplet_margin_with_distance_loss_grad as triplet_margin_with_distance_loss_grad,
+)
 from neural_network.losses._focal import binary_focal_loss as binary_focal_loss
 from neural_network.losses._focal import binary_focal_loss_grad as binary_focal_loss_grad
 from neural_network.losses._focal import categorical_focal_loss as categorical_focal_loss
@@ -55,6 +67,14 @@ from neural_network.losses._margin import soft_margin_loss as soft_margin_loss
 from neural_network.losses._margin import soft_margin_loss_grad as soft_margin_loss_grad
 from neural_network.losses._margin import squared_hinge_loss as squared_hinge_loss
 from neural_network.losses._margin import squared_hinge_loss_grad as squared_hinge_loss_grad
+from neural_network.losses._multilabel import multi_margin_loss as multi_margin_loss
+from neural_network.losses._multilabel import multi_margin_loss_grad as multi_margin_loss_grad
+from neural_network.losses._multilabel import multilabel_margin_loss as multilabel_margin_loss
+from neural_network.losses._multilabel import multilabel_margin_loss_grad as multilabel_margin_loss_grad
+from neural_network.losses._multilabel import multilabel_soft_margin_loss as multilabel_soft_margin_loss
+from neural_network.losses._multilabel import (
+    multilabel_soft_margin_loss_grad as multilabel_soft_margin_loss_grad,
+)
 from neural_network.losses._overlap import dice_loss as dice_loss
 from neural_network.losses._overlap import dice_loss_grad as dice_loss_grad
 from neural_network.losses._overlap import tversky_loss as tversky_loss
@@ -96,6 +116,10 @@ __all__ = [
     "categorical_focal_loss_grad",
     "categorical_hinge_loss",
     "categorical_hinge_loss_grad",
+    "cosine_embedding_loss",
+    "cosine_embedding_loss_grad",
+    "cosine_similarity_loss",
+    "cosine_similarity_loss_grad",
     "cross_entropy",
     "cross_entropy_grad",
     "dice_loss",
@@ -126,6 +150,12 @@ __all__ = [
     "mean_squared_log_error_grad",
     "mse_loss",
     "mse_loss_grad",
+    "multi_margin_loss",
+    "multi_margin_loss_grad",
+    "multilabel_margin_loss",
+    "multilabel_margin_loss_grad",
+    "multilabel_soft_margin_loss",
+    "multilabel_soft_margin_loss_grad",
     "nll_loss",
     "nll_loss_grad",
     "perceptron_loss",
@@ -150,6 +180,10 @@ __all__ = [
     "soft_margin_loss_grad",
     "squared_hinge_loss",
     "squared_hinge_loss_grad",
+    "triplet_margin_loss",
+    "triplet_margin_loss_grad",
+    "triplet_margin_with_distance_loss",
+    "triplet_margin_with_distance_loss_grad",
     "tversky_loss",
     "tversky_loss_grad",
     "tweedie_deviance",

@@ -1,0 +1,512 @@
+r"""Multi-class and multi-label margin losses on (N, C) scores, as ``torch.nn.functional``.
+
+* :func:`multilabel_soft_margin_loss`: the per-sample mean over classes of the binary
+  cross-entropy of each logit (one independent yes/no per class).
+* :func:`multi_margin_loss`: the multi-class hinge of Weston and Watkins, against every
+  other class, with ``p = 1`` or ``2``.
+* :func:`multilabel_margin_loss`: the hinge between every target class and every
+  non-target class of a sample, with PyTorch's target layout (class indices, the list
+  ending at the first -1).
+
+Each takes ``input`` of shape ``(N, C)`` (or ``(C,)``, one sample), keyword-only options
+with PyTorch's names and defaults, ``reduction`` and ``sample_weight`` (one non-negative
+weight per sample, applied on top of PyTorch's per-class ``weight``). The mean divides by
+``N`` (by ``sum(sample_weight)`` when given), never by ``N * C`` nor by class weights:
+each per-sample loss is already divided by ``C``, as PyTorch does.
+
+**Kinks.** PyTorch's kernels for the two hinge losses count a term only where its
+argument is strictly positive, in the value and in the gradient; so do these (at an
+argument exactly 0 the gradient of that term is 0), so that gradients match autograd's.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._numerics import sigmoid_pair, softplus_pair, two_sum
+from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Namespace
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    InvalidTypeError,
+    OutOfRangeError,
+    ShapeMismatchError,
+    describe,
+)
+from neural_network.losses._common import _option
+from neural_network.losses._elementwise import Reduction
+
+_EXACT_INTEGERS = 2.0**53
+
+
+@dataclass
+class _Rows:
+    """Validated arguments: (N, C) float64 scores and what the loss needs besides."""
+
+    func: str
+    xp: Namespace
+    device: Any
+    x: Array
+    dtype: Any
+    one_sample: bool
+    reduction: str
+    sample_weight: Array | None = None
+    weight: Array | None = None
+
+    @property
+    def samples(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def classes(self) -> int:
+        return int(self.x.shape[1])
+
+
+def _prepare_input(func: str, input: object, reduction: object, **others: object) -> _Rows:
+    """Check ``reduction`` and ``input``; the namespace is shared by ``others``."""
+    checked_reduction = _validation.check_reduction(func, reduction)
+    xp, device = _validation.namespace(func, input=input, **others)
+    x = _validation.as_real_array(func, "input", input, xp, device)
+    if x.ndim not in (1, 2):
+        raise ShapeMismatchError(
+            f"{func}: input must hold scores of shape (N, C), or (C,) for one sample; got shape "
+            f"{tuple(x.shape)}. For extra axes, move the class axis last and reshape to (-1, C)."
+        )
+    if x.shape[-1] == 0:
+        raise ShapeMismatchError(f"{func}: input must have at least one class (C >= 1); got shape {tuple(x.shape)}.")
+    _validation.check_values(func, "input", x, xp, REAL)
+    one_sample = x.ndim == 1
+    rows = _validation.working(xp, xp.reshape(x, (1, -1)) if one_sample else x)
+    return _Rows(func, xp, device, rows, x.dtype, one_sample, checked_reduction)
+
+
+def _check_weights(rows: _Rows, weight: object, sample_weight: object) -> None:
+    """Check the per-class ``weight`` (if the loss has one) and ``sample_weight``; then the mean."""
+    func, xp, device = rows.func, rows.xp, rows.device
+    if weight is not None:
+        w = _validation.as_real_array(func, "weight", weight, xp, device)
+        if tuple(w.shape) != (rows.classes,):
+            raise ShapeMismatchError(
+                f"{func}: weight must hold one weight per class, shape ({rows.classes},); got "
+                f"weight.shape={tuple(w.shape)}. For one weight per sample, use sample_weight."
+            )
+        _validation.check_values(func, "weight", w, xp, NONNEGATIVE)
+        rows.weight = _validation.working(xp, w)
+    if sample_weight is not None:
+        s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+        expected = () if rows.one_sample else (rows.samples,)
+        if tuple(s.shape) != expected:
+            raise ShapeMismatchError(
+                f"{func}: sample_weight must hold one weight per sample, shape {expected}; got "
+                f"sample_weight.shape={tuple(s.shape)}. For one weight per class, use weight."
+            )
+        _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
+        rows.sample_weight = xp.reshape(_validation.working(xp, s), (-1,))
+    if rows.reduction == "mean":
+        if rows.samples == 0:
+            raise EmptyInputError(
+                f"{func}: reduction='mean' needs at least one sample; got none. "
+                "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+            )
+        if rows.sample_weight is not None and float(xp.max(rows.sample_weight)) == 0.0:
+            raise EmptyInputError(
+                f"{func}: reduction='mean' divides by the summed sample weights, and they are all 0. "
+                "Use reduction='sum' to get 0, or give some sample a positive weight."
+            )
+
+
+def _class_indices(rows: _Rows, name: str, target: object, shape: tuple[int, ...], low: int) -> Array:
+    """``target`` as int64 class indices of ``shape``, each from ``low`` to ``C - 1``."""
+    func, xp = rows.func, rows.xp
+    if target is None:
+        raise InvalidTypeError(f"{func}: {name} is None; expected class indices.")
+    t = _validation.as_real_array(func, name, target, xp, rows.device)
+    if tuple(t.shape) != shape:
+        raise ShapeMismatchError(
+            f"{func}: {name} must have shape {shape} for input of shape "
+            f"{(rows.classes,) if rows.one_sample else tuple(rows.x.shape)}; got {name}.shape={tuple(t.shape)}."
+            + (" Nothing is broadcast implicitly: reshape the target." if math.prod(t.shape) == math.prod(shape) else "")
+        )
+    t = xp.reshape(t, (-1,))
+    if math.prod(shape) == 0:
+        return xp.astype(t, xp.int64)
+    found_low, found_high = _validation.check_values(func, name, t, xp, REAL)
+    if not bool(xp.all(t == xp.floor(t))):
+        raise InvalidTypeError(
+            f"{func}: {name} must hold whole class indices; got fractional values. "
+            "For one-hot or multi-hot rows use multilabel_soft_margin_loss, or convert them to indices."
+        )
+    if found_low < low or found_high > rows.classes - 1 or max(-found_low, found_high) >= _EXACT_INTEGERS:
+        hint = ""
+        if found_low >= 1 and found_high == rows.classes:
+            hint = " 1-based labels? Subtract 1 so the classes are 0 to C - 1."
+        raise OutOfRangeError(
+            f"{func}: {name} must hold class indices from {low} to {rows.classes - 1} (input has "
+            f"{rows.classes} classes); got values from {found_low:.6g} to {found_high:.6g}.{hint}"
+        )
+    return xp.astype(t, xp.int64)
+
+
+def _reduce(rows: _Rows, values: Array) -> Array:
+    """Reduce the (N,) per-sample losses."""
+    xp = rows.xp
+    if rows.reduction == "none" and rows.one_sample:
+        values = xp.reshape(values, ())
+    s = rows.sample_weight
+    if s is not None and rows.reduction == "none" and rows.one_sample:
+        s = xp.reshape(s, ())
+    return _reduction.reduce_values(xp, values, reduction=rows.reduction, sample_weight=s, dtype=rows.dtype)
+
+
+def _reduce_gradient(rows: _Rows, gradient: Array) -> Array:
+    """Reduce the (N, C) gradient of the per-sample losses; the mean divides by N or ``sum(s)``."""
+    xp, s = rows.xp, rows.sample_weight
+    mean_weight = s if s is not None else xp.ones((rows.samples,), dtype=xp.float64, device=rows.device)
+    reduced = _reduction.reduce_derivatives(
+        xp, gradient, reduction=rows.reduction, sample_weight=None if s is None else s[:, None],
+        dtype=rows.dtype, mean_weight=mean_weight,
+    )
+    return xp.reshape(reduced, (rows.classes,)) if rows.one_sample else reduced
+
+
+def _onehot(rows: _Rows, indices: Array) -> Array:
+    """(N, C) float64 one-hot rows of (N,) class indices."""
+    xp = rows.xp
+    positions = xp.arange(rows.classes, device=rows.device)
+    return xp.astype(indices[:, None] == positions[None, :], xp.float64)
+
+
+def _hinge_argument(xp: Namespace, margin: float, own: Array, other: Array) -> Array:
+    """``margin - own + other`` rounded once from its exact value (inf where it overflows)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        d, d_error = two_sum(other, -own)
+        s, s_error = two_sum(margin, d)
+        v = s + (s_error + d_error)
+        return xp.where(xp.isinf(d), d, v)
+
+
+# --------------------------------------------------------------------------- multilabel soft margin
+
+
+def _soft_margin_prepare(func: str, input: object, target: object, weight: object, reduction: object,
+                         sample_weight: object) -> tuple[_Rows, Array]:
+    rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
+    xp = rows.xp
+    if target is None:
+        raise InvalidTypeError(f"{func}: target is None; expected labels in [0, 1] of the input's shape.")
+    t = _validation.as_real_array(func, "target", target, xp, rows.device)
+    shape = (rows.classes,) if rows.one_sample else tuple(rows.x.shape)
+    if tuple(t.shape) != shape:
+        hint = ""
+        if t.ndim == len(shape) - 1 or (len(shape) == 2 and t.ndim == 1):
+            hint = (" Class indices? This loss takes one 0/1 label per class (multi-hot rows); for one "
+                    "class per sample use multi_margin_loss or cross_entropy.")
+        raise ShapeMismatchError(
+            f"{func}: target must have the input's shape {shape} (one label per class); got "
+            f"target.shape={tuple(t.shape)}.{hint}"
+        )
+    _validation.check_values(func, "target", t, xp, LABEL)
+    _check_weights(rows, weight, sample_weight)
+    return rows, _validation.working(xp, xp.reshape(t, tuple(rows.x.shape)))
+
+
+def multilabel_soft_margin_loss(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Multi-label soft margin loss: ``torch.nn.functional.multilabel_soft_margin_loss``.
+
+    .. math:: \ell_n = \frac{1}{C} \sum_{c} w_c \bigl( y_{nc}\,\operatorname{softplus}(-x_{nc})
+              + (1 - y_{nc})\,\operatorname{softplus}(x_{nc}) \bigr)
+
+    the mean over classes of the binary cross-entropy of each logit
+    (``softplus(-x) = -log sigmoid(x)``).
+
+    Parameters
+    ----------
+    input : array_like
+        Logits, shape ``(N, C)`` or ``(C,)``; finite.
+    target : array_like
+        Labels of the input's shape, each 0, 1 or a soft label in between (PyTorch
+        accepts any number; a label outside [0, 1] is refused here).
+    weight : array_like, optional, keyword-only
+        One non-negative weight per class, shape ``(C,)``.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        The mean is over samples (divided by ``N``); ``"none"`` gives ``(N,)`` (``()``
+        for a ``(C,)`` input).
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample, shape ``(N,)``; the mean is then
+        ``sum(s * l) / sum(s)``.
+
+    Notes
+    -----
+    Both tails are computed without overflow or cancellation (``softplus`` as
+    ``max(x, 0) + log1p(exp(-|x|))``), so a logit of 1e4 against label 0 costs 1e4 / C,
+    not ``inf``; float32 input is computed in float64 and rounded once per sample.
+
+    Examples
+    --------
+    >>> print(multilabel_soft_margin_loss([[0.0, 0.0]], [[1.0, 0.0]], reduction="none"))
+    [0.69314718]
+    """
+    func = "multilabel_soft_margin_loss"
+    rows, t = _soft_margin_prepare(func, input, target, weight, reduction, sample_weight)
+    xp = rows.xp
+    positive, negative = softplus_pair(xp, rows.x)  # softplus(x), softplus(-x)
+    per_class = t * negative + (1.0 - t) * positive
+    if rows.weight is not None:
+        per_class = per_class * rows.weight[None, :]
+    return _reduce(rows, xp.sum(per_class, axis=1) / float(rows.classes))
+
+
+def multilabel_soft_margin_loss_grad(
+    input: object,
+    target: object,
+    *,
+    weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`multilabel_soft_margin_loss` with respect to ``input``.
+
+    .. math:: \frac{\partial \ell_n}{\partial x_{nc}} = \frac{w_c}{C}
+              \bigl( (1 - y_{nc})\,\sigma(x_{nc}) - y_{nc}\,\sigma(-x_{nc}) \bigr)
+
+    (``sigma(x) - y``, with each sigmoid to full relative accuracy), scaled by the sample
+    weights and, for ``"mean"``, divided by ``N`` (or ``sum(sample_weight)``).
+
+    Examples
+    --------
+    >>> print(multilabel_soft_margin_loss_grad([[0.0, 0.0]], [[1.0, 0.0]]))
+    [[-0.25  0.25]]
+    """
+    func = "multilabel_soft_margin_loss_grad"
+    rows, t = _soft_margin_prepare(func, input, target, weight, reduction, sample_weight)
+    xp = rows.xp
+    up, down = sigmoid_pair(xp, rows.x)  # sigmoid(x), sigmoid(-x)
+    gradient = (1.0 - t) * up - t * down
+    if rows.weight is not None:
+        gradient = gradient * rows.weight[None, :]
+    return _reduce_gradient(rows, gradient / float(rows.classes))
+
+
+# --------------------------------------------------------------------------- multi margin
+
+
+def _power(func: str, p: object) -> int:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or float(p) not in (1.0, 2.0):
+        raise InvalidOptionError(
+            f"{func}: p must be 1 (the hinge) or 2 (the squared hinge), as in PyTorch; got p={describe(p)}."
+        )
+    return int(float(p))
+
+
+def _multi_margin_prepare(func: str, input: object, target: object, p: object, margin: object, weight: object,
+                          reduction: object, sample_weight: object) -> tuple[_Rows, int, tuple[Array, Array, Array]]:
+    power = _power(func, p)
+    m = _option(func, "margin", margin, meaning="the margin by which the target's score must lead: "
+                "a finite real number", low=-math.inf, low_included=True)
+    rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
+    xp = rows.xp
+    shape = () if rows.one_sample else (rows.samples,)
+    indices = _class_indices(rows, "target", target, shape, 0)
+    _check_weights(rows, weight, sample_weight)
+    onehot = _onehot(rows, indices)
+    own = xp.sum(onehot * rows.x, axis=1)  # one non-zero term: exact
+    z = _hinge_argument(xp, m, own[:, None], rows.x)
+    active = xp.astype((z > 0.0) & (onehot == 0.0), xp.float64)
+    if rows.weight is not None:  # PyTorch scales the whole row by the weight of its target class
+        row_weight = xp.sum(onehot * rows.weight[None, :], axis=1)
+        active = active * row_weight[:, None]
+    return rows, power, (z, active, onehot)
+
+
+def multi_margin_loss(
+    input: object,
+    target: object,
+    *,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Multi-class margin loss: ``torch.nn.functional.multi_margin_loss``.
+
+    .. math:: \ell_n = \frac{w_{y_n}}{C} \sum_{j \ne y_n} \max\bigl(0,\ \text{margin} - x_{n y_n} + x_{nj}\bigr)^p
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(N, C)`` or ``(C,)``; finite.
+    target : array_like
+        Class indices 0 to ``C - 1``, shape ``(N,)`` (``()`` for a ``(C,)`` input).
+    p : {1, 2}, keyword-only
+        1 for the hinge (default), 2 for the squared hinge.
+    margin : float, keyword-only
+        A finite real number (default 1.0).
+    weight : array_like, optional, keyword-only
+        One non-negative weight per class, shape ``(C,)``; sample ``n``'s loss is scaled by
+        the weight of its target class ``w[y_n]`` (applied after the power, as PyTorch's
+        kernel does; its documentation puts it inside). The mean still divides by ``N``.
+    reduction : {"mean", "sum", "none"}, keyword-only
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample; the mean is then ``sum(s * l) / sum(s)``.
+
+    Notes
+    -----
+    Each argument ``margin - x_y + x_j`` is rounded once from its exact value (PyTorch
+    rounds twice, in the input's dtype); a term counts only where it is strictly
+    positive. The target class itself never contributes (its term would be ``margin``).
+
+    Examples
+    --------
+    >>> print(multi_margin_loss([[0.1, 0.2, 0.4, 0.8]], [3], reduction="none"))
+    [0.325]
+    """
+    func = "multi_margin_loss"
+    rows, power, (z, active, _) = _multi_margin_prepare(
+        func, input, target, p, margin, weight, reduction, sample_weight
+    )
+    xp = rows.xp
+    hinge = xp.where(active > 0.0, z, 0.0)
+    with np.errstate(over="ignore"):  # a square beyond the float64 range is inf, the exact answer
+        terms = active * (hinge if power == 1 else hinge * hinge)
+    return _reduce(rows, xp.sum(terms, axis=1) / float(rows.classes))
+
+
+def multi_margin_loss_grad(
+    input: object,
+    target: object,
+    *,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`multi_margin_loss` with respect to ``input``.
+
+    For ``j != y`` with ``z_j = margin - x_y + x_j > 0``:
+    ``d/dx_j = w_y p z_j^(p-1) / C``, and ``d/dx_y`` is minus their sum; 0 elsewhere
+    (at ``z_j == 0`` too, as PyTorch's kernel). Scaled by the sample weights and, for
+    ``"mean"``, divided by ``N`` (or ``sum(sample_weight)``).
+
+    Examples
+    --------
+    >>> print(multi_margin_loss_grad([[0.1, 0.2, 0.4, 0.8]], [3], reduction="sum"))
+    [[ 0.25  0.25  0.25 -0.75]]
+    """
+    func = "multi_margin_loss_grad"
+    rows, power, (z, active, onehot) = _multi_margin_prepare(
+        func, input, target, p, margin, weight, reduction, sample_weight
+    )
+    xp = rows.xp
+    slope = active if power == 1 else active * (2.0 * xp.where(active > 0.0, z, 0.0))
+    gradient = xp.where(onehot > 0.0, -xp.sum(slope, axis=1, keepdims=True), slope)
+    return _reduce_gradient(rows, gradient / float(rows.classes))
+
+
+# --------------------------------------------------------------------------- multilabel margin
+
+
+def _multilabel_margin_prepare(func: str, input: object, target: object, reduction: object,
+                               sample_weight: object) -> tuple[_Rows, Array, Array]:
+    """The rows, the (N, C) 0/1 target mask, and the (N, C, C) active pairs ``[n, j, i]``."""
+    rows = _prepare_input(func, input, reduction, target=target, sample_weight=sample_weight)
+    xp = rows.xp
+    shape = (rows.classes,) if rows.one_sample else (rows.samples, rows.classes)
+    flat = _class_indices(rows, "target", target, shape, -1)
+    indices = xp.reshape(flat, (rows.samples, rows.classes))
+    _check_weights(rows, None, sample_weight)
+    listed = xp.cumulative_sum(xp.astype(indices == -1, xp.int64), axis=1) == 0  # before the first -1
+    positions = xp.arange(rows.classes, device=rows.device)
+    counts = xp.sum(
+        xp.astype((indices[:, :, None] == positions[None, None, :]) & listed[:, :, None], xp.int64), axis=1
+    )
+    if rows.samples and int(xp.max(counts)) > 1:
+        n = int(xp.argmax(xp.max(counts, axis=1)))
+        c = int(xp.argmax(counts[n, :]))
+        raise OutOfRangeError(
+            f"{func}: each row of target must list a class at most once before its first -1; got "
+            f"class {c} {int(counts[n, c])} times in target[{n}]. PyTorch counts a repeated class "
+            "again, which is almost always a bug: remove the repeats (e.g. numpy.unique of the row)."
+        )
+    chosen = xp.astype(counts > 0, xp.float64)
+    z = _hinge_argument(xp, 1.0, rows.x[:, :, None], rows.x[:, None, :])  # [n, j, i]: 1 - x_j + x_i
+    pairs = chosen[:, :, None] * (1.0 - chosen[:, None, :])
+    active = xp.astype(z > 0.0, xp.float64) * pairs
+    return rows, z, active
+
+
+def multilabel_margin_loss(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Multi-label margin loss: ``torch.nn.functional.multilabel_margin_loss``.
+
+    .. math:: \ell_n = \frac{1}{C} \sum_{j \in T_n} \sum_{i \notin T_n} \max\bigl(0,\ 1 - (x_{nj} - x_{ni})\bigr)
+
+    where ``T_n`` is the set of target classes of sample ``n``.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(N, C)`` or ``(C,)``; finite.
+    target : array_like
+        PyTorch's layout, the input's shape: each row lists its target classes (0 to
+        ``C - 1``) and ends at the first -1; entries after it are ignored but must still
+        be -1 to ``C - 1``. ``[3, 0, -1, 1]`` means classes 3 and 0. A row without any
+        class (first entry -1) or listing every class has loss 0. Integers, or floats
+        holding whole numbers.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        The mean divides by ``N``; ``"none"`` gives ``(N,)`` (``()`` for ``(C,)``).
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample; the mean is then ``sum(s * l) / sum(s)``.
+
+    Notes
+    -----
+    A class listed twice in a row is refused (PyTorch counts its terms twice). Each
+    argument ``1 - x_j + x_i`` is rounded once from its exact value; a term counts only
+    where it is strictly positive. Memory is ``O(N C^2)``.
+
+    Examples
+    --------
+    >>> print(multilabel_margin_loss([[0.1, 0.2, 0.4, 0.8]], [[3, 0, -1, 1]], reduction="none"))
+    [0.85]
+    """
+    func = "multilabel_margin_loss"
+    rows, z, active = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
+    xp = rows.xp
+    terms = active * xp.where(active > 0.0, z, 0.0)
+    return _reduce(rows, xp.sum(xp.reshape(terms, (rows.samples, rows.classes * rows.classes)), axis=1) / float(rows.classes))
+
+
+def multilabel_margin_loss_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`multilabel_margin_loss` with respect to ``input``.
+
+    Each active pair (target ``j``, non-target ``i``, ``1 - x_j + x_i > 0`` strictly, as
+    PyTorch's kernel) adds ``1 / C`` at ``i`` and ``-1 / C`` at ``j``. Scaled by the
+    sample weights and, for ``"mean"``, divided by ``N`` (or ``sum(sample_weight)``).
+
+    Examples
+    --------
+    >>> print(multilabel_margin_loss_grad([[0.1, 0.2, 0.4, 0.8]], [[3, 0, -1, 1]], reduction="sum"))
+    [[-0.5  0.5  0.5 -0.5]]
+    """
+    func = "multilabel_margin_loss_grad"
+    rows, _, active = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
+    xp = rows.xp
+    gradient = xp.sum(active, axis=1) - xp.sum(active, axis=2)
+    return _reduce_gradient(rows, gradient / float(rows.classes))

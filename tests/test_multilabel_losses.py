@@ -1,0 +1,321 @@
+"""The multi-class and multi-label margin losses against PyTorch (values and autograd).
+
+* ``multilabel_soft_margin_loss``, ``multi_margin_loss`` (p = 1, 2), ``multilabel_margin_loss``:
+  every reduction, float32 and float64, random data, class weights, per-sample weights
+  (against PyTorch's ``"none"`` output weighted by hand), one-sample ``(C,)`` input,
+  empty targets, exact kinks (PyTorch's strict ``> 0``), extreme logits.
+* float32 results are compared tightly with PyTorch evaluated in float64 on the same
+  float32 inputs (ours are computed in float64 and rounded once), loosely with PyTorch's
+  float32 result.
+* Central finite differences; errors naming the function and the argument.
+
+No expected value here comes from the functions under test.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from neural_network import losses
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    InvalidTypeError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+DTYPES = [np.float64, np.float32]
+REDUCTIONS = ["mean", "sum", "none"]
+TORCH_DTYPES = {np.float64: torch.float64, np.float32: torch.float32}
+TIGHT = {np.float64: 1e-13, np.float32: 3e-7}
+
+
+def _multilabel_target(rng: np.random.Generator, n: int, c: int) -> np.ndarray[Any, Any]:
+    """PyTorch-layout targets: a random set of distinct classes, -1, then random padding."""
+    rows = []
+    for _ in range(n):
+        k = int(rng.integers(0, c + 1))
+        chosen = list(rng.permutation(c)[:k])
+        padding = list(rng.integers(-1, c, size=c - k))
+        if k < c:
+            padding[0] = -1
+        rows.append(chosen + padding)
+    return np.array(rows, dtype=np.int64).reshape(n, c)
+
+
+# Each case: (our name, torch call, arguments (input, target, options) drawn from a generator).
+Case = tuple[str, Callable[..., Any], Callable[[np.random.Generator, Any], tuple[Any, Any, dict[str, Any]]]]
+
+
+def _soft(rng: np.random.Generator, dtype: Any) -> tuple[Any, Any, dict[str, Any]]:
+    x = (rng.standard_normal((7, 5)) * 3).astype(dtype)
+    t = (rng.random((7, 5)) < 0.5).astype(dtype)
+    t[0, :] = rng.random(5).astype(dtype)  # soft labels in one row
+    return x, t, {"weight": rng.random(5).astype(dtype) * 2}
+
+
+def _multi(p: int, weighted: bool) -> Callable[[np.random.Generator, Any], tuple[Any, Any, dict[str, Any]]]:
+    def draw(rng: np.random.Generator, dtype: Any) -> tuple[Any, Any, dict[str, Any]]:
+        x = rng.standard_normal((9, 4)).astype(dtype)
+        y = rng.integers(0, 4, size=9)
+        options: dict[str, Any] = {"p": p, "margin": 0.7}
+        if weighted:
+            options["weight"] = rng.random(4).astype(dtype) * 2
+        return x, y, options
+
+    return draw
+
+
+def _mlm(rng: np.random.Generator, dtype: Any) -> tuple[Any, Any, dict[str, Any]]:
+    return rng.standard_normal((8, 5)).astype(dtype), _multilabel_target(rng, 8, 5), {}
+
+
+CASES: list[Case] = [
+    ("multilabel_soft_margin_loss", F.multilabel_soft_margin_loss, _soft),
+    ("multi_margin_loss", F.multi_margin_loss, _multi(1, False)),
+    ("multi_margin_loss", F.multi_margin_loss, _multi(2, True)),
+    ("multi_margin_loss", F.multi_margin_loss, _multi(1, True)),
+    ("multilabel_margin_loss", F.multilabel_margin_loss, _mlm),
+]
+CASE_IDS = ["soft", "multi-p1", "multi-p2-weight", "multi-p1-weight", "multilabel"]
+
+
+def _torch_args(name: str, x: Any, t: Any, options: dict[str, Any], tdtype: Any) -> tuple[Any, Any, dict[str, Any]]:
+    xt = torch.tensor(np.asarray(x), dtype=tdtype, requires_grad=True)
+    if name == "multilabel_soft_margin_loss":
+        tt = torch.tensor(np.asarray(t), dtype=tdtype)
+    else:
+        tt = torch.tensor(np.asarray(t), dtype=torch.int64)
+    opts = dict(options)
+    if opts.get("weight") is not None:
+        opts["weight"] = torch.tensor(np.asarray(opts["weight"]), dtype=tdtype)
+    return xt, tt, opts
+
+
+def _torch(name: str, fn: Callable[..., Any], x: Any, t: Any, options: dict[str, Any], reduction: str,
+           tdtype: Any, sample_weight: Any = None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """PyTorch's value and autograd gradient (of the sum for "none"); sample weights by hand."""
+    xt, tt, opts = _torch_args(name, x, t, options, tdtype)
+    if sample_weight is None:
+        value = fn(xt, tt, reduction=reduction, **opts)
+    else:
+        s = torch.tensor(np.asarray(sample_weight), dtype=tdtype)
+        weighted = fn(xt, tt, reduction="none", **opts) * s
+        value = {"none": weighted, "sum": weighted.sum(), "mean": weighted.sum() / s.sum()}[reduction]
+    value.sum().backward()
+    assert xt.grad is not None
+    return value.detach().numpy(), xt.grad.numpy()
+
+
+def options_id(draw: Any) -> str:
+    """A stable name of a case's generator (for the seed)."""
+    return str(CASE_IDS[[case[2] for case in CASES].index(draw)])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize(("name", "fn", "draw"), CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("weighted_samples", [False, True], ids=["", "sample_weight"])
+def test_parity_with_torch(name: str, fn: Any, draw: Any, dtype: Any, reduction: str, weighted_samples: bool) -> None:
+    rng = np.random.default_rng(zlib.crc32(f"{name}{options_id(draw)}{reduction}{dtype}{weighted_samples}".encode()))
+    x, t, options = draw(rng, dtype)
+    s = rng.random(x.shape[0]).astype(dtype) if weighted_samples else None
+    extra = {} if s is None else {"sample_weight": s}
+    ours = getattr(losses, name)(x, t, reduction=reduction, **options, **extra)
+    grad = getattr(losses, name + "_grad")(x, t, reduction=reduction, **options, **extra)
+    assert np.asarray(ours).dtype == dtype and grad.dtype == dtype and grad.shape == x.shape
+    assert np.shape(ours) == (() if reduction != "none" else (x.shape[0],))
+    # Tight: PyTorch in float64 on the same inputs (ours is rounded once from float64).
+    exact_options = {k: (np.asarray(v, np.float64) if k == "weight" else v) for k, v in options.items()}
+    value64, grad64 = _torch(name, fn, x.astype(np.float64), t, exact_options, reduction, torch.float64,
+                             None if s is None else s.astype(np.float64))
+    np.testing.assert_allclose(np.asarray(ours, np.float64), value64, rtol=TIGHT[dtype], atol=1e-300)
+    np.testing.assert_allclose(grad.astype(np.float64), grad64, rtol=TIGHT[dtype], atol=TIGHT[dtype] * 1e-3)
+    # Loose: PyTorch in the input's own dtype.
+    value_t, grad_t = _torch(name, fn, x, t, options, reduction, TORCH_DTYPES[dtype], s)
+    loose = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(ours, value_t, rtol=loose, atol=loose * 1e-2)
+    np.testing.assert_allclose(grad, grad_t, rtol=loose, atol=loose * 1e-2)
+
+
+@pytest.mark.parametrize(("name", "fn", "draw"), CASES, ids=CASE_IDS)
+def test_one_sample_input(name: str, fn: Any, draw: Any) -> None:
+    """A (C,) input (target () for multi_margin_loss, (C,) otherwise) as PyTorch's 1-D form."""
+    x, t, options = draw(np.random.default_rng(3), np.float64)
+    x1, t1 = x[1], np.asarray(t)[1]
+    for reduction in REDUCTIONS:
+        value, grad = _torch(name, fn, x1, t1, options, reduction, torch.float64)
+        ours = getattr(losses, name)(x1, t1, reduction=reduction, **options)
+        ours_grad = getattr(losses, name + "_grad")(x1, t1, reduction=reduction, **options)
+        assert np.shape(ours) == () and ours_grad.shape == x1.shape
+        np.testing.assert_allclose(ours, value, rtol=1e-13)
+        np.testing.assert_allclose(ours_grad, grad, rtol=1e-13, atol=1e-16)
+
+
+# --------------------------------------------------------------------------- kinks and extremes
+
+
+def test_multi_margin_kink_matches_torch() -> None:
+    """z = margin - x_y + x_j exactly 0: the term contributes nothing, its gradient is 0 (torch's kernel)."""
+    x = np.array([[1.0, 0.0, 0.5], [0.25, 0.25, -2.0]])
+    y = np.array([0, 1])
+    for p in (1, 2):
+        for reduction in REDUCTIONS:
+            value, grad = _torch("multi_margin_loss", F.multi_margin_loss, x, y, {"p": p}, reduction, torch.float64)
+            np.testing.assert_array_equal(losses.multi_margin_loss(x, y, p=p, reduction=reduction), value)
+            np.testing.assert_array_equal(losses.multi_margin_loss_grad(x, y, p=p, reduction=reduction), grad)
+    # By hand, p = 1, sum: row 0 has z = [., 0, 0.5] -> only class 2 active.
+    np.testing.assert_array_equal(
+        losses.multi_margin_loss_grad(x[:1], y[:1], reduction="sum"), [[-1 / 3, 0.0, 1 / 3]]
+    )
+
+
+def test_multilabel_margin_kink_and_edges_match_torch() -> None:
+    x = np.array([[1.0, 0.0, 0.5, 2.0], [0.1, 0.2, 0.4, 0.8], [3.0, -1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    # row 0: target 0 against non-target 1: 1 - 1 + 0 = 0 exactly (a kink), against 2: 0.5.
+    # row 1: no targets (loss 0); row 2: every class (loss 0); row 3: padding after -1 ignored.
+    t = np.array([[0, 3, -1, -1], [-1, 2, 1, 0], [3, 1, 2, 0], [2, -1, 2, 2]])
+    for reduction in REDUCTIONS:
+        value, grad = _torch("multilabel_margin_loss", F.multilabel_margin_loss, x, t, {}, reduction, torch.float64)
+        np.testing.assert_allclose(losses.multilabel_margin_loss(x, t, reduction=reduction), value, rtol=1e-15)
+        np.testing.assert_allclose(losses.multilabel_margin_loss_grad(x, t, reduction=reduction), grad, rtol=1e-15)
+    none = losses.multilabel_margin_loss(x, t, reduction="none")
+    assert none[1] == 0.0 and none[2] == 0.0
+    # Row 0 by hand: pairs (0,1): 0 (kink), (0,2): 0.5, (3,1): 0, (3,2): 0 (1 - 2 + 0.5 < 0)... /4.
+    assert none[0] == 0.5 / 4
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+def test_soft_margin_extreme_logits(dtype: Any) -> None:
+    """Logits of +-1e4 (float32's exp overflows at 89): finite, and equal to PyTorch's float64 value."""
+    x = np.array([[1e4, -1e4, 30.0, -30.0], [-1e4, 1e4, 0.0, 745.0]], dtype=dtype)
+    t = np.array([[0.0, 1.0, 1.0, 0.0], [0.0, 1.0, 0.5, 1.0]], dtype=dtype)
+    for reduction in REDUCTIONS:
+        value, grad = _torch("multilabel_soft_margin_loss", F.multilabel_soft_margin_loss, x.astype(np.float64),
+                             t, {}, reduction, torch.float64)
+        ours = losses.multilabel_soft_margin_loss(x, t, reduction=reduction)
+        ours_grad = losses.multilabel_soft_margin_loss_grad(x, t, reduction=reduction)
+        assert np.all(np.isfinite(ours)) and np.asarray(ours).dtype == dtype
+        np.testing.assert_allclose(np.asarray(ours, np.float64), value, rtol=TIGHT[dtype])
+        np.testing.assert_allclose(ours_grad.astype(np.float64), grad, rtol=TIGHT[dtype], atol=1e-300)
+    # By hand: row 0 is (1e4 + 1e4 + softplus(-30) + softplus(-30)) / 4.
+    expected = (2e4 + 2 * np.log1p(np.exp(-30.0))) / 4
+    np.testing.assert_allclose(losses.multilabel_soft_margin_loss(x, t, reduction="none")[0], expected, rtol=1e-7)
+
+
+def test_empty_batch() -> None:
+    x = np.zeros((0, 3))
+    assert losses.multi_margin_loss(x, np.zeros(0, np.int64), reduction="sum") == 0.0
+    assert losses.multilabel_margin_loss(x, np.zeros((0, 3), np.int64), reduction="none").shape == (0,)
+    assert losses.multilabel_soft_margin_loss_grad(x, x, reduction="sum").shape == (0, 3)
+    with pytest.raises(EmptyInputError, match="multi_margin_loss: reduction='mean'"):
+        losses.multi_margin_loss(x, np.zeros(0, np.int64))
+
+
+def test_torch_tensors_stay_tensors() -> None:
+    x = torch.randn(4, 3, dtype=torch.float32)
+    y = torch.tensor([0, 2, 1, 1])
+    value = losses.multi_margin_loss(x, y, p=2)
+    assert isinstance(value, torch.Tensor) and value.dtype == torch.float32
+    torch.testing.assert_close(value, F.multi_margin_loss(x, y, p=2))
+    t = torch.tensor([[1, -1, 0], [0, 1, 2], [-1, 0, 0], [2, 0, -1]])
+    g = losses.multilabel_margin_loss_grad(x, t)
+    xr = x.clone().requires_grad_(True)
+    F.multilabel_margin_loss(xr, t).backward()
+    assert isinstance(g, torch.Tensor)
+    torch.testing.assert_close(g, xr.grad)
+    soft = (torch.rand(4, 3) > 0.5).float()
+    torch.testing.assert_close(losses.multilabel_soft_margin_loss(x, soft), F.multilabel_soft_margin_loss(x, soft))
+
+
+# --------------------------------------------------------------------------- finite differences
+
+
+@pytest.mark.parametrize(("name", "fn", "draw"), CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_finite_differences(name: str, fn: Any, draw: Any, reduction: str) -> None:
+    rng = np.random.default_rng(11)
+    x, t, options = draw(rng, np.float64)
+    s = rng.random(x.shape[0])
+    loss = getattr(losses, name)
+    grad = getattr(losses, name + "_grad")(x, t, reduction=reduction, sample_weight=s, **options)
+    h = 1e-6
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        plus = loss(up, t, reduction=reduction, sample_weight=s, **options)
+        minus = loss(down, t, reduction=reduction, sample_weight=s, **options)
+        numeric[index] = (plus - minus) / (2 * h)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+X = np.array([[0.1, 0.2, 0.4], [0.5, -0.3, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (lambda: losses.multi_margin_loss(X, [0, 3]), OutOfRangeError, r"multi_margin_loss: target must hold class indices from 0 to 2"),
+        (lambda: losses.multi_margin_loss(X, [1, 3]), OutOfRangeError, r"1-based labels\? Subtract 1"),
+        (lambda: losses.multi_margin_loss(X, [0.5, 1]), InvalidTypeError, r"multi_margin_loss: target must hold whole"),
+        (lambda: losses.multi_margin_loss(X, [[0], [1]]), ShapeMismatchError, r"multi_margin_loss: target must have shape \(2,\)"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], p=3), InvalidOptionError, r"multi_margin_loss: p must be 1 .* got p=3"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], p=True), InvalidOptionError, r"multi_margin_loss: p must be"),
+        (lambda: losses.multi_margin_loss_grad(X, [0, 1], margin=float("nan")), InvalidOptionError, r"multi_margin_loss_grad: margin must be"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], weight=[1.0, 2.0]), ShapeMismatchError, r"multi_margin_loss: weight must hold one weight per class, shape \(3,\)"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], weight=[1.0, -2.0, 1.0]), OutOfRangeError, r"multi_margin_loss: weight must hold finite non-negative"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], reduction="avg"), InvalidOptionError, r"Did you mean reduction='mean'"),
+        (lambda: losses.multi_margin_loss(np.zeros((2, 2, 2)), [0, 1]), ShapeMismatchError, r"multi_margin_loss: input must hold scores of shape \(N, C\)"),
+        (lambda: losses.multi_margin_loss([[np.nan, 0.0]], [0]), NonFiniteError, r"multi_margin_loss: input must hold finite"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], sample_weight=[1.0]), ShapeMismatchError, r"multi_margin_loss: sample_weight must hold one weight per sample, shape \(2,\)"),
+        (lambda: losses.multi_margin_loss(X, [0, 1], sample_weight=[0.0, 0.0]), EmptyInputError, r"summed sample weights"),
+        (lambda: losses.multilabel_soft_margin_loss(X, [[0, 1, 2], [1, 0, 0]]), OutOfRangeError, r"multilabel_soft_margin_loss: target must hold labels in \[0, 1\]"),
+        (lambda: losses.multilabel_soft_margin_loss(X, [0, 2]), ShapeMismatchError, r"multilabel_soft_margin_loss: target must have the input's shape .* Class indices\?"),
+        (lambda: losses.multilabel_soft_margin_loss_grad(X, X * 0, weight=[1.0]), ShapeMismatchError, r"multilabel_soft_margin_loss_grad: weight"),
+        (lambda: losses.multilabel_soft_margin_loss(X, None), InvalidTypeError, r"multilabel_soft_margin_loss: target is None"),
+        (lambda: losses.multilabel_margin_loss(X, [[0, -1, 3], [1, -1, 0]]), OutOfRangeError, r"multilabel_margin_loss: target must hold class indices from -1 to 2"),
+        (lambda: losses.multilabel_margin_loss(X, [[0, 0, -1], [1, -1, 0]]), OutOfRangeError, r"multilabel_margin_loss: each row of target must list a class at most once.*class 0 2 times in target\[0\]"),
+        (lambda: losses.multilabel_margin_loss_grad(X, [0, 1]), ShapeMismatchError, r"multilabel_margin_loss_grad: target must have shape \(2, 3\)"),
+        (lambda: losses.multilabel_margin_loss(X, [[0.5, -1, 0], [1, -1, 0]]), InvalidTypeError, r"multilabel_margin_loss: target must hold whole class indices"),
+    ],
+)
+def test_errors_name_function_and_argument(call: Callable[[], Any], error: type[Exception], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_duplicates_after_the_first_minus_one_are_padding() -> None:
+    """Only the list before the first -1 counts: repeats in the padding are not an error (PyTorch agrees)."""
+    t = np.array([[0, -1, 2, 2], [1, 3, -1, -1]])
+    x = np.array([[0.3, -0.2, 0.1, 0.9], [0.0, 0.5, 0.2, 0.1]])
+    value, _ = _torch("multilabel_margin_loss", F.multilabel_margin_loss, x, t, {}, "sum", torch.float64)
+    np.testing.assert_allclose(losses.multilabel_margin_loss(x, t, reduction="sum"), value, rtol=1e-15)
+
+
+def test_huge_scores_give_inf_not_nan() -> None:
+    """Scores of +-1e308: the hinge argument 2e308 is beyond float64, so the loss is inf (PyTorch's too)."""
+    x = np.array([[1e308, -1e308], [-1e308, 1e308], [0.0, 5e-324]])
+    y = np.array([0, 0, 1])
+    for p in (1, 2):
+        value = losses.multi_margin_loss(x, y, p=p, reduction="none")
+        grad = losses.multi_margin_loss_grad(x, y, p=p, reduction="none")
+        assert value[0] == 0.0 and value[1] == np.inf and not np.isnan(grad).any()
+        assert F.multi_margin_loss(torch.tensor(x[1:2]), torch.tensor(y[1:2]), p=p).item() == np.inf
+    t = np.array([[0, -1], [0, -1], [1, -1]])
+    assert losses.multilabel_margin_loss(x, t, reduction="none")[1] == np.inf
+    assert not np.isnan(losses.multilabel_margin_loss_grad(x, t)).any()

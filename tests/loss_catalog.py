@@ -277,6 +277,29 @@ ENTRIES += [
     Entry("cosine_similarity_loss", lambda rng, n: _triplets(rng, n)[:2], mean_is_sum_over=_per_sample,
           extreme=lambda: (np.array([[1e300, 1e300], [0.0, 0.0]]), np.array([[1e300, 1e300], [1.0, 2.0]]))),
 ]
+
+
+def _ranked_lists(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    return rng.standard_normal((rows, 4)) * 3, rng.integers(0, 4, (rows, 4)).astype(float)
+
+
+def _contrastive(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 6)
+    labels = np.arange(rows) % 3  # every label at least twice: a positive for each anchor
+    return rng.standard_normal((rows, 4)), labels
+
+
+ENTRIES += [
+    Entry("sparsemax_loss", lambda rng, n: (_classes(rng, n)[0] * 2 / 3, _classes(rng, n)[1]),
+          mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[1e300, -1e300, 0.0], [5.0, 5.0, 5.0]]), np.array([0, 1]))),
+    Entry("ntxent_loss", _contrastive, float_arguments=(0,),
+          mean_is_sum_over=lambda arrays: float(sum(np.count_nonzero(arrays[1] == label) - 1 for label in arrays[1])),
+          extreme=lambda: (np.array([[1e300, 0.0], [1e300, 1e-300], [0.0, 1e-300]]), np.array([0, 0, 1]))),
+    Entry("ranking_softmax_loss", _ranked_lists, mean_is_sum_over=_per_sample,
+          extreme=lambda: (np.array([[40.0, 0.0], [800.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 0.0]]))),
+]
 SQUARED_MULTI_MARGIN = Entry(
     "multi_margin_loss", _classes, options={"p": 2, "margin": 0.5}, mean_is_sum_over=_per_sample,
     float_arguments=(0,), extreme=_huge_pair_scores,

@@ -79,6 +79,14 @@ from neural_network.losses._overlap import dice_loss as dice_loss
 from neural_network.losses._overlap import dice_loss_grad as dice_loss_grad
 from neural_network.losses._overlap import tversky_loss as tversky_loss
 from neural_network.losses._overlap import tversky_loss_grad as tversky_loss_grad
+from neural_network.losses._ranking import ntxent_loss as ntxent_loss
+from neural_network.losses._ranking import ntxent_loss_grad as ntxent_loss_grad
+from neural_network.losses._ranking import ranking_softmax_loss as ranking_softmax_loss
+from neural_network.losses._ranking import ranking_softmax_loss_grad as ranking_softmax_loss_grad
+from neural_network.losses._ranking import smooth_binary_labels as smooth_binary_labels
+from neural_network.losses._ranking import smooth_labels as smooth_labels
+from neural_network.losses._ranking import sparsemax_loss as sparsemax_loss
+from neural_network.losses._ranking import sparsemax_loss_grad as sparsemax_loss_grad
 from neural_network.losses._regression import huber_loss as huber_loss
 from neural_network.losses._regression import huber_loss_grad as huber_loss_grad
 from neural_network.losses._regression import l1_loss as l1_loss
@@ -158,6 +166,8 @@ __all__ = [
     "multilabel_soft_margin_loss_grad",
     "nll_loss",
     "nll_loss_grad",
+    "ntxent_loss",
+    "ntxent_loss_grad",
     "perceptron_loss",
     "perceptron_loss_grad",
     "pinball_loss",
@@ -170,14 +180,20 @@ __all__ = [
     "poisson_nll_loss_grad",
     "poly_loss_cross_entropy",
     "poly_loss_cross_entropy_grad",
+    "ranking_softmax_loss",
+    "ranking_softmax_loss_grad",
     "root_mean_squared_error",
     "root_mean_squared_error_grad",
     "root_mean_squared_log_error",
     "root_mean_squared_log_error_grad",
+    "smooth_binary_labels",
     "smooth_l1_loss",
     "smooth_l1_loss_grad",
+    "smooth_labels",
     "soft_margin_loss",
     "soft_margin_loss_grad",
+    "sparsemax_loss",
+    "sparsemax_loss_grad",
     "squared_hinge_loss",
     "squared_hinge_loss_grad",
     "triplet_margin_loss",

@@ -1,0 +1,617 @@
+r"""Losses after optax: sparsemax, ranking softmax, NT-Xent; label-smoothing helpers.
+
+* :func:`sparsemax_loss`: the multiclass sparsemax loss of Martins & Astudillo (2016),
+  optax's ``multiclass_sparsemax_loss`` (optax's ``sparsemax_loss`` is the *binary* one).
+* :func:`ranking_softmax_loss`: optax's ``ranking_softmax_loss`` (from rax), one loss per list.
+* :func:`ntxent_loss`: optax's ``ntxent`` (SimCLR's NT-Xent, in the convention of
+  pytorch-metric-learning's ``NTXentLoss``).
+* :func:`smooth_labels` (optax's) and :func:`smooth_binary_labels` (Keras's binary
+  label smoothing): not losses, helpers that build smoothed targets.
+
+Every value and derivative is computed in float64 and rounded once to the input's dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Domain, Namespace
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    OutOfRangeError,
+    ShapeMismatchError,
+    describe,
+)
+from neural_network.losses._common import _option
+from neural_network.losses._elementwise import Reduction
+from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
+
+RELEVANCE = Domain(
+    "finite non-negative relevance labels",
+    0.0,
+    hint=lambda low, high: " Relevance labels grade each item: 0 for irrelevant, larger for more relevant.",
+)
+
+
+# --------------------------------------------------------------------------- shared checks
+
+
+def _sample_weight(
+    func: str, sample_weight: object, xp: Namespace, device: Any, shape: tuple[int, ...]
+) -> Array | None:
+    """The sample weights as a float64 array of ``shape`` (one per sample), or None."""
+    if sample_weight is None:
+        return None
+    w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+    if tuple(w.shape) != shape:
+        raise ShapeMismatchError(
+            f"{func}: sample_weight must hold one weight per sample, shape {shape}; got shape "
+            f"{tuple(w.shape)}. Pass a weight for each row (list, anchor) of the batch."
+        )
+    _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+    return _validation.working(xp, w)
+
+
+def _check_mean(func: str, xp: Namespace, mean_weight: Array, what: str) -> None:
+    if math.prod(mean_weight.shape) == 0 or float(xp.max(mean_weight)) == 0.0:
+        raise EmptyInputError(
+            f"{func}: reduction='mean' divides by {what}, and it is 0. "
+            "Use reduction='sum' (an empty sum is 0) or check the batch."
+        )
+
+
+def _reduce(
+    func: str, xp: Namespace, values: Array, reduction: str, w: Array | None, count: Array, dtype: Any,
+    what: str, shape: tuple[int, ...],
+) -> Array:
+    """Reduce per-sample ``values``; the mean divides by ``sum(w * count)``."""
+    mean_weight = count if w is None else w * count
+    if reduction == "mean":
+        _check_mean(func, xp, mean_weight, what)
+    if reduction == "none":
+        values = xp.reshape(values, shape)
+        w = None if w is None else xp.reshape(w, shape)
+    return _reduction.reduce_values(
+        xp, values, reduction=reduction, sample_weight=w, dtype=dtype, mean_weight=mean_weight
+    )
+
+
+def _reduce_gradient(
+    func: str, xp: Namespace, gradient: Array, reduction: str, w: Array | None, count: Array, dtype: Any,
+    what: str,
+) -> Array:
+    """Reduce per-sample gradient rows (M, K): scaled by ``w``, the mean divided as the loss."""
+    mean_weight = count if w is None else w * count
+    if reduction == "mean":
+        _check_mean(func, xp, mean_weight, what)
+    return _reduction.reduce_derivatives(
+        xp, gradient, reduction=reduction, sample_weight=None if w is None else w[:, None], dtype=dtype,
+        mean_weight=mean_weight,
+    )
+
+
+# --------------------------------------------------------------------------- sparsemax
+
+
+def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array]:
+    """``sparsemax(z)`` of (M, C) rows and the threshold ``tau`` (a column), by sorting.
+
+    With ``z`` sorted in decreasing order and ``S_k`` the sum of its first ``k`` entries,
+    the support has ``K = max{k : 1 + k z_(k) > S_k}`` entries and ``tau = (S_K - 1) / K``.
+    The rows are shifted by their maximum first (sparsemax does not change).
+    """
+    z = z - xp.max(z, axis=1, keepdims=True)
+    ordered = xp.sort(z, axis=1, descending=True)
+    sums = xp.cumulative_sum(ordered, axis=1)
+    k = xp.astype(xp.arange(1, z.shape[1] + 1), xp.float64)[None, :]
+    support = xp.astype(1.0 + k * ordered > sums, xp.float64)
+    size = xp.sum(support, axis=1, keepdims=True)
+    tau = xp.sum(xp.where(k == size, (sums - 1.0) / k, 0.0), axis=1, keepdims=True)
+    return xp.maximum(z - tau, 0.0), z - tau
+
+
+def _sparsemax_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
+    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    xp = checked.xp
+    scores, labels = _rows_of(checked)
+    if checked.target.probabilities is not None and labels.shape[0]:
+        worst = float(xp.max(xp.abs(xp.sum(labels, axis=1) - 1.0)))
+        if worst > 64 * checked.classes * float(np.finfo(np.float64).eps):
+            raise OutOfRangeError(
+                f"{func}: a target of the input's shape must hold rows on the probability simplex "
+                f"(one-hot, or non-negative summing to 1); got a row summing to {1.0 + worst:.6g} or "
+                f"{1.0 - worst:.6g}. Pass class indices, or normalize each row by its sum."
+            )
+    return checked, scores, labels
+
+
+def sparsemax_loss(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Multiclass sparsemax loss (Martins & Astudillo 2016), optax's ``multiclass_sparsemax_loss``.
+
+    With :math:`p = \mathrm{sparsemax}(z) = \max(z - \tau, 0)` (``tau`` such that ``p``
+    sums to 1) and a target ``y`` on the simplex (one-hot for a class index):
+
+    .. math:: \ell(z, y) = -z \cdot y + \tfrac12 \sum_{j: z_j > \tau} (z_j^2 - \tau^2)
+              + \tfrac12 \lVert y \rVert^2
+              = \tfrac12 \lVert p - y \rVert^2 + \sum_j y_j \max(\tau - z_j, 0)
+
+    The right-hand form (used here) adds non-negative terms, so the loss is computed
+    without cancellation and is 0 exactly when ``p = y``.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores (logits), shape ``(N, C)`` (or ``(N, C, d1, ...)``, ``(C,)``); finite.
+    target : array_like
+        Class indices of shape ``(N,)``, or rows of the input's shape on the probability
+        simplex (one-hot rows, or soft labels summing to 1).
+    reduction : {"mean", "sum", "none"}, keyword-only
+        Over samples: the mean divides by ``N`` (by ``sum(sample_weight)`` if given).
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per sample.
+
+    Notes
+    -----
+    optax's ``multiclass_sparsemax_loss(scores, labels)`` takes integer labels and gives
+    the per-sample losses (``reduction="none"`` here). For a one-hot target
+    ``½||y||² = ½``, the constant in Martins & Astudillo's formula.
+
+    Examples
+    --------
+    >>> print(sparsemax_loss([[1.0, 0.0, -1.0], [2.0, 0.5, 0.0]], [0, 2], reduction="none"))
+    [0. 2.]
+    """
+    func = "sparsemax_loss"
+    checked, scores, labels = _sparsemax_rows(func, input, target, reduction, sample_weight)
+    xp = checked.xp
+    p, shifted = _sparsemax_parts(xp, scores)
+    gap = p - labels
+    values = 0.5 * xp.sum(gap * gap, axis=1) + xp.sum(labels * xp.maximum(0.0 - shifted, 0.0), axis=1)
+    return _reduce_rows(checked, values)
+
+
+def sparsemax_loss_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`sparsemax_loss` with respect to ``input``: ``sparsemax(z) - y``.
+
+    Scaled by the sample weights and divided by the mean's denominator; the input's shape
+    and dtype. (At ties of the support, where the loss is still differentiable, this is
+    its gradient: the loss is continuously differentiable.)
+
+    Examples
+    --------
+    >>> print(sparsemax_loss_grad([[2.0, 0.5, 0.0]], [2]))
+    [[ 1.  0. -1.]]
+    """
+    func = "sparsemax_loss_grad"
+    checked, scores, labels = _sparsemax_rows(func, input, target, reduction, sample_weight)
+    p, _ = _sparsemax_parts(checked.xp, scores)
+    return _reduce_row_gradient(checked, p - labels)
+
+
+# --------------------------------------------------------------------------- ranking softmax
+
+
+def _ranking_prepare(
+    func: str, input: object, target: object, where: object, reduction: object, sample_weight: object
+) -> tuple[Namespace, Array, Array, Array, str, Array | None, Any, tuple[int, ...], tuple[int, ...]]:
+    """Scores, labels and the mask as float64 (M, L) rows, with the reduction and weights."""
+    checked_reduction = _validation.check_reduction(func, reduction)
+    xp, device = _validation.namespace(func, input=input, target=target, where=where, sample_weight=sample_weight)
+    x = _validation.as_real_array(func, "input", input, xp, device)
+    y = _validation.as_real_array(func, "target", target, xp, device)
+    if x.ndim == 0:
+        raise ShapeMismatchError(
+            f"{func}: input must hold scores of shape (..., list_size); got a scalar. "
+            "Pass one row of scores per list, e.g. shape (N, L)."
+        )
+    _validation.check_same_shape(func, "input", x, "target", y)
+    _validation.check_values(func, "input", x, xp, REAL)
+    _validation.check_values(func, "target", y, xp, RELEVANCE)
+    shape = tuple(x.shape)
+    lists = shape[:-1]
+    rows = (math.prod(lists), shape[-1])
+    mask = xp.ones(rows, dtype=xp.float64, device=device) if device is not None else xp.ones(rows, dtype=xp.float64)
+    if where is not None:
+        m = _validation.as_real_array(func, "where", where, xp, device)
+        _validation.check_same_shape(func, "input", x, "where", m)
+        _validation.check_values(func, "where", m, xp, REAL)
+        if math.prod(shape) and not bool(xp.all((m == 0.0) | (m == 1.0))):
+            raise OutOfRangeError(
+                f"{func}: where must be a boolean mask (True for the valid items); got values other "
+                "than 0 and 1. Pass a boolean array, e.g. where=lengths[:, None] > arange(L)."
+            )
+        mask = xp.reshape(_validation.working(xp, m), rows)
+    w = _sample_weight(func, sample_weight, xp, device, lists)
+    if w is not None:
+        w = xp.reshape(w, (rows[0],))
+    scores = xp.reshape(_validation.working(xp, x), rows)
+    labels = xp.reshape(_validation.working(xp, y), rows)
+    return xp, scores, labels, mask, checked_reduction, w, x.dtype, lists, shape
+
+
+def _ranking_parts(xp: Namespace, scores: Array, labels: Array, mask: Array) -> tuple[Array, Array, Array]:
+    """``-log softmax`` over the valid items of each row (0 at masked ones), the softmax,
+    and the labels with the masked ones set to 0.
+
+    ``-log p_i = log1p(rest) - z_i`` with ``z = s - max`` and ``rest`` the sum of
+    ``exp(z)`` over the valid items but the first maximal one: two non-negative terms.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # scores spanning more than the float64 range
+        return _ranking_parts_unchecked(xp, scores, labels, mask)
+
+
+def _ranking_parts_unchecked(xp: Namespace, scores: Array, labels: Array, mask: Array) -> tuple[Array, Array, Array]:
+    valid = mask > 0.0
+    masked = xp.where(valid, scores, -math.inf)
+    top = xp.max(masked, axis=1, keepdims=True)
+    top = xp.where(xp.isfinite(top), top, 0.0)  # a list without valid items
+    z = xp.where(valid, scores - top, -math.inf)
+    first = xp.argmax(z, axis=1)
+    positions = xp.arange(z.shape[1])
+    first_hot = (first[:, None] == positions[None, :]) & valid
+    e = xp.exp(z)
+    rest = xp.sum(xp.where(first_hot, 0.0, e), axis=1, keepdims=True)
+    nll = xp.where(valid, xp.log1p(rest) - xp.where(valid, z, 0.0), 0.0)
+    return nll, e / (1.0 + rest), xp.where(valid, labels, 0.0)
+
+
+def ranking_softmax_loss(
+    input: object,
+    target: object,
+    *,
+    where: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Ranking softmax loss (listwise), optax's ``ranking_softmax_loss`` (from rax).
+
+    For each list of scores ``s`` and relevance labels ``y >= 0`` (the last axis):
+
+    .. math:: \ell(s, y) = -\sum_i y_i \log \frac{\exp(s_i)}{\sum_j \exp(s_j)}
+
+    The labels are used as given, as optax does (rax's ``softmax_loss`` first divides
+    them by their sum: pass ``target / target.sum(-1, keepdims=True)`` for that). A list
+    whose labels are all 0 has loss 0.
+
+    Parameters
+    ----------
+    input : array_like
+        Scores, shape ``(..., L)``: one list of ``L`` items per leading index; finite.
+    target : array_like
+        Relevance labels, the input's shape, finite and non-negative.
+    where : array_like of bool, optional, keyword-only
+        The valid items (the input's shape). The others take no part: their score is
+        left out of the softmax and their label ignored.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        Over lists: ``"none"`` gives shape ``(...)``; the mean divides by the number of
+        lists with at least one valid item (as optax's mean with ``where``), weighted by
+        ``sample_weight`` if given. A mean over no such list is an error (optax gives 0).
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per list, shape ``(...)``.
+
+    Examples
+    --------
+    >>> print(f"{ranking_softmax_loss([2.0, 1.0, 3.0], [1.0, 0.0, 0.0]):.3f}")
+    1.408
+    >>> scores = [[2.0, 1.0, 0.0], [1.0, 0.5, 1.5]]
+    >>> labels = [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    >>> mask = [[True, True, False], [True, True, True]]
+    >>> print(f"{ranking_softmax_loss(scores, labels, where=mask):.3f}")
+    0.497
+    """
+    func = "ranking_softmax_loss"
+    xp, s, y, mask, reduction_, w, dtype, lists, _ = _ranking_prepare(func, input, target, where, reduction, sample_weight)
+    nll, _, labels = _ranking_parts(xp, s, y, mask)
+    values = xp.sum(labels * nll, axis=1)
+    count = xp.astype(xp.sum(mask, axis=1) > 0.0, xp.float64)
+    return _reduce(func, xp, values, reduction_, w, count, dtype, "the number of lists with a valid item", lists)
+
+
+def ranking_softmax_loss_grad(
+    input: object,
+    target: object,
+    *,
+    where: object = None,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`ranking_softmax_loss` with respect to ``input``.
+
+    .. math:: \frac{\partial \ell}{\partial s_i} = \Bigl(\sum_j y_j\Bigr) p_i - y_i
+
+    over the valid items (``p`` the softmax over them), 0 at masked items; scaled by the
+    sample weights and divided by the mean's denominator. The input's shape and dtype.
+
+    Examples
+    --------
+    >>> g = ranking_softmax_loss_grad([2.0, 1.0, 3.0], [1.0, 0.0, 0.0])
+    >>> print([round(float(v), 3) for v in g])
+    [-0.755, 0.09, 0.665]
+    """
+    func = "ranking_softmax_loss_grad"
+    xp, s, y, mask, reduction_, w, dtype, _, shape = _ranking_prepare(func, input, target, where, reduction, sample_weight)
+    _, p, labels = _ranking_parts(xp, s, y, mask)
+    gradient = xp.sum(labels, axis=1, keepdims=True) * p - labels
+    count = xp.astype(xp.sum(mask, axis=1) > 0.0, xp.float64)
+    reduced = _reduce_gradient(func, xp, gradient, reduction_, w, count, dtype, "the number of lists with a valid item")
+    return xp.reshape(reduced, shape)
+
+
+# --------------------------------------------------------------------------- NT-Xent
+
+
+def _ntxent_prepare(
+    func: str, embeddings: object, labels: object, temperature: object, reduction: object, sample_weight: object
+) -> tuple[Namespace, Array, Array, float, str, Array | None, Any]:
+    checked_reduction = _validation.check_reduction(func, reduction)
+    t = _option(func, "temperature", temperature, meaning="a positive finite number dividing the cosine similarities",
+                low=0.0, low_included=False)
+    xp, device = _validation.namespace(func, embeddings=embeddings, labels=labels, sample_weight=sample_weight)
+    x = _validation.as_real_array(func, "embeddings", embeddings, xp, device)
+    y = _validation.as_real_array(func, "labels", labels, xp, device)
+    if x.ndim != 2:
+        raise ShapeMismatchError(
+            f"{func}: embeddings must have shape (batch, features); got shape {tuple(x.shape)}. "
+            "Flatten each embedding to one row, e.g. embeddings.reshape(len(embeddings), -1)."
+        )
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ShapeMismatchError(
+            f"{func}: labels must hold one group label per embedding, shape ({x.shape[0]},); got shape "
+            f"{tuple(y.shape)}. Embeddings with equal labels form the positive pairs."
+        )
+    _validation.check_values(func, "embeddings", x, xp, REAL)
+    _validation.check_values(func, "labels", y, xp, REAL)
+    x64 = _validation.working(xp, x)
+    if x.shape[0] and x.shape[1] and not bool(xp.all(xp.max(xp.abs(x64), axis=1) > 0.0)):
+        row = int(xp.argmin(xp.max(xp.abs(x64), axis=1)))
+        raise OutOfRangeError(
+            f"{func}: every row of embeddings must be non-zero (its cosine similarity is undefined); "
+            f"got embeddings[{row}] = 0. Drop that sample, or check the model's output."
+        )
+    if x.shape[1] == 0 and x.shape[0]:
+        raise ShapeMismatchError(f"{func}: embeddings must have at least one feature; got shape {tuple(x.shape)}.")
+    w = _sample_weight(func, sample_weight, xp, device, (x.shape[0],))
+    return xp, x64, _validation.working(xp, y), t, checked_reduction, w, x.dtype
+
+
+def _ntxent_parts(xp: Namespace, x: Array, y: Array, t: float) -> tuple[Array, ...]:
+    """Unit rows ``u``, their scaled norms, the masks, ``s = cos / t`` and ``a_ij = lse_neg_i - s_ij``.
+
+    ``lse_neg_i`` is the log-sum-exp of ``s_ik`` over the negatives ``k`` of anchor ``i``
+    (``-inf`` if it has none), so the loss of the pair ``(i, j)`` is ``softplus(a_ij)``.
+    """
+    n = x.shape[0]
+    largest = xp.max(xp.abs(x), axis=1, keepdims=True)
+    v = x / largest
+    nv = xp.sqrt(xp.sum(v * v, axis=1, keepdims=True))
+    u = v / nv
+    s = (u @ xp.permute_dims(u, (1, 0))) / t
+    eye = xp.arange(n)[:, None] == xp.arange(n)[None, :]
+    same = y[:, None] == y[None, :]
+    positive = same & ~eye
+    negative = ~same
+    top = xp.max(xp.where(negative, s, -math.inf), axis=1, keepdims=True)
+    finite_top = xp.where(xp.isfinite(top), top, 0.0)
+    shifted = xp.where(negative, s - finite_top, -math.inf)
+    summed = xp.sum(xp.exp(shifted), axis=1, keepdims=True)  # at least 1 where there are negatives
+    lse = xp.where(xp.isfinite(top), finite_top + xp.log(xp.where(summed > 0.0, summed, 1.0)), -math.inf)
+    a = xp.where(positive, lse - s, -math.inf)
+    return u, nv, largest, s, positive, negative, lse, a
+
+
+def _pair_counts(xp: Namespace, positive: Array) -> Array:
+    return xp.sum(xp.astype(positive, xp.float64), axis=1)
+
+
+def _softplus(xp: Namespace, a: Array) -> Array:
+    """``log(1 + exp(a))`` without overflow; 0 at ``-inf``."""
+    return xp.maximum(a, 0.0) + xp.log1p(xp.exp(0.0 - xp.abs(a)))
+
+
+def _sigmoid(xp: Namespace, a: Array) -> Array:
+    e = xp.exp(0.0 - xp.abs(a))
+    return xp.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def ntxent_loss(
+    embeddings: object,
+    labels: object,
+    *,
+    temperature: float = 0.07,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""NT-Xent, the normalized temperature-scaled cross-entropy of SimCLR; optax's ``ntxent``.
+
+    With ``s_ik = cos(x_i, x_k) / temperature``, for every ordered positive pair ``(i, j)``
+    (``i != j`` with equal labels) and the negatives ``N(i)`` of anchor ``i`` (other labels):
+
+    .. math:: \ell_{ij} = -\log \frac{e^{s_{ij}}}{e^{s_{ij}} + \sum_{k \in N(i)} e^{s_{ik}}}
+              = \mathrm{softplus}\Bigl(\log\sum_{k \in N(i)} e^{s_{ik}} - s_{ij}\Bigr)
+
+    The other positives of the anchor are left out of the denominator, as in optax and
+    pytorch-metric-learning's ``NTXentLoss``; the self-similarity too.
+
+    Parameters
+    ----------
+    embeddings : array_like
+        Shape ``(N, D)``, finite, no zero row.
+    labels : array_like
+        Shape ``(N,)``: equal labels mark the positive pairs (e.g. ``[0, 0, 1, 1]`` for two
+        views of two images).
+    temperature : float, keyword-only
+        A positive number; optax's default 0.07.
+    reduction : {"mean", "sum", "none"}, keyword-only
+        ``"none"`` gives each anchor's summed pair losses, shape ``(N,)``; ``"sum"`` their
+        total; ``"mean"`` divides the total by the number of positive pairs (optax's
+        average over positive pairs), with weights by ``sum_i w_i P_i`` (``P_i`` the
+        positives of anchor ``i``). A mean without any positive pair is an error
+        (optax gives NaN).
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per anchor, shape ``(N,)``.
+
+    Notes
+    -----
+    optax divides by ``max(||x||, eps)``; here a zero embedding is refused instead.
+
+    Examples
+    --------
+    >>> x = [[1.0, 0.0], [1.0, 0.1], [0.0, 1.0], [-0.1, 1.0]]
+    >>> print(f"{ntxent_loss(x, [0, 0, 1, 1], temperature=1.0):.6f}")
+    0.554380
+    """
+    func = "ntxent_loss"
+    xp, x, y, t, reduction_, w, dtype = _ntxent_prepare(func, embeddings, labels, temperature, reduction, sample_weight)
+    *_, positive, _, _, a = _ntxent_parts(xp, x, y, t)
+    values = xp.sum(xp.where(positive, _softplus(xp, a), 0.0), axis=1)
+    return _reduce(func, xp, values, reduction_, w, _pair_counts(xp, positive), dtype,
+                   "the number of positive pairs (labels that occur at least twice)", (x.shape[0],))
+
+
+def ntxent_loss_grad(
+    embeddings: object,
+    labels: object,
+    *,
+    temperature: float = 0.07,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`ntxent_loss` with respect to ``embeddings``, shape ``(N, D)``.
+
+    With ``a_ij`` as in :func:`ntxent_loss` and ``q_ik`` the softmax of ``s_ik`` over the
+    negatives of ``i``, the derivative of anchor ``i``'s loss is ``-sigmoid(a_ij)`` with
+    respect to ``s_ij`` (``j`` positive) and ``q_ik sum_j sigmoid(a_ij)`` with respect to
+    ``s_ik`` (``k`` negative); it goes back through the cosine matrix and the
+    normalization of every row (``(I - u u^T) / ||x||``). Scaled by the anchor weights
+    and divided by the mean's denominator.
+
+    Examples
+    --------
+    >>> g = ntxent_loss_grad([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], [0, 0, 1], temperature=1.0)
+    >>> print(g.shape, g.dtype)
+    (3, 2) float64
+    """
+    func = "ntxent_loss_grad"
+    xp, x, y, t, reduction_, w, dtype = _ntxent_prepare(func, embeddings, labels, temperature, reduction, sample_weight)
+    u, nv, largest, s, positive, negative, lse, a = _ntxent_parts(xp, x, y, t)
+    sig = xp.where(positive, _sigmoid(xp, a), 0.0)
+    q = xp.where(negative, xp.exp(xp.where(negative, s - xp.where(xp.isfinite(lse), lse, 0.0), -math.inf)), 0.0)
+    g = q * xp.sum(sig, axis=1, keepdims=True) - sig  # d(anchor loss)/ds, row by row
+    count = _pair_counts(xp, positive)
+    g = _reduce_gradient(func, xp, g, reduction_, w, count, xp.float64,
+                         "the number of positive pairs (labels that occur at least twice)")
+    g = g / t
+    du = g @ u + xp.permute_dims(g, (1, 0)) @ u
+    radial = xp.sum(du * u, axis=1, keepdims=True)
+    dx = ((du - radial * u) / nv) / largest
+    return xp.astype(dx, dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- label smoothing
+
+
+def _smoothing(func: str, smoothing: object) -> float:
+    return _option(func, "smoothing", smoothing, meaning="a number in [0, 1], the probability mass spread "
+                   "uniformly", low=0.0, low_included=True, high=1.0)
+
+
+def smooth_labels(labels: object, smoothing: float, *, num_classes: int | None = None) -> Array:
+    r"""Label smoothing, optax's ``smooth_labels``: ``(1 - smoothing) y + smoothing / C``.
+
+    Each target distribution ``y`` over ``C`` classes is mixed with the uniform one. The
+    result sums to 1 if ``y`` does, and is what PyTorch's ``cross_entropy(...,
+    label_smoothing=smoothing)`` uses internally.
+
+    Parameters
+    ----------
+    labels : array_like
+        Without ``num_classes``: one-hot (or soft) rows, shape ``(..., C)``, values in
+        [0, 1]. With ``num_classes``: integer class indices of any shape.
+    smoothing : float
+        In [0, 1] (optax's ``alpha``); 0 leaves the labels unchanged.
+    num_classes : int, optional, keyword-only
+        Given: ``labels`` are class indices in ``[0, num_classes)`` and the result has
+        shape ``(*labels.shape, num_classes)``, float64.
+
+    Returns
+    -------
+    array
+        The smoothed labels, in the labels' floating dtype (float64 for indices).
+
+    Examples
+    --------
+    >>> print(smooth_labels([[0.0, 1.0, 0.0, 0.0]], 0.2))
+    [[0.05 0.85 0.05 0.05]]
+    >>> print(smooth_labels([1, 0], 0.3, num_classes=3))
+    [[0.1 0.8 0.1]
+     [0.8 0.1 0.1]]
+    """
+    func = "smooth_labels"
+    alpha = _smoothing(func, smoothing)
+    xp, device = _validation.namespace(func, labels=labels)
+    if num_classes is None:
+        y = _validation.as_real_array(func, "labels", labels, xp, device)
+        if y.ndim == 0:
+            raise ShapeMismatchError(
+                f"{func}: labels must be one-hot rows of shape (..., C); got a scalar. For class "
+                "indices pass num_classes=C."
+            )
+        _validation.check_values(func, "labels", y, xp, LABEL)
+        c = y.shape[-1]
+        if c == 0:
+            raise ShapeMismatchError(f"{func}: labels must have at least one class; got shape {tuple(y.shape)}.")
+        y64 = _validation.working(xp, y)
+        return xp.astype((1.0 - alpha) * y64 + alpha / c, y.dtype, copy=False)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
+        raise InvalidOptionError(
+            f"{func}: num_classes must be a positive integer (the number of classes); got {describe(num_classes)}."
+        )
+    c = int(num_classes)
+    indices = _validation.as_real_array(func, "labels", labels, xp, device)
+    index_domain = Domain(f"class indices from 0 to {c - 1}", 0.0, float(c - 1))
+    _validation.check_values(func, "labels", indices, xp, index_domain)
+    indices = _validation.working(xp, indices)
+    if math.prod(indices.shape) and not bool(xp.all(indices == xp.floor(indices))):
+        raise OutOfRangeError(
+            f"{func}: with num_classes, labels must hold integer class indices; got fractional values. "
+            "For one-hot or soft rows leave num_classes out."
+        )
+    classes = xp.astype(xp.arange(c), xp.float64)
+    onehot = xp.astype(indices[..., None] == classes, xp.float64)
+    return (1.0 - alpha) * onehot + alpha / c
+
+
+def smooth_binary_labels(labels: object, smoothing: float) -> Array:
+    r"""Binary label smoothing, as Keras's ``BinaryCrossentropy(label_smoothing=...)``:
+    ``y (1 - smoothing) + smoothing / 2``.
+
+    Each binary target is pulled towards 1/2 (the uniform distribution over two classes).
+
+    Parameters
+    ----------
+    labels : array_like
+        Binary (or soft) labels in [0, 1], any shape.
+    smoothing : float
+        In [0, 1]; 0 leaves the labels unchanged, 1 makes them all 1/2.
+
+    Examples
+    --------
+    >>> print(smooth_binary_labels([0.0, 1.0], 0.2))
+    [0.1 0.9]
+    """
+    func = "smooth_binary_labels"
+    alpha = _smoothing(func, smoothing)
+    xp, device = _validation.namespace(func, labels=labels)
+    y = _validation.as_real_array(func, "labels", labels, xp, device)
+    _validation.check_values(func, "labels", y, xp, LABEL)
+    return xp.astype(_validation.working(xp, y) * (1.0 - alpha) + 0.5 * alpha, y.dtype, copy=False)

@@ -37,6 +37,10 @@ class Entry:
     """Which positional arguments are floating-point data (the rest: class indices)."""
     extreme: Callable[[], Arrays] | None = None
     """Valid arguments at the edges of the domain: no warning, no NaN."""
+    renormalized_axis: int | None = None
+    """For a loss on log-probabilities whose gradient is taken, as PyTorch's CTC takes it,
+    with respect to the logits behind them: finite differences move a logit and
+    normalize again along this axis."""
 
     @property
     def value(self) -> Callable[..., Any]:
@@ -299,6 +303,31 @@ ENTRIES += [
           extreme=lambda: (np.array([[1e300, 0.0], [1e300, 1e-300], [0.0, 1e-300]]), np.array([0, 0, 1]))),
     Entry("ranking_softmax_loss", _ranked_lists, mean_is_sum_over=_per_sample,
           extreme=lambda: (np.array([[40.0, 0.0], [800.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 0.0]]))),
+]
+
+
+def _alignments(rng: np.random.Generator, n: int) -> Arrays:
+    """CTC: every sample of the same length, so that the mean divides the sum by one number."""
+    samples, frames, classes, length = max(n // 20, 1), 8, 5, 3
+    log_probs = rng.standard_normal((frames, samples, classes))
+    log_probs -= np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)
+    return (log_probs, rng.integers(1, classes, size=(samples, length)), np.full(samples, frames),
+            np.full(samples, length))
+
+
+def _sure_alignment() -> Arrays:
+    frames = 50
+    log_probs = np.full((frames, 2, 3), -np.inf)
+    log_probs[:, :, 0] = 0.0
+    log_probs[1::2, :, 1] = 0.0
+    log_probs[1::2, :, 0] = -np.inf
+    return log_probs, np.ones((2, 25), int), np.full(2, frames), np.full(2, 25)
+
+
+ENTRIES += [
+    Entry("ctc_loss", _alignments, float_arguments=(0,), renormalized_axis=-1,
+          mean_is_sum_over=lambda arrays: arrays[0].shape[1] * max(int(arrays[3][0]), 1),
+          extreme=_sure_alignment),
 ]
 SQUARED_MULTI_MARGIN = Entry(
     "multi_margin_loss", _classes, options={"p": 2, "margin": 0.5}, mean_is_sum_over=_per_sample,

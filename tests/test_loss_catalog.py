@@ -67,6 +67,9 @@ def test_gradient_agrees_with_central_differences(entry: Entry):
             for sign in (1, -1):
                 moved = [a.copy() for a in arrays]
                 moved[position].reshape(-1)[index] += sign * h
+                if entry.renormalized_axis is not None:
+                    logits = moved[position]
+                    moved[position] = logits - np.logaddexp.reduce(logits, axis=entry.renormalized_axis, keepdims=True)
                 values.append(float(call(entry, moved, reduction=reduction)))
             numeric = (values[0] - values[1]) / (2 * h)
             analytic = float(grad.reshape(-1)[index])

@@ -105,6 +105,8 @@ from neural_network.losses._root import root_mean_squared_error as root_mean_squ
 from neural_network.losses._root import root_mean_squared_error_grad as root_mean_squared_error_grad
 from neural_network.losses._root import root_mean_squared_log_error as root_mean_squared_log_error
 from neural_network.losses._root import root_mean_squared_log_error_grad as root_mean_squared_log_error_grad
+from neural_network.losses._sequence import ctc_loss as ctc_loss
+from neural_network.losses._sequence import ctc_loss_grad as ctc_loss_grad
 from neural_network.losses._softmax import cross_entropy as cross_entropy
 from neural_network.losses._softmax import cross_entropy_grad as cross_entropy_grad
 from neural_network.losses._softmax import nll_loss as nll_loss
@@ -130,6 +132,8 @@ __all__ = [
     "cosine_similarity_loss_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "ctc_loss",
+    "ctc_loss_grad",
     "dice_loss",
     "dice_loss_grad",
     "gamma_deviance",

@@ -168,6 +168,18 @@ def test_deviances_are_accurate_also_where_mu_is_close_to_y(power, bound):
     assert worst <= bound
 
 
+@pytest.mark.parametrize("power", [1.5, 1.2, 1.01, 1.99, 2.5, 3, 5, 10, -0.5, -1, -3])
+def test_general_power_deviances_are_within_4_ulp_where_mu_is_close_to_y(power):
+    # |y / mu - 1| <= 1/8: the binomial series in x = y / mu - 1, x in double-double
+    rng = np.random.default_rng(5)
+    mu = np.exp(rng.uniform(-5, 5, 400))
+    y = mu * (1.0 + rng.uniform(-0.125, 0.125, 400) * np.where(rng.random(400) < 0.5, 1e-9, 1.0))
+    with mpmath.workdps(60):
+        values = losses.tweedie_deviance(mu, y, power=power, reduction="none")
+        worst = max(ulps(float(v), _exact_deviance(power, m, t)) for v, m, t in zip(values, mu, y, strict=True))
+    assert worst <= 4
+
+
 def test_poisson_loss_is_keras_formula_and_generalized_kl_is_optax_convex_kl():
     x, y = np.array([0.5, 2.0, 1e-3, 0.0]), np.array([1.0, 0.0, 3.0, 2.0])
     with mpmath.workdps(50):

@@ -18,7 +18,8 @@ result). In that range ``y / mu`` lies in [1/2, 2], so ``y - mu`` is exact (Ster
 and the leading term ``v (y - mu) = (y - mu)^2 / (y + mu)`` carries no cancellation.
 Outside it the terms differ by at least a factor of about 3.6 and the direct formula is
 used, with ``log(y / mu)`` corrected for the rounding of the quotient. Other powers use
-``L = log(y / mu)`` the same way (see :func:`_tweedie_general`).
+a binomial series in ``y / mu - 1`` near ``y = mu`` and ``L = log(y / mu)`` elsewhere
+(see :func:`_tweedie_general`).
 """
 
 from __future__ import annotations
@@ -461,17 +462,46 @@ def _tweedie_series(power: float) -> tuple[float, ...]:
     return tuple(float(sum(b**i for i in range(k - 1)) / math.factorial(k)) for k in range(2, 24))
 
 
+@functools.lru_cache(maxsize=64)
+def _tweedie_near(power: float) -> tuple[float, tuple[float, ...]]:
+    """A bound ``X`` and coefficients ``e_j`` of ``g(x) = x^2 / 2 * sum_j e_j x^j`` for ``|x| <= X``.
+
+    ``g(x) = ((1 + x)^b - 1 - b x) / (a b)`` (``a = 1 - power``, ``b = 2 - power``) is the
+    binomial series ``sum_{k >= 2} binom(b, k) x^k / (a b)``: ``e_0 = 1`` and
+    ``e_j = 2 (b - 2) ... (b - j - 1) / (j + 2)!``, each rounded once from its exact value.
+    ``X`` is 1/4, smaller for large ``|b|``, so that at most 80 terms bring the omitted
+    tail below 2**-60 of the sum.
+    """
+    b = Fraction(2.0 - power)
+    bound = Fraction(1, 4)
+    while True:
+        terms = [Fraction(1)]
+        product = Fraction(1)
+        for j in range(1, 81):
+            product *= (b - j - 1) / (j + 2)
+            terms.append(product)
+            if all(abs(t) * bound**i < Fraction(1, 2**62) for i, t in enumerate(terms[-3:], start=len(terms) - 3)):
+                return float(bound), tuple(float(t) for t in terms)
+        bound /= 2
+
+
 def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
     """scikit-learn's deviance for ``power`` not in {0, 1, 2}.
 
     ``2 (y^b / (a b) - y mu^a / a + mu^b / b)`` with ``a = 1 - power``, ``b = 2 - power``
-    is ``2 mu^b f(L)`` for ``y > 0``, where ``L = log(y / mu)`` and
-    ``f(L) = (expm1(b L) - b expm1(L)) / (a b) = (exp(L) expm1(a L) / a - expm1(L)) / b``
-    (the second form does not lose digits to the division by ``a`` as ``power -> 1``). ``f`` is 0 at ``L = 0``, where its two
-    terms cancel: for ``|L| max(1, |b|) <= 1`` it is the series ``sum_k c_k L^k`` (22
-    terms; ``c_2 = 1/2``), otherwise the formula. ``L`` itself is ``2 atanh(v)`` near 0.
-    For ``power < 0`` and ``y <= 0`` the deviance is ``2 (-y mu^a / a + mu^b / b)``, a sum
-    of non-negative terms.
+    is ``2 mu^b g(x)`` for ``y > 0``, where ``x = y / mu - 1`` and
+    ``g(x) = ((1 + x)^b - 1 - b x) / (a b)``, 0 at ``x = 0`` where its terms cancel. For
+    ``|x| <= X`` (1/4 for moderate powers, see :func:`_tweedie_near`) the deviance is
+    ``mu^b x^2 h(x)``, the binomial series ``h(x) = 1 + (b - 2) x / 3 + ...``, with ``x``
+    known exactly (``y / mu`` is within [3/4, 5/4]: ``fl(y / mu) - 1`` is exact and the
+    quotient's remainder is recovered by TwoProduct) and ``x^2`` formed in double-double:
+    nothing cancels. Elsewhere ``g`` is ``f(L)`` with ``L = log(y / mu)``:
+    ``f(L) = (exp(L) expm1(a L) / a - expm1(L)) / b`` for ``power <= 1.5`` (accurate as
+    ``a -> 0``) or for ``power > 2``, and ``(expm1(b L) / b - expm1(L)) / a`` for
+    ``1.5 < power < 2`` (accurate as ``b -> 0``); the series in ``L`` is kept where the
+    near form cannot be used (``mu >= 2**500`` or ``y <= 2**-900``). For ``power < 0``
+    and ``y <= 0`` the deviance is ``2 (-y mu^a / a + mu^b / b)``, a sum of non-negative
+    terms.
     """
     a, b = 1.0 - power, 2.0 - power
     coefficients = _tweedie_series(power)
@@ -485,8 +515,6 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
         s *= L
     s += coefficients[0]
     series = (L * L) * s
-    # (expm1(b L) - b expm1(L)) / (a b), rearranged (b = 1 + a) to stay accurate as a -> 0:
-    # (exp(L) expm1(a L) / a - expm1(L)) / b.
     # Above L = 700 exp(L) overflows: there f = (exp(L) (expm1(a L) / a - 1) + 1) / b,
     # never inf - inf.
     Ld = xp.minimum(L, 700.0)
@@ -494,9 +522,36 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     if _any(xp, L > 700.0):
         huge = (xp.exp(L) * (xp.expm1(a * L) / a - 1.0) + 1.0) / b
         direct = xp.where(L > 700.0, huge, direct)
+    if 1.5 < power < 2.0:  # b in (0, 1/2): divide by a instead; b L <= 700 keeps expm1 finite
+        bounded = xp.abs(L) * b <= 700.0
+        Lb = xp.where(bounded, L, xp.zeros_like(L))
+        by_a = (xp.expm1(b * Lb) / b - xp.expm1(Lb)) / a
+        direct = xp.where(bounded, by_a, direct)
     f = xp.where(xp.abs(L) * max(1.0, abs(b)) <= 1.0, series, direct)
     scale = xp.pow(mu, b)
     value = 2.0 * (scale * f)
+    # Near y = mu: mu^b x^2 h(x), x = y / mu - 1 in double-double.
+    bound, terms = _tweedie_near(power)
+    q = ys / mu
+    x_head = q - 1.0
+    near = (xp.abs(x_head) <= bound) & (mu < 2.0**500) & (ys > 2.0**-900)
+    if _any(xp, near):
+        one = xp.ones_like(q)
+        qs, ms, yn = xp.where(near, q, one), xp.where(near, mu, one), xp.where(near, ys, one)
+        product, product_error = two_product(qs, ms)
+        # x = (q - 1) + x_tail exactly to first order; q - 1 is exact but x_tail need not be
+        # small beside it (q - 1 may be a few ulp of 1): renormalize before squaring.
+        xn, x_tail = two_sum(xp.where(near, x_head, xp.zeros_like(q)), ((yn - product) - product_error) / ms)
+        h = terms[-1] * xn
+        for t in terms[-2:0:-1]:
+            h += t
+            h *= xn
+        h += terms[0]
+        square, square_error = two_product(xn, xn)
+        x2 = square + (square_error + 2.0 * (xn * x_tail))
+        # h(x) with x's tail: h'(x) ~ e_1, first order
+        h = h + terms[1] * x_tail
+        value = xp.where(near, (scale * x2) * h, value)
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
         return xp.where(positive, value, (2.0 / b) * scale)
     # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there)
@@ -616,9 +671,11 @@ def tweedie_deviance(
     deviance has few correct digits. Here the deviance is formed from ``log(y / mu)``
     and ``(y - mu) / (y + mu)`` with series where the terms would cancel (see the
     module's notes), so the Poisson and Gamma deviances are within a few ulp of the
-    exact value everywhere. For other powers the series covers
-    ``|log(y / mu)| max(1, |2 - p|) <= 1``; beyond it the formula loses about
-    ``log2(1 / |1 - p|)`` bits for ``p`` near 1.
+    exact value everywhere. For other powers a binomial series in ``y / mu - 1`` (known
+    exactly) covers ``|y / mu - 1| <= 1/4`` (less for ``|2 - p| > 4``), where each
+    element is within 4 ulp of the exact value (3 measured); farther out the
+    ``expm1`` form's terms cancel by a small factor and an element may be off by up to
+    about 10-17 ulp (measured), also for ``p`` near 1 or 2.
 
     Examples
     --------

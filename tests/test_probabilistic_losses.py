@@ -258,3 +258,14 @@ def test_gaussian_and_poisson_errors_name_the_argument():
         losses.poisson_nll_loss([-1.0], [1.0], log_input=False)
     with pytest.raises(InvalidOptionError, match=r"^poisson_nll_loss: log_input must be True or False"):
         losses.poisson_nll_loss([0.0], [1.0], log_input="yes")
+
+
+def test_negative_power_with_a_huge_mean_overflows_quietly():
+    """(1e140)^2 overflows: the value is inf (the true value exceeds float64), with no
+    warning from the branch for non-positive targets, which where() also evaluates."""
+    mu = np.array([1e140, 2.0])
+    y = np.array([1e140 * (1 + 1e-10), -1.0])
+    values = losses.tweedie_deviance(mu, y, power=-1, reduction="none")
+    assert values[0] == np.inf  # mu^3 x^2 / ... ~ 1e400: beyond float64
+    # y <= 0 with power -1 (a = 2, b = 3): 2 (-y mu^a / a + mu^b / b) = 2 (4/2 + 8/3) = 28/3
+    assert values[1] == pytest.approx(28 / 3, rel=1e-15)

@@ -554,8 +554,14 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
         value = xp.where(near, (scale * x2) * h, value)
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
         return xp.where(positive, value, (2.0 / b) * scale)
-    # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there)
-    return xp.where(positive, value, 2.0 * ((0.0 - y) * xp.pow(mu, a) / a + scale / b))
+    # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there). That
+    # branch is evaluated for every element by where(): give the others harmless values
+    # (mu = 1, y = 0), or a huge mu there would make inf - inf and a warning for nothing.
+    y_other = xp.where(positive, xp.zeros_like(y), y)
+    mu_other = xp.where(positive, xp.ones_like(mu), mu)
+    scale_other = xp.where(positive, xp.ones_like(scale), scale)
+    other = 2.0 * ((0.0 - y_other) * xp.pow(mu_other, a) / a + scale_other / b)
+    return xp.where(positive, value, other)
 
 
 def _tweedie_general_derivative(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:

@@ -202,8 +202,11 @@ def test_a_flagged_kernel_is_not_finite_wherever_a_finite_only_operand_is_not(na
         (a if role == "input" else b)[::7] = bad
         with np.errstate(invalid="ignore", over="ignore"):
             values = loss.value(np, a, b)
+            slopes = loss.derivative(np, a, b)
         broken = ~np.isfinite(a if role == "input" else b)
         assert not np.isfinite(values[broken]).any(), (name, role)
+        if loss.derivative_propagates_non_finite:
+            assert not np.isfinite(slopes[broken]).any(), (name, role, "derivative")
     # pos_weight, which scales the positive term, must not hide it either (0 * inf is NaN).
     if loss.weights:
         a = x.copy()

@@ -122,6 +122,9 @@ class ElementwiseLoss:
     value_propagates_non_finite: bool = False
     """Whether ``value`` is NaN or infinite wherever an input is: then a finite reduced
     loss proves its finite-only operands finite, and large ones need no separate check."""
+    derivative_propagates_non_finite: bool = False
+    """The same promise for ``derivative``: a gradient that is finite everywhere proves
+    the finite-only operands finite (checked block by block, in the cache)."""
 
     def __call__(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
@@ -135,7 +138,8 @@ class ElementwiseLoss:
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
     ) -> Array:
         """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
-        batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights)
+        trust = self.derivative_propagates_non_finite and sample_weight is None
+        batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights, trust_finite=trust)
         return _evaluate(self.derivative, _reduction.reduce_derivatives, batch, reduced=False)
 
     def mean_value_and_grad(self, input: Array, target: Array) -> tuple[float, Array]:
@@ -277,9 +281,8 @@ def _evaluate(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) -
     """Apply ``kernel`` and ``reduce`` to ``batch`` (in blocks for large NumPy arrays), then
     check the trusted operands if the result is not finite."""
     if _is_blocked(batch.xp, batch.input):
-        result = _blocked(kernel, reduce, batch, reduced=reduced)
-    else:
-        result = _run(kernel, reduce, batch)
+        return _blocked(kernel, reduce, batch, reduced=reduced)  # checks the trusted operands itself
+    result = _run(kernel, reduce, batch)
     if batch.trusted and not _all_finite(batch.xp, result):
         _check_trusted(batch)
     return result
@@ -365,7 +368,7 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
         values = kernel(np, widen(x[start:stop]), widen(t[start:stop]), **block_weights)
         if w is not None:
             values = _reduction.apply_sample_weight(np, values, widen(w[start:stop]))
-        return values / denominator if mean and not reduced else values
+        return values
 
     def task(start: int, stop: int) -> tuple[list[tuple[float, float]], list[float]]:
         # The floating-point error state belongs to each thread: set it here, in the thread.
@@ -374,9 +377,17 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
             values = values_of(start, stop, _to_float64)
             if reduced:
                 return ranges, _reduction.partials(values)
-            if extend and np.isinf(values).any():  # redo the overflowing elements in the extended range
-                values = np.where(np.isinf(values), values_of(start, stop, _to_extended), values)
-            out[start:stop] = values  # rounded once to the output dtype
+            if batch.trusted and not np.isfinite(values).all():
+                ranges.append((math.nan, math.nan))  # marks the block: the trusted operands are checked
+            part = out[start:stop]
+            # Straight into the output, rounded once to its dtype: no further temporary.
+            if mean:
+                np.divide(values, denominator, out=part)
+            else:
+                np.copyto(part, values, casting="same_kind")
+            if extend and np.isinf(part).any():  # redo the overflowing elements in the extended range
+                wide = values_of(start, stop, _to_extended)
+                part[...] = np.where(np.isinf(part), wide / denominator if mean else wide, part)
             return ranges, []
 
     pieces = _blocks.map_blocks(task, size)
@@ -386,6 +397,8 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
         high = float(np.max([piece[0][position][1] for piece in pieces]))
         _validation.check_range(batch.func, operand.name, array, np, operand.domain, low, high)
     if not reduced:
+        if any(len(piece[0]) > len(measured) for piece in pieces):
+            _check_trusted(batch)  # a non-finite element: refuse a NaN or inf operand (else an overflow)
         return np.reshape(out, shape)
     value = _reduction.combine([partial for piece in pieces for partial in piece[1]]) / denominator
     result = np.asarray(value, dtype=batch.dtype)[()]

@@ -30,6 +30,7 @@ _MSE = ElementwiseLoss(
     value=_squared_error,
     derivative=_squared_error_derivative,
     value_propagates_non_finite=True,
+    derivative_propagates_non_finite=True,
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from neural_network._validation import Array, Namespace
@@ -36,6 +37,10 @@ def apply_sample_weight(xp: Namespace, values: Array, sample_weight: Array | Non
 def total(xp: Namespace, values: Array) -> Array:
     """The sum of ``values`` as a 0-d array of their dtype, accumulated as described above."""
     if not isinstance(values, np.ndarray):
+        if array_api_compat.is_dask_array(values):  # chunk by chunk, combined exactly: see _dask
+            from neural_network import _dask
+
+            return _dask.total(values)
         return xp.sum(values, dtype=xp.float64)
     flat = np.reshape(values, -1)
     if flat.dtype != np.float64:  # the extended-range fallback: no fsum, which works in float64
@@ -64,6 +69,8 @@ def combine(sums: list[float]) -> Array:
         return np.float64(math.fsum(sums))
     except OverflowError:  # the exact sum of finite partials exceeds the float64 range
         return np.float64(math.inf)
+    except ValueError:  # inf and -inf in different partials: NaN, as NumPy's own sum gives
+        return np.float64(math.nan)
 
 
 def denominator(xp: Namespace, values: Array, sample_weight: Array | None) -> Array | float:
@@ -189,6 +196,18 @@ class StreamingSum:
         if len(self._pending) >= self.FOLD:
             self._fold()
 
+    def terms(self) -> list[float]:
+        """Floats whose exact sum is the sum ``value()`` rounds.
+
+        Sums accumulated apart (one per chunk of a Dask array) are merged exactly by
+        passing all their terms to :func:`combine`.
+        """
+        if self._overflow:
+            return [math.inf]
+        with np.errstate(over="ignore", invalid="ignore"):
+            last = float(np.add.reduce(self._carry))
+        return [*self._special, *self._exact, *self._pending, last]
+
     def value(self) -> float:
         """The sum of everything added so far, as ``total`` gives it for the concatenation."""
         if self._overflow:
@@ -197,11 +216,7 @@ class StreamingSum:
             if not (self._pending or self._exact or self._special):  # every value is in the carry
                 return float(total(np, self._carry))
             last = float(np.add.reduce(self._carry))  # a whole block, or the tail of fewer
-        partials = [*self._special, *self._exact, *self._pending, last]
-        try:
-            return math.fsum(partials)
-        except OverflowError:  # the exact sum of finite partials exceeds the float64 range
-            return math.inf
+        return float(combine([*self._special, *self._exact, *self._pending, last]))
 
     def _fold(self) -> None:
         pending, self._pending = self._pending, []

@@ -302,6 +302,10 @@ def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) 
         return math.inf, -math.inf
     if type(x) is np.ndarray:  # NumPy's reductions directly: a small call costs half as much
         low, high = float(np.minimum.reduce(x, axis=None)), float(np.maximum.reduce(x, axis=None))
+    elif array_api_compat.is_dask_array(x):  # both in one pass over the chunks, not two
+        import dask
+
+        low, high = (float(v) for v in dask.compute(xp.min(x), xp.max(x)))
     else:
         low, high = float(xp.min(x)), float(xp.max(x))
     check_range(func, name, x, xp, domain, low, high)

@@ -102,14 +102,25 @@ def _csv_header(path: str) -> list[str] | None:
                 break
             data += block
     text = data.decode("utf-8-sig", errors="replace")
-    for row in csv.reader(io.StringIO(text), delimiter=_delimiter(path)):
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter(path)):
         return row or None
     return None
 
 
-def _delimiter(path: str) -> str:
+COMPRESSED = (".gz", ".bz2", ".zst", ".lz4")
+"""The suffixes of compressed CSV files (read whole: a compressed stream cannot be cut)."""
+
+
+def compression_of(path: str) -> str | None:
+    """The compression suffix of ``path`` (such as ``".gz"``), or None."""
+    return next((suffix for suffix in COMPRESSED if path.lower().endswith(suffix)), None)
+
+
+def delimiter(path: str) -> str:
+    """The CSV delimiter by the file name: a tab for .tsv and .tab, else a comma."""
     name = path.lower()
-    for suffix in (".gz", ".bz2", ".zst", ".lz4"):
+    suffix = compression_of(name)
+    if suffix:
         name = name.removesuffix(suffix)
     return "\t" if name.endswith((".tsv", ".tab")) else ","
 
@@ -168,7 +179,7 @@ def _parquet_batches(path: str, names: list[str], batch_rows: int) -> Iterator[C
 def _csv_options(path: str, names: list[str], kind: Any, threads: bool) -> dict[str, Any]:
     return {
         "read_options": pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=threads),
-        "parse_options": pacsv.ParseOptions(delimiter=_delimiter(path)),
+        "parse_options": pacsv.ParseOptions(delimiter=delimiter(path)),
         "convert_options": pacsv.ConvertOptions(
             column_types={name: kind for name in names},
             include_columns=names,
@@ -240,7 +251,7 @@ def _parse_error_row(path: str, names: list[str], message: str) -> str:
         return "error"
 
     options = _csv_options(path, names, pa.string(), threads=False)
-    options["parse_options"] = pacsv.ParseOptions(delimiter=_delimiter(path), invalid_row_handler=handler)
+    options["parse_options"] = pacsv.ParseOptions(delimiter=delimiter(path), invalid_row_handler=handler)
     try:
         for _ in pacsv.open_csv(path, **options):
             pass

@@ -228,11 +228,43 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the weighted mean (default) or the weighted sum of the per-element losses",
     )
     parser.add_argument("--json", action="store_true", help='print {"loss", "value", "rows"} as JSON')
+    add_engine_arguments(parser)
     parser.add_argument(
         "--batch-rows", type=_positive_int, default=BATCH_ROWS, metavar="N",
         help=f"rows read at a time (default {BATCH_ROWS}); lower it to use less memory. "
         "The value does not depend on it.",
     )
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--engine``, ``--scheduler`` and ``--workers``, shared with ``predict``."""
+    parser.add_argument(
+        "--engine", choices=("stream", "dask"), default="stream",
+        help="stream: read the files in batches in this process (default); dask: spread the "
+        "partitions of the files over a Dask cluster (pip install 'neural-network[dask]')",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="with --engine dask: the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786; "
+        "default: a local cluster started for the command",
+    )
+    parser.add_argument(
+        "--workers", type=_positive_int, metavar="N",
+        help="with --engine dask and no --scheduler: worker processes of the local cluster "
+        "(default: one per processor)",
+    )
+
+
+def check_engine_arguments(arguments: argparse.Namespace) -> None:
+    """Refuse ``--scheduler`` or ``--workers`` without ``--engine dask``, and both together."""
+    for option in ("scheduler", "workers"):
+        if getattr(arguments, option) is not None and arguments.engine != "dask":
+            raise CommandError(f"--{option} applies to --engine dask only; add --engine dask, or leave --{option} out.")
+    if arguments.scheduler is not None and arguments.workers is not None:
+        raise CommandError(
+            "--workers sizes the local cluster; with --scheduler the running cluster's workers are used. "
+            "Leave one of them out."
+        )
 
 
 def _positive_int(text: str) -> int:
@@ -272,7 +304,8 @@ def run(arguments: argparse.Namespace) -> int:
     from neural_network.cli import _stream
 
     entry = find_loss(arguments.loss)
-    paths = expand(arguments.files)
+    check_engine_arguments(arguments)
+    paths = expand(arguments.files, folders=arguments.engine == "dask")
     for path in paths:
         _stream.check_readable(path)
     headers = {path: _stream.columns_of(path) for path in paths}
@@ -280,8 +313,10 @@ def run(arguments: argparse.Namespace) -> int:
     for path in paths:
         _stream.check_columns(path, headers[path], columns.options())
 
-    chunks = (chunk for path in paths for chunk in _stream.read_batches(path, columns.all(), arguments.batch_rows))
-    result = compute(entry, columns, chunks, arguments.reduction)
+    if arguments.engine == "dask":
+        result = _on_dask(entry, columns, paths, arguments)
+    else:
+        result = _streamed(entry, columns, paths, arguments)
     if arguments.json:
         value: float | str = result.value if math.isfinite(result.value) else repr(result.value)
         print(json.dumps({"loss": entry.name, "value": value, "rows": result.rows}))
@@ -290,10 +325,47 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def expand(patterns: Sequence[str]) -> list[str]:
-    """The files: each existing path as given, each glob pattern's matches in sorted order."""
+def _streamed(entry: LossEntry, columns: Columns, paths: Sequence[str], arguments: argparse.Namespace) -> Result:
+    from neural_network.cli import _stream
+
+    chunks = (chunk for path in paths for chunk in _stream.read_batches(path, columns.all(), arguments.batch_rows))
+    return compute(entry, columns, chunks, arguments.reduction)
+
+
+def _on_dask(entry: LossEntry, columns: Columns, paths: Sequence[str], arguments: argparse.Namespace) -> Result:
+    """The loss computed on a Dask cluster (see ``_dask_engine``).
+
+    Where the cluster's computation fails, the files are streamed again to name the file
+    and row at fault; if streaming finds nothing wrong, the cluster's error is reported.
+    """
+    from neural_network.cli import _dask_engine
+
+    _dask_engine.require_dask()
+    with _dask_engine.cluster(arguments.scheduler, arguments.workers) as client:
+        try:
+            total, divisor, rows = _dask_engine.loss_sums(entry, columns, paths, arguments.reduction, client)
+        except CommandError:
+            raise
+        except Exception as error:  # a refused value or an unreadable cell, raised on a worker
+            failure = error
+        else:
+            return result_of(entry, columns, arguments.reduction, total, divisor, rows)
+    _streamed(entry, columns, paths, arguments)  # raises CommandError at the first bad row, if any
+    raise CommandError(f"the Dask computation failed: {type(failure).__name__}: {failure}", status=1)
+
+
+def expand(patterns: Sequence[str], *, folders: bool = False) -> list[str]:
+    """The files: each existing path as given, each glob pattern's matches in sorted order.
+
+    With ``folders`` (the Dask engine), a folder stands for the CSV and Parquet files in it.
+    """
     paths: list[str] = []
     for pattern in patterns:
+        if folders and os.path.isdir(pattern):
+            from neural_network.cli._dask_engine import data_files
+
+            paths.extend(data_files(pattern))
+            continue
         if os.path.exists(pattern) or not glob.has_magic(pattern):
             paths.append(pattern)
             continue
@@ -353,20 +425,27 @@ def compute(entry: LossEntry, columns: Columns, chunks: Iterator[Chunk], reducti
                 denominator.add(counted)
                 weighted = True
         rows += chunk.rows
+    divisor = math.nan if reduction == "sum" else denominator.value() if weighted else float(elements)
+    return result_of(entry, columns, reduction, total.value(), divisor, rows)
+
+
+def result_of(
+    entry: LossEntry, columns: Columns, reduction: str, total: float, divisor: float, rows: int
+) -> Result:
+    """The weighted sum, or the mean ``total / divisor``, refusing a mean of nothing."""
     if reduction == "sum":
-        return Result(total.value(), rows)
+        return Result(total, rows)
     if rows == 0:
         raise CommandError(
             "the files hold no rows, and the mean of nothing is undefined. Use --reduction sum "
             "(an empty sum is 0), or check the files."
         )
-    divisor = denominator.value() if weighted else float(elements)
     if divisor == 0.0:
         raise CommandError(
             f"{_why_nothing_counts(entry, columns)}, so the mean (the weighted sum divided by the "
             "summed weights of the counted rows) is undefined. Use --reduction sum, or check the data."
         )
-    return Result(total.value() / divisor, rows)
+    return Result(total / divisor, rows)
 
 
 def _why_nothing_counts(entry: LossEntry, columns: Columns) -> str:

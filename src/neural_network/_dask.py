@@ -1,0 +1,48 @@
+"""Dask arrays: the exact sum of a chunked array, computed chunk by chunk.
+
+A loss over a Dask array goes through the same math as over NumPy, operation by
+operation in Dask's namespace, so element-wise values and derivatives are computed
+chunk by chunk and stay lazy. Only the final sum needs care: Dask's own ``sum`` adds
+the chunk sums in a tree, rounding at every level, so its result would depend on the
+chunking. Here every chunk instead reduces its values to a few floats whose exact sum
+is the sum of its ``BLOCK``-element partials (a :class:`StreamingSum` expansion), and
+the expansions of all chunks are added with ``math.fsum``, which rounds once.
+
+The result therefore does not depend on the order in which the chunks are computed
+(identical from run to run), differs from the in-memory NumPy sum only by how the
+chunk edges cut the partials (a few units in the last place at most), and is the same
+bits as NumPy's when every chunk but the last holds a multiple of ``BLOCK`` values.
+
+Dask is imported only here, and only when a Dask array arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neural_network._reduction import StreamingSum, combine
+from neural_network._validation import Array
+
+
+def total(values: Array) -> Array:
+    """The sum of a Dask array as a lazy 0-d float64 Dask array, combined exactly."""
+    import dask
+    import dask.array as da
+
+    chunk_terms = [dask.delayed(_terms, pure=True)(chunk) for chunk in values.to_delayed().ravel()]
+    summed = dask.delayed(_combine, pure=True)(chunk_terms)
+    return da.from_delayed(summed, shape=(), dtype=np.float64)
+
+
+def _terms(chunk: Any) -> list[float]:
+    """Floats whose exact sum is the sum of ``chunk``'s partials (row-major order)."""
+    accumulator = StreamingSum()
+    accumulator.add(chunk)
+    return accumulator.terms()
+
+
+def _combine(chunk_terms: list[list[float]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The exact sum of every chunk's terms, rounded once, as a 0-d array."""
+    return np.asarray(combine([term for terms in chunk_terms for term in terms]))

@@ -82,7 +82,7 @@ def cluster(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     count = workers or max(os.cpu_count() or 1, 1)
     with (
         LocalCluster(
-            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=count, threads_per_worker=1, processes=True, dashboard_address=":0",
             silence_logs=logging.CRITICAL,
         ) as local,
         Client(local) as client,

@@ -7,6 +7,9 @@ precision; none of them validates (the callers have).
 
 from __future__ import annotations
 
+import decimal
+import functools
+
 import array_api_compat
 import numpy as np
 
@@ -432,3 +435,123 @@ def softmax_parts(xp: Namespace, z: Array, axis: int) -> tuple[Array, Array, Arr
     first = positions == xp.argmax(z, axis=axis, keepdims=True)
     rest = xp.sum(xp.where(first, zeros, e), axis=axis, keepdims=True)
     return d, d_error, e, rest
+
+
+# --------------------------------------------------------------------------- exp and log in double-double
+#
+# Where the terms of a loss cancel, exp(x) or log(y) is needed to about twice the working
+# precision: a libm result is off by up to an ulp, and a cancellation by a factor R
+# magnifies that R-fold. exp_double is Tang's method with a table of 2**(j / 2**15) in
+# double-double: x = (m 2**15 + j) ln2 / 2**15 + r with |r| <= ln2 / 2**16 (about 2**-16.5),
+# the reduction exact (Cody-Waite, ln2 / 2**15 in three parts of at most 27 bits, so that
+# every product with the integer N, below 2**26, is exact), and exp(r) - 1 =
+# r + r**2 / 2 + r**3 / 6 + r**4 / 24 + r**5 / 120 (the next term is below 2**-108): the
+# first two in double-double, the rest, below 2**-52, in double. log_double corrects the
+# libm log with one Newton step that uses exp_double. Both are accurate to about 2**-100
+# relative; tests/test_probabilistic_losses.py checks the constants and the results with
+# mpmath.
+
+_TABLE_BITS = 15
+_EXP_INVERSE_STEP = 47274.23109984955
+"""2**15 / ln 2."""
+_EXP_STEP = (2.115317329298705e-05, -5.812543626076234e-14, -1.3931602408343253e-22)
+"""ln 2 / 2**15 as a sum of three floats, the first two of 27 bits."""
+LN2 = (0.6931471805599453, 2.3190468138462996e-17)
+"""ln 2 in double-double."""
+LN2_PARTS = tuple(2.0**_TABLE_BITS * c for c in _EXP_STEP)
+"""ln 2 in three parts, the first two of 27 bits: ``k * part`` is exact for ``|k| < 2**26``."""
+
+
+@functools.lru_cache(maxsize=1)
+def _exp_table() -> tuple[np.ndarray, np.ndarray]:
+    """``2**(j / 2**15)`` for ``j`` in [0, 2**15), as ``(high, low)`` float64 arrays.
+
+    The products of two small tables, ``2**(i / 256)`` and ``2**(k / 2**15)`` for
+    ``k < 128``, each computed with :mod:`decimal` at 50 digits and multiplied in
+    double-double (relative error below 2**-104): 384 decimal powers instead of 32768.
+    """
+    with decimal.localcontext() as context:
+        context.prec = 50
+        two = decimal.Decimal(2)
+
+        def parts(exponent: decimal.Decimal) -> tuple[float, float]:
+            value = two**exponent
+            high = float(value)
+            return high, float(value - decimal.Decimal(high))
+
+        coarse = np.array([parts(decimal.Decimal(i) / 256) for i in range(256)])
+        fine = np.array([parts(decimal.Decimal(k) / 2**_TABLE_BITS) for k in range(128)])
+    a_high, a_low = np.repeat(coarse[:, 0], 128), np.repeat(coarse[:, 1], 128)
+    b_high, b_low = np.tile(fine[:, 0], 256), np.tile(fine[:, 1], 256)
+    p, p_error = two_product(a_high, b_high)
+    high, error = two_sum(p, p_error + (a_high * b_low + a_low * b_high))
+    return high, error
+
+
+def power_of_two(xp: Namespace, value: Array, exponent: Array) -> Array:
+    """``value * 2**exponent`` for integral float ``exponent`` in [-1076, 1024], rounded once.
+
+    In two factors, each a normal float: the first product is exact, and only a result
+    beyond the normal range is rounded (once) by the second.
+    """
+    first = xp.floor(exponent * 0.5)
+    if isinstance(value, np.ndarray):
+        return np.ldexp(np.ldexp(value, first.astype(np.int32)), (exponent - first).astype(np.int32))
+    return (value * xp.pow(2.0, first)) * xp.pow(2.0, exponent - first)
+
+
+def exp_double(xp: Namespace, x: Array, x_error: Array | float = 0.0) -> tuple[Array, Array]:
+    """``exp(x + x_error)`` as ``high + low``, about 2**-100 relative, for ``x`` in [-708, 709.7].
+
+    ``x_error`` is the low part of the argument (``|x_error| <= ulp(x)``). Below -708 the
+    result is subnormal and ``high`` is only about an ulp of it (``low`` underflows);
+    callers that need more scale their arguments. ``x`` is clipped to [-745.2, 709.78],
+    so the result is finite (0 or the largest float's neighbourhood beyond).
+    """
+    x = xp.clip(x, -745.2, 709.78)
+    n = xp.round(x * _EXP_INVERSE_STEP)
+    j = n - 2.0**_TABLE_BITS * xp.floor(n * 2.0**-_TABLE_BITS)
+    m = (n - j) * 2.0**-_TABLE_BITS
+    # The reduction: x - n c1 is exact (Sterbenz), n c1 and n c2 are exact products.
+    head, error = two_sum(x - n * _EXP_STEP[0], n * -_EXP_STEP[1])
+    r, r_low = two_sum(head, error + (x_error - n * _EXP_STEP[2]))
+    square, square_error = two_product(r, r)
+    s, s_error = two_sum(r, 0.5 * square)
+    tail = (square * r) * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))
+    # exp(r) - 1 = s + s_low, the terms of (r + r_low)**2 / 2 beyond r**2 included
+    s_low = s_error + (r_low + ((0.5 * square_error + r * r_low) + tail))
+    t_high, t_low = _exp_table()
+    index = xp.astype(j, xp.int64)
+    if isinstance(x, np.ndarray):
+        table_high, table_low = t_high[index], t_low[index]
+    else:
+        device = array_api_compat.device(x)
+        table_high = xp.take(xp.asarray(t_high, device=device), index)
+        table_low = xp.take(xp.asarray(t_low, device=device), index)
+    # 2**(j / 2**15) exp(r) = T (1 + s + s_low)
+    p, p_error = two_product(table_high, s)
+    high, high_error = two_sum(table_high, p)
+    low = high_error + (p_error + (table_low + (table_high * s_low + table_low * s)))
+    return power_of_two(xp, high, m), power_of_two(xp, low, m)
+
+
+def log_double(xp: Namespace, y: Array) -> tuple[Array, Array]:
+    """``log(y)`` as ``high + low`` (``|low| <= ulp(high)``), about 2**-100 absolute, for finite ``y > 0``.
+
+    One Newton step from the libm log ``L0``: ``log(y) = L0 + log(y exp(-L0))`` and
+    ``y exp(-L0) = 1 + d`` with ``|d|`` about 2**-53, formed exactly enough with
+    :func:`exp_double` and :func:`two_product`; ``log(1 + d) = d - d**2 / 2``. ``y`` is
+    first scaled by 2**-512 or 2**512 (exactly) where it is beyond that, so that
+    ``exp(-L0)`` stays in the normal range.
+    """
+    big, small = y > 2.0**512, y < 2.0**-512
+    zeros = xp.zeros_like(y)
+    shift = xp.where(big, zeros - 512.0, xp.where(small, zeros + 512.0, zeros))
+    scaled = y * xp.where(big, zeros + 2.0**-512, xp.where(small, zeros + 2.0**512, zeros + 1.0))
+    first = xp.log(scaled)
+    e_high, e_low = exp_double(xp, -first)
+    p, p_error = two_product(scaled, e_high)
+    d = (p - 1.0) + (p_error + scaled * e_low)
+    # log(y) = first + d - d**2 / 2 - shift ln 2; shift ln 2 is exact in two parts (shift = 0, +-2**9)
+    high, error = two_sum(first, -shift * LN2[0])
+    return two_sum(high, error + (d * (1.0 - 0.5 * d) - shift * LN2[1]))

@@ -18,19 +18,29 @@ result). In that range ``y / mu`` lies in [1/2, 2], so ``y - mu`` is exact (Ster
 and the leading term ``v (y - mu) = (y - mu)^2 / (y + mu)`` carries no cancellation.
 Outside it the terms differ by at least a factor of about 3.6 and the direct formula is
 used, with ``log(y / mu)`` corrected for the rounding of the quotient. Other powers use
-a binomial series in ``y / mu - 1`` near ``y = mu`` and ``L = log(y / mu)`` elsewhere
-(see :func:`_tweedie_general`).
+a binomial series in ``y / mu - 1`` near ``y = mu`` and, elsewhere, their three terms
+formed in double-double from ``exp`` and ``log`` in double-double
+(:func:`neural_network._numerics.exp_double`; see :func:`_tweedie_general`).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 
-from neural_network._numerics import two_product, two_sum
+from neural_network._numerics import (
+    LN2,
+    LN2_PARTS,
+    exp_double,
+    log_double,
+    power_of_two,
+    two_product,
+    two_sum,
+)
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import InvalidOptionError, describe
 from neural_network.losses._common import _any, _option
@@ -122,9 +132,58 @@ def _stirling(xp: Namespace, t: Array) -> Array:
     return xp.where(above, term, xp.zeros_like(t))
 
 
+def _refined(
+    xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array
+) -> Array:
+    """``value`` with the elements where ``needed`` replaced by ``exact(xp, *operands)`` there.
+
+    On NumPy ``exact`` runs on those elements only (it costs tens of operations an
+    element, and often few need it); other libraries evaluate it everywhere and select.
+    """
+    if not _any(xp, needed):
+        return value
+    if isinstance(value, np.ndarray):
+        index = np.flatnonzero(needed)
+        out = np.array(value, copy=True).reshape(-1)
+        out[index] = exact(np, *(np.reshape(o, -1)[index] for o in operands))
+        return out.reshape(value.shape)
+    return xp.where(needed, exact(xp, *operands), value)
+
+
+_PRODUCT_RANGE = 2.0**996
+"""Below this ``t`` the product ``t x`` (``|x| <= 709``) is within TwoProduct's range."""
+
+
+def _exp_minus_product_exact(xp: Namespace, x: Array, t: Array) -> Array:
+    """``exp(x) - t x`` to about an ulp of itself, for ``0 < x <= 709`` and ``t < 2**996``.
+
+    ``exp(x)`` in double-double (:func:`exp_double`) and ``t x`` exactly (TwoProduct):
+    their difference, formed with TwoSum, keeps its relative accuracy however much the
+    two cancel (up to a factor of about 2**45).
+    """
+    m, m_low = exp_double(xp, x)
+    p, p_error = two_product(t, x)
+    s, s_error = two_sum(m, -p)
+    return s + (s_error + (m_low - p_error))
+
+
 def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> Array:
+    if full:
+        # e^x - t x + t log t - t + log(2 pi t) / 2 = (t log(t / e^x) - t + e^x) + log(2 pi t) / 2:
+        # the generalized KL divergence, >= 0, plus a positive term (t > 1): no cancellation,
+        # where the two parts, each of size about t log t, would cancel as written.
+        above = t > 1.0
+        s = xp.where(above, t, xp.ones_like(t))
+        stirling = _deviance_of_exp(xp, x, s) + 0.5 * xp.log(_TWO_PI * s)
+        return xp.where(above, stirling, _poisson_log_input(xp, x, t, full=False))
     value = _exp_minus_product(xp, x, t)
-    return value + _stirling(xp, t) if full else value
+    # exp(x) and t x are each rounded (exp to about an ulp): where they are within a
+    # factor 3 of each other the difference is recomputed exactly, elsewhere the plain
+    # one is within 3 ulp of the exact value. Beyond x = 709 the scaled form is kept.
+    product = t * x
+    e = value + product  # exp(x), as rounded; only used to select
+    needed = (x > 0.0) & (x <= _E_SWITCH) & (t < _PRODUCT_RANGE) & (e < 3.0 * product) & (product < 3.0 * e)
+    return _refined(xp, value, needed, _exp_minus_product_exact, x, t)
 
 
 def _poisson_log_input_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> Array:
@@ -227,14 +286,18 @@ def poisson_nll_loss(
 
     Notes
     -----
-    PyTorch's operations in float64, so float64 values agree with PyTorch to the last
-    bit (float32 input is computed in float64 and rounded once). A term ``y log(...)``
-    with ``y = 0`` is 0 (its limit; PyTorch gives NaN for ``x = 0, y = 0, eps = 0``).
+    PyTorch's formulas in float64 (float32 input is computed in float64 and rounded
+    once), each element within 4 ulp of its exact value (3 measured) with
+    ``log_input=True``, also where ``exp(x)`` and ``y x`` nearly cancel: there ``exp(x)``
+    is formed in double-double and ``y x`` exactly (PyTorch's difference is only within
+    an ulp of the larger term). With ``full=True`` and ``y > 1`` the value is formed as
+    ``(y log(y / e^x) - y + e^x) + log(2 pi y) / 2``, two non-negative terms, where the
+    written form's ``e^x - y x`` and ``y log y - y`` cancel. A term ``y log(...)`` with
+    ``y = 0`` is 0 (its limit; PyTorch gives NaN for ``x = 0, y = 0, eps = 0``).
     ``exp(x) - y x`` is computed without overflow where its value is finite: above
     ``x = 709`` (where ``exp(x)`` overflows) it is formed scaled by 2**-64, so that a
-    large ``y`` can still cancel it, and it is ``inf``, without a warning, only where the
-    value exceeds the float64 range. Each element is within about an ulp of
-    ``max(exp(x), |y x|)`` (of the exact value where the two terms do not nearly cancel).
+    large ``y`` can still cancel it (there to about an ulp of the larger term), and it is
+    ``inf``, without a warning, only where the value exceeds the float64 range.
 
     Unlike PyTorch, a negative ``target`` is refused, and so is a negative ``input`` with
     ``log_input=False`` (PyTorch would take the log of ``input + eps``).
@@ -428,6 +491,97 @@ def _poisson_deviance_derivative(xp: Namespace, mu: Array, y: Array, /) -> Array
     return 2.0 * ((mu - y) / mu)
 
 
+def _deviance_of_dd(xp: Namespace, y: Array, m: Array, m_low: Array) -> Array:
+    """``y log(y / mu) - y + mu`` for ``mu = m + m_low`` (double-double, normal), ``y >= 0``.
+
+    :func:`_poisson_deviance`'s forms (half of it) with a mean known to twice the
+    working precision, and each step kept to about an ulp. Near ``y = mu`` (``|v| <= 1/3``,
+    ``v = (y - mu) / (y + mu)``): ``v (y - mu) = (y - mu)**2 / (y + mu)`` with the
+    difference, its square and the sum in double-double, then one division. Where the far
+    form's terms ``y log(y / mu)`` and ``y - mu`` still cancel by a factor above about 1.6
+    (``|v| <= 0.8``, ``y / mu`` within [1/9, 9]) they are formed in double-double too
+    (:func:`log_double`, TwoProduct); beyond, the corrected libm log is enough.
+    """
+    d, d_error = two_sum(y, -m)
+    d, d_error = two_sum(d, d_error - m_low)
+    total, total_error = two_sum(y, m)
+    total_error = total_error + m_low
+    v = d / total
+    overflow = xp.isinf(total)
+    if _any(xp, overflow):  # only near the float64 limit: halve (exactly) and divide again
+        v = xp.where(overflow, (0.5 * d) / (0.5 * y + 0.5 * m), v)
+        total_error = xp.where(overflow, xp.zeros_like(v), total_error)
+    near = xp.abs(v) <= _NEAR
+    # (d + d_error)**2 / (total + total_error) to first order, d squared exactly where
+    # TwoProduct can (|d| < 2**500); beyond, v d (a value near the float64 limit).
+    inside = xp.abs(d) < 2.0**500
+    dn = xp.where(inside, d, xp.zeros_like(d))
+    square, square_error = two_product(dn, dn)
+    quotient = square / total
+    quotient = quotient + ((square_error + 2.0 * dn * d_error) - quotient * total_error) / total
+    series = xp.where(inside, quotient, v * d) + 2.0 * y * _atanh_tail(xp, v)
+    positive = y > 0.0
+    ys = xp.where(positive, y, m)
+    q, log_q, q_error = _quotient(xp, ys, m)
+    log_ratio = log_q - m_low / m
+    far = xp.where(positive, y * log_ratio, xp.zeros_like(y)) - (d + d_error)
+    value = xp.where(near, series, far)
+    middle = (~near) & (xp.abs(v) <= 0.8) & positive & (m < 2.0**500) & (m > 2.0**-500)
+    return _refined(xp, value, middle, _far_deviance_exact, y, m, m_low, q, q_error, d, d_error)
+
+
+def _far_deviance_exact(
+    xp: Namespace, y: Array, m: Array, m_low: Array, q: Array, q_error: Array, d: Array, d_error: Array
+) -> Array:
+    """``y log(y / mu) - (y - mu)`` with the log and the product in double-double.
+
+    ``y / mu = q + q_error`` (``q_error`` the quotient's remainder over ``m``) divided by
+    ``1 + m_low / m``: its log is ``log(q) + q_error / q - m_low / m`` to second order.
+    """
+    log_high, log_low = log_double(xp, q)
+    log_low = log_low + (q_error / q - m_low / m)
+    p, p_error = two_product(y, log_high)
+    s, s_error = two_sum(p, -d)
+    return s + (s_error + ((p_error + y * log_low) - d_error))
+
+
+def _deviance_of_exp(xp: Namespace, x: Array, t: Array) -> Array:
+    """``t log(t / e^x) - t + e^x`` (``t >= 0``), to a few ulp wherever it is finite.
+
+    The deviance is homogeneous in ``(t, e^x)``: beyond ``|x| = 300`` both are scaled by
+    ``2**k``, ``k = -round(x / ln 2)``, exactly (``x + k ln 2`` in double-double), so that
+    ``e^x`` is formed in double-double (:func:`exp_double`) near 1, where the quotient's
+    remainder is exact too, and the value is scaled back by one rounding. Where ``t 2**k``
+    would reach 2**1000 (``t`` far above ``e^x``), or ``|x| > 1100``, the terms are far
+    apart and ``t ((log t - x) - 1) + e^x`` is used.
+    """
+    zeros = xp.zeros_like(x)
+    clipped = xp.clip(x, -1100.0, 1100.0)
+    far = xp.abs(clipped) > 300.0
+    scaled = _any(xp, far)
+    k = xp.where(far, xp.round(clipped * (-1.0 / LN2[0])), zeros) if scaled else zeros
+    ts = power_of_two(xp, t, k) if scaled else t
+    regular = (xp.abs(x) <= 1100.0) & (ts < 2.0**1000)
+    # x + k ln 2: the products with the first two parts are exact (|k| < 2**11, parts of
+    # 27 bits) and each is added with TwoSum (k times the second is still about 1e-6)
+    head, head_error = two_sum(clipped, k * LN2_PARTS[0])
+    head, second_error = two_sum(head, k * LN2_PARTS[1])
+    xs, xs_error = two_sum(head, (head_error + second_error) + k * LN2_PARTS[2])
+    # Outside the regular range give the double-double path harmless operands (discarded).
+    m, m_low = exp_double(xp, xp.where(regular, xs, zeros), xp.where(regular, xs_error, zeros))
+    value = _deviance_of_dd(xp, xp.where(regular, ts, zeros), m, m_low)
+    if scaled:
+        value = power_of_two(xp, value, -k)
+    if _any(xp, ~regular):
+        log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
+        plain = t * ((log_t - x) - 1.0) + xp.exp(xp.minimum(x, 710.0))
+        value = xp.where(regular, value, plain)
+    return value
+
+
+_TWO_PI = 2.0 * math.pi
+
+
 # --------------------------------------------------------------------------- Gamma deviance
 
 
@@ -485,28 +639,70 @@ def _tweedie_near(power: float) -> tuple[float, tuple[float, ...]]:
         bound /= 2
 
 
-def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
-    """scikit-learn's deviance for ``power`` not in {0, 1, 2}.
+def _split_fraction(value: Fraction) -> tuple[float, float]:
+    """An exact rational as a double-double ``(high, low)``."""
+    high = float(value)
+    return high, float(value - Fraction(high))
 
-    ``2 (y^b / (a b) - y mu^a / a + mu^b / b)`` with ``a = 1 - power``, ``b = 2 - power``
-    is ``2 mu^b g(x)`` for ``y > 0``, where ``x = y / mu - 1`` and
-    ``g(x) = ((1 + x)^b - 1 - b x) / (a b)``, 0 at ``x = 0`` where its terms cancel. For
-    ``|x| <= X`` (1/4 for moderate powers, see :func:`_tweedie_near`) the deviance is
-    ``mu^b x^2 h(x)``, the binomial series ``h(x) = 1 + (b - 2) x / 3 + ...``, with ``x``
-    known exactly (``y / mu`` is within [3/4, 5/4]: ``fl(y / mu) - 1`` is exact and the
-    quotient's remainder is recovered by TwoProduct) and ``x^2`` formed in double-double:
-    nothing cancels. Elsewhere ``g`` is ``f(L)`` with ``L = log(y / mu)``:
-    ``f(L) = (exp(L) expm1(a L) / a - expm1(L)) / b`` for ``power <= 1.5`` (accurate as
-    ``a -> 0``) or for ``power > 2``, and ``(expm1(b L) / b - expm1(L)) / a`` for
-    ``1.5 < power < 2`` (accurate as ``b -> 0``); the series in ``L`` is kept where the
-    near form cannot be used (``mu >= 2**500`` or ``y <= 2**-900``). For ``power < 0``
-    and ``y <= 0`` the deviance is ``2 (-y mu^a / a + mu^b / b)``, a sum of non-negative
-    terms.
+
+@functools.lru_cache(maxsize=64)
+def _tweedie_constants(power: float) -> tuple[tuple[float, float], ...]:
+    """``b``, ``1 / (a b)``, ``1 / a`` and ``1 / b`` in double-double (``a = 1 - power``, ``b = 2 - power``).
+
+    From the exact rationals: ``1 - power`` itself is rounded for some powers (-0.3).
+    """
+    a, b = 1 - Fraction(power), 2 - Fraction(power)
+    return tuple(_split_fraction(c) for c in (b, 1 / (a * b), 1 / a, 1 / b))
+
+
+def _times(high: Array, low: Array, constant: tuple[float, float]) -> tuple[Array, Array]:
+    """``(high + low) * constant`` for a double-double constant, as ``(product, error)``."""
+    p, p_error = two_product(high, constant[0])
+    return p, p_error + (low * constant[0] + high * constant[1])
+
+
+def _tweedie_exact(xp: Namespace, q: Array, q_error: Array, scale: Array, /, *, power: float) -> Array:
+    """``2 mu^b (q^b / (a b) - q / a + 1 / b)``, ``q + q_error = y / mu``, ``scale = mu^b``, in double-double.
+
+    ``L = log(q)`` (:func:`log_double`, corrected for ``q_error``) and ``q^b = exp(b L)``
+    (:func:`exp_double`) are each formed to about 2**-100, and the three terms are summed
+    in double-double: what they lose to cancellation (a factor of a few thousand at
+    most outside the near range, see :func:`_tweedie_general`) stays far below an ulp.
+    The terms are scaled by ``2**-k``, ``k = round(max(b L, L, 0) / ln 2)``, exactly, so
+    that none overflows, and the result by ``2**k``.
+    """
+    b, inverse_ab, inverse_a, inverse_b = _tweedie_constants(power)
+    log_high, log_low = log_double(xp, q)
+    log_low = log_low + q_error / q
+    e, e_error = _times(log_high, log_low, b)
+    zeros = xp.zeros_like(q)
+    k = xp.round(xp.maximum(xp.maximum(e, log_high), zeros) * (1.0 / LN2[0]))
+    # e - k ln 2, the products with the first two parts of ln 2 exact (k < 2**11, parts of
+    # 27 bits), each added with TwoSum
+    head, head_error = two_sum(e, -k * LN2_PARTS[0])
+    head, second_error = two_sum(head, -k * LN2_PARTS[1])
+    r, r_error = two_sum(head, (head_error + second_error) + (e_error - k * LN2_PARTS[2]))
+    power_high, power_low = exp_double(xp, r, r_error)  # q^b 2**-k
+    unit = power_of_two(xp, xp.ones_like(q), -k)
+    t1, t1_error = _times(power_high, power_low, inverse_ab)
+    t2, t2_error = _times(q * unit, q_error * unit, inverse_a)
+    s, s_error = two_sum(t1, -t2)
+    s, s_sum_error = two_sum(s, unit * inverse_b[0])
+    g_low = (s_error + s_sum_error) + ((t1_error - t2_error) + unit * inverse_b[1])
+    g = scale * s + scale * g_low
+    return 2.0 * power_of_two(xp, g, k)
+
+
+def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, power: float) -> Array:
+    """The deviance from ``L = log(y / mu)`` rounded once, for ratios and means beyond :func:`_tweedie_exact`'s range.
+
+    ``2 mu^b f(L)``, ``f(L) = (exp(L) expm1(a L) / a - expm1(L)) / b`` (or
+    ``(expm1(b L) / b - expm1(L)) / a`` for ``1.5 < power < 2``, accurate as ``b -> 0``),
+    a series in ``L`` where ``|L| max(1, |b|) <= 1``. Its terms cancel by small factors:
+    a few tens of ulp.
     """
     a, b = 1.0 - power, 2.0 - power
     coefficients = _tweedie_series(power)
-    positive = y > 0.0
-    ys = xp.where(positive, y, mu)
     v, _ = _ratio(xp, ys, mu)
     L = _log_y_over_mu(xp, ys, mu, v, xp.abs(v) <= _NEAR)
     s = coefficients[-1] * L
@@ -528,13 +724,36 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
         by_a = (xp.expm1(b * Lb) / b - xp.expm1(Lb)) / a
         direct = xp.where(bounded, by_a, direct)
     f = xp.where(xp.abs(L) * max(1.0, abs(b)) <= 1.0, series, direct)
+    return 2.0 * (scale * f)
+
+
+def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
+    """scikit-learn's deviance for ``power`` not in {0, 1, 2}.
+
+    ``2 (y^b / (a b) - y mu^a / a + mu^b / b)`` with ``a = 1 - power``, ``b = 2 - power``
+    is ``2 mu^b g(x)`` for ``y > 0``, where ``x = y / mu - 1`` and
+    ``g(x) = ((1 + x)^b - 1 - b x) / (a b)``, 0 at ``x = 0`` where its terms cancel. For
+    ``|x| <= X`` (1/4 for moderate powers, see :func:`_tweedie_near`) the deviance is
+    ``mu^b x^2 h(x)``, the binomial series ``h(x) = 1 + (b - 2) x / 3 + ...``, with ``x``
+    known exactly (``y / mu`` is within [3/4, 5/4]: ``fl(y / mu) - 1`` is exact and the
+    quotient's remainder is recovered by TwoProduct) and ``x^2`` formed in double-double:
+    nothing cancels. Elsewhere ``g = q^b / (a b) - q / a + 1 / b`` (``q = y / mu``) is
+    formed in double-double (:func:`_tweedie_exact`): there its terms cancel by at most
+    ``2 / (|a b| X^2)``, a few thousand, which the double-double precision absorbs.
+    Ratios beyond 2**+-500, means beyond 2**+-500 and ``mu^b`` beyond 2**+-1000 keep the
+    form in ``log(y / mu)`` (:func:`_tweedie_log_form`). For ``power < 0`` and ``y <= 0``
+    the deviance is ``2 (-y mu^a / a + mu^b / b)``, a sum of non-negative terms.
+    """
+    b = 2.0 - power
+    positive = y > 0.0
+    ys = xp.where(positive, y, mu)
     scale = xp.pow(mu, b)
-    value = 2.0 * (scale * f)
+    q, log_q, q_error = _quotient(xp, ys, mu)
     # Near y = mu: mu^b x^2 h(x), x = y / mu - 1 in double-double.
     bound, terms = _tweedie_near(power)
-    q = ys / mu
     x_head = q - 1.0
     near = (xp.abs(x_head) <= bound) & (mu < 2.0**500) & (ys > 2.0**-900)
+    value = xp.zeros_like(q)
     if _any(xp, near):
         one = xp.ones_like(q)
         qs, ms, yn = xp.where(near, q, one), xp.where(near, mu, one), xp.where(near, ys, one)
@@ -552,11 +771,20 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
         # h(x) with x's tail: h'(x) ~ e_1, first order
         h = h + terms[1] * x_tail
         value = xp.where(near, (scale * x2) * h, value)
+    far = positive & ~near
+    exact = (
+        far & (q > 2.0**-500) & (q < 2.0**500) & (mu < 2.0**500) & (ys > 2.0**-900)
+        & (scale > 2.0**-1000) & (scale < 2.0**1000) & (xp.abs(log_q) * abs(b) <= 1000.0)
+    )
+    if _any(xp, far & ~exact):
+        value = xp.where(far & ~exact, _tweedie_log_form(xp, mu, ys, scale, power=power), value)
+    value = _refined(xp, value, exact, functools.partial(_tweedie_exact, power=power), q, q_error, scale)
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
         return xp.where(positive, value, (2.0 / b) * scale)
     # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there). That
     # branch is evaluated for every element by where(): give the others harmless values
     # (mu = 1, y = 0), or a huge mu there would make inf - inf and a warning for nothing.
+    a = 1.0 - power
     y_other = xp.where(positive, xp.zeros_like(y), y)
     mu_other = xp.where(positive, xp.ones_like(mu), mu)
     scale_other = xp.where(positive, xp.ones_like(scale), scale)
@@ -678,10 +906,12 @@ def tweedie_deviance(
     and ``(y - mu) / (y + mu)`` with series where the terms would cancel (see the
     module's notes), so the Poisson and Gamma deviances are within a few ulp of the
     exact value everywhere. For other powers a binomial series in ``y / mu - 1`` (known
-    exactly) covers ``|y / mu - 1| <= 1/4`` (less for ``|2 - p| > 4``), where each
-    element is within 4 ulp of the exact value (3 measured); farther out the
-    ``expm1`` form's terms cancel by a small factor and an element may be off by up to
-    about 10-17 ulp (measured), also for ``p`` near 1 or 2.
+    exactly) covers ``|y / mu - 1| <= 1/4`` (less for ``|2 - p| > 4``); farther out the
+    three terms are formed in double-double (``exp`` and ``log`` to about 2**-100), so
+    that their cancellation costs nothing. Each element is within 4 ulp of the exact
+    value (3 measured, powers -1 to 10, ``mu`` and ``y`` over 12 decades), also for
+    ``p`` near 1 or 2. Ratios ``y / mu`` or means beyond 2**+-500 (or ``mu^(2-p)``
+    beyond 2**+-1000) keep a form in ``log(y / mu)`` rounded once: a few tens of ulp.
 
     Examples
     --------

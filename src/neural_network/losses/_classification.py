@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from neural_network._numerics import sigmoid_pair, softplus_pair
@@ -12,6 +14,10 @@ from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reducti
 
 
 def _binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
+    if isinstance(p, np.ndarray) and p.ndim and p.size:  # 0-d: NumPy's scalars take no out=
+        hard = _hard_label_binary_cross_entropy(p, y)
+        if hard is not None:
+            return hard
     # log1p(-p) rather than log(1 - p): for tiny p, 1 - p rounds to 1 and its log to 0.
     # A term whose factor (y or 1 - y) is 0 is 0, its limit, even where its log is -inf:
     # IEEE arithmetic would give 0 * -inf = NaN, so the log is taken of a harmless 1 there.
@@ -20,6 +26,35 @@ def _binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
     # Both terms are <= 0, so adding them cannot cancel. "0.0 - s" rather than "-s"
     # makes a perfect prediction give 0.0, not -0.0.
     return 0.0 - (y * log_p + (1.0 - y) * log_q)
+
+
+def _hard_label_binary_cross_entropy(
+    p: np.ndarray[Any, np.dtype[np.float64]], y: np.ndarray[Any, np.dtype[np.float64]]
+) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    """The loss with one logarithm per element, where every label is 0 or 1 (else None).
+
+    With a hard label the loss is ``-log1p(-p)`` (y = 0) or ``-log(p)`` (y = 1). Both are
+    ``-log1p((p - y) * (2y - 1))``: the argument is ``-p`` (y = 0), or ``p - 1`` (y = 1),
+    which is exact for p >= 1/2 (Sterbenz's lemma). For y = 1 and p < 1/2, ``p - 1`` is
+    rounded and its log1p would lose up to log2(1/p) bits, so those elements (the
+    misclassified ones, usually few) take ``log(p)`` itself. One log1p an element instead
+    of a log and a log1p, and half the other operations: about twice as fast, with the
+    same accuracy (within an ulp of the two-logarithm form, which it usually equals).
+    """
+    sign = y * 2.0
+    sign -= 1.0  # +1 for y = 1, -1 for y = 0, and inside (-1, 1) for a soft label
+    if np.minimum.reduce(np.abs(sign), axis=None) < 1.0:
+        return None
+    loss = p - y
+    loss *= sign
+    np.log1p(loss, out=loss)
+    np.subtract(0.0, loss, out=loss)  # "0 - s", not "-s": a perfect prediction gives 0.0, not -0.0
+    rounded = p < 0.5
+    rounded &= y == 1.0
+    where = np.flatnonzero(rounded)
+    if where.size:
+        loss.reshape(-1)[where] = 0.0 - np.log(p.reshape(-1)[where])
+    return loss
 
 
 def _unless(xp: Namespace, keep: Array, p: Array, bound: float) -> Array:

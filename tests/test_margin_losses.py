@@ -31,6 +31,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
+from neural_network.losses import _margin
 
 torch = pytest.importorskip("torch")
 metrics = pytest.importorskip("sklearn.metrics")
@@ -630,3 +631,119 @@ def test_margin_ranking_checks_both_inputs():
         "input1",
         "input2",
     )
+
+
+# --------------------------------------------------------------------------- margin ranking, blocked
+
+RANKING_SIZE = 3 * _blocks.BLOCK + 1234  # several blocks and a ragged end
+
+
+def ranking_data(seed: int, size: int = RANKING_SIZE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of spread magnitudes, with ties, signed zeros and differences the margin cancels."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.standard_normal(size) * np.exp(rng.uniform(-30, 30, size))
+    x2 = rng.standard_normal(size) * np.exp(rng.uniform(-30, 30, size))
+    near = slice(0, size // 3)
+    x2[near] = x1[near] + rng.standard_normal(size // 3) * 1e-17 * np.abs(x1[near])
+    x1[::7], x2[::11], x1[1::13], x2[2::17] = 0.0, -0.0, -0.0, 0.0
+    x2[3::19] = x1[3::19]
+    x1[5::23] = x2[5::23] + 1.0  # a margin of +-1 cancels the difference
+    return x1, x2, rng.choice([-1.0, 1.0], size)
+
+
+def bits(a: Any) -> np.ndarray:
+    """The bits of float results, so that +0 and -0 differ."""
+    return np.asarray(a, dtype=np.float64).view(np.int64)
+
+
+def whole_array_results(monkeypatch: Any, function: Callable[..., Any], *arguments: Any, **options: Any) -> Any:
+    """``function`` as if no array were large: one pass over the whole arrays, nothing blocked."""
+    with monkeypatch.context() as patch:
+        patch.setattr(_blocks, "BLOCK", 2**62)
+        return function(*arguments, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("margin", [0.0, 0.25, -1.0, 1.0, 1e-17])
+def test_margin_ranking_blocked_equals_the_whole_array_bit_for_bit(monkeypatch, dtype, margin):
+    x1, x2, y = ranking_data(20)
+    x1, x2 = x1.astype(dtype), x2.astype(dtype)
+    w = np.random.default_rng(21).random(x1.size).astype(dtype)
+    w[::9] = 0.0
+    for reduction in REDUCTIONS:
+        for sample_weight in (None, w):
+            options = {"margin": margin, "reduction": reduction, "sample_weight": sample_weight}
+            expected = whole_array_results(monkeypatch, losses.margin_ranking_loss, x1, x2, y, **options)
+            expected_grads = whole_array_results(monkeypatch, losses.margin_ranking_loss_grad, x1, x2, y, **options)
+            for count in (1, 2, 5):
+                _blocks.set_num_threads(count)
+                try:
+                    with monkeypatch.context() as patch:  # valid input never takes the whole-array path
+                        patch.setattr(_margin, "_ranking_prepare", None)
+                        got = losses.margin_ranking_loss(x1, x2, y, **options)
+                        grads = losses.margin_ranking_loss_grad(x1, x2, y, **options)
+                finally:
+                    _blocks.set_num_threads(None)
+                assert np.asarray(got).dtype == dtype and np.array_equal(bits(got), bits(expected))
+                for g, e in zip(grads, expected_grads, strict=True):
+                    assert g.dtype == dtype and g.shape == x1.shape and np.array_equal(bits(g), bits(e))
+
+
+def test_margin_ranking_blocked_leaves_the_arguments_alone_and_takes_any_layout(monkeypatch, threads):
+    x1, x2, y = ranking_data(22, size=2 * RANKING_SIZE)
+    copies = [a.copy() for a in (x1, x2, y)]
+    strided = (x1[::2], x2[::2], y[::2])
+    matrix = tuple(np.reshape(a[: 2 * _blocks.BLOCK * 2], (-1, 4)) for a in (x1, x2, y))
+    for arrays in (strided, matrix):
+        for function in (losses.margin_ranking_loss, losses.margin_ranking_loss_grad):
+            got = function(*arrays, margin=0.5, reduction="none")
+            expected = whole_array_results(monkeypatch, function, *arrays, margin=0.5, reduction="none")
+            for g, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(got, tuple) else (expected,),
+                            strict=True):
+                assert g.shape == arrays[0].shape and np.array_equal(bits(g), bits(e))
+    for original, copy in zip((x1, x2, y), copies, strict=True):
+        assert np.array_equal(bits(original), bits(copy))
+
+
+def test_margin_ranking_blocked_overflow_is_repaired_as_for_small_input(monkeypatch, threads):
+    """x1 - x2 beyond the float64 range in one element of a large array: the halves, as for small input."""
+    x1, x2, y = ranking_data(23)
+    x1[2 * _blocks.BLOCK + 5], x2[2 * _blocks.BLOCK + 5] = 1e308, -1e308
+    x1[7], x2[7] = -1e308, 1e308
+    for margin in (0.0, -1.5e308, 0.25):
+        for reduction in REDUCTIONS:
+            for function in (losses.margin_ranking_loss, losses.margin_ranking_loss_grad):
+                got = function(x1, x2, y, margin=margin, reduction=reduction)
+                expected = whole_array_results(monkeypatch, function, x1, x2, y, margin=margin, reduction=reduction)
+                for g, e in zip(got if isinstance(got, tuple) else (got,),
+                                expected if isinstance(got, tuple) else (expected,), strict=True):
+                    assert np.array_equal(bits(g), bits(e))
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["value", "grad"])
+def test_margin_ranking_blocked_refuses_bad_input_as_for_small_input(grad, threads):
+    """The same errors, the same order and the same positions as the whole-array checks."""
+    func = "margin_ranking_loss" + ("_grad" if grad else "")
+    function = getattr(losses, func)
+    x1, x2, y = ranking_data(24)
+    deep = 2 * _blocks.BLOCK + 17
+
+    def with_value(array: np.ndarray, value: float, position: int = deep) -> np.ndarray:
+        changed = array.copy()
+        changed[position] = value
+        return changed
+
+    raises(NonFiniteError, lambda: function(with_value(x1, math.nan), x2, y), func, f"input1[{deep}]")
+    raises(NonFiniteError, lambda: function(x1, with_value(x2, math.inf), y), func, "infinite", f"input2[{deep}]")
+    raises(NonFiniteError, lambda: function(x1, x2, with_value(y, math.nan)), func, f"target[{deep}]")
+    raises(OutOfRangeError, lambda: function(x1, x2, with_value(y, 0.0)), func, f"target[{deep}] = 0", "2 * y - 1")
+    raises(OutOfRangeError, lambda: function(x1, x2, with_value(y, 0.5, 3)), func, "target[3] = 0.5")
+    raises(OutOfRangeError, lambda: function(x1, x2, with_value(y, 2.0)), func, f"target[{deep}] = 2")
+    # An input error comes before those of the reduction and the weights, as for small input.
+    negative = with_value(np.ones_like(x1), -1.0)
+    raises(NonFiniteError, lambda: function(with_value(x1, math.nan), x2, y, reduction="avg"), func, "input1")
+    raises(NonFiniteError, lambda: function(x1, with_value(x2, math.nan), y, sample_weight=negative), func, "input2")
+    raises(InvalidOptionError, lambda: function(x1, x2, y, reduction="avg"), func, "reduction")
+    raises(OutOfRangeError, lambda: function(x1, x2, y, sample_weight=negative), func, "sample_weight")
+    raises(ShapeMismatchError, lambda: function(x1, x2, y, sample_weight=negative[:-1]), func, "sample_weight")
+    raises(OutOfRangeError, lambda: function(x1, x2, y, sample_weight=np.zeros_like(x1)), func, "positive sum")

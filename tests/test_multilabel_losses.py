@@ -319,3 +319,82 @@ def test_huge_scores_give_inf_not_nan() -> None:
     t = np.array([[0, -1], [0, -1], [1, -1]])
     assert losses.multilabel_margin_loss(x, t, reduction="none")[1] == np.inf
     assert not np.isnan(losses.multilabel_margin_loss_grad(x, t)).any()
+
+
+# --------------------------------------------------------------------------- multilabel margin, O(N C)
+
+
+def _hard_multilabel_case(rng: np.random.Generator, n: int, c: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Scores with ties and exact kinks (x_i = x_j - 1), targets with early -1 terminators,
+    repeats after the -1, empty and full rows."""
+    x = np.round(rng.standard_normal((n, c)) * 4) / 4  # quarter steps: many z exactly 0
+    x[: n // 3] = rng.standard_normal((n // 3, c)) * np.exp(rng.uniform(-20, 20, (n // 3, 1)))
+    t = _multilabel_target(rng, n, c)
+    t[::7, 0] = -1  # no target at all
+    t[1::11] = np.argsort(rng.random((len(t[1::11]), c)), axis=1)  # every class
+    for row in t[2::5]:  # repeats in the padding, after the first -1: not targets
+        ends = np.flatnonzero(row == -1)
+        if ends.size and ends[0] + 1 < c:
+            row[ends[0] + 1 :] = max(row[0], 0)
+    return x, t
+
+
+@pytest.mark.parametrize(("n", "c"), [(50, 7), (3000, 40), (700, 300)])
+def test_multilabel_margin_matches_torch_on_large_and_hard_cases(n: int, c: int) -> None:
+    rng = np.random.default_rng(n + c)
+    x, t = _hard_multilabel_case(rng, n, c)
+    for reduction in REDUCTIONS:
+        value, grad = _torch("multilabel_margin_loss", F.multilabel_margin_loss, x, t, {}, reduction, torch.float64)
+        np.testing.assert_allclose(losses.multilabel_margin_loss(x, t, reduction=reduction), value, rtol=1e-13)
+        np.testing.assert_allclose(losses.multilabel_margin_loss_grad(x, t, reduction=reduction), grad,
+                                   rtol=1e-13, atol=1e-16)
+
+
+def test_multilabel_margin_numpy_path_equals_the_general_one(monkeypatch: Any) -> None:
+    """The NumPy path decides the pairs by thresholds and groups rows on threads; the general
+    one (any array library) forms every z: the same pairs, the same sums to rounding."""
+    from neural_network import _blocks
+    from neural_network.losses import _multilabel
+
+    rng = np.random.default_rng(5)
+    x, t = _hard_multilabel_case(rng, 4000, 64)  # several groups of rows: threads
+    results = []
+    for count in (1, 2, 5):
+        _blocks.set_num_threads(count)
+        try:
+            results.append((losses.multilabel_margin_loss(x, t, reduction="none"),
+                            losses.multilabel_margin_loss_grad(x, t, reduction="sum")))
+        finally:
+            _blocks.set_num_threads(None)
+    for value, grad in results[1:]:  # the thread count changes nothing
+        assert np.array_equal(value, results[0][0]) and np.array_equal(grad, results[0][1])
+    monkeypatch.setattr(_multilabel, "_NO_OVERFLOW", 0.0)  # every call takes the general path
+    general = losses.multilabel_margin_loss(x, t, reduction="none")
+    np.testing.assert_allclose(results[0][0], general, rtol=1e-14)
+    assert np.array_equal(results[0][1], losses.multilabel_margin_loss_grad(x, t, reduction="sum"))
+
+
+def test_multilabel_margin_memory_is_linear_in_the_classes() -> None:
+    """All pairs at once would need N C^2 floats (here 80 MB each); one target at a time, O(N C)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(6)
+    n, c = 1000, 100
+    x, t = rng.standard_normal((n, c)), _multilabel_target(rng, n, c)
+    for function in (losses.multilabel_margin_loss, losses.multilabel_margin_loss_grad):
+        function(x[:2], t[:2])
+        tracemalloc.start()
+        try:
+            function(x, t)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 30 * n * c * 8, peak
+
+
+def test_multilabel_margin_repeats_are_refused_in_every_library() -> None:
+    x = torch.tensor([[0.1, 0.2, 0.4], [0.5, -0.3, 0.0]], dtype=torch.float64)
+    with pytest.raises(OutOfRangeError, match=r"class 2 2 times in target\[1\]"):
+        losses.multilabel_margin_loss(x, torch.tensor([[0, 1, -1], [2, 2, -1]]))
+    with pytest.raises(OutOfRangeError, match=r"class 2 2 times in target\[1\]"):
+        losses.multilabel_margin_loss(x.numpy(), np.array([[0, 1, -1], [2, 2, -1]]))

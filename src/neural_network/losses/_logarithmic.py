@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from neural_network._numerics import two_product, two_sum
+from neural_network._numerics import _SPLITTER, two_product, two_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.losses._common import _any, _choose
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
@@ -38,7 +38,7 @@ def _log_cosh(xp: Namespace, p: Array, y: Array, /) -> Array:
     difference = p - y
     a = xp.abs(difference)
     near = xp.minimum(a, _LOG_COSH_SWITCH)  # the small branch, at an argument it handles
-    s, s_error = two_product(near, near)  # a^2 = s + s_error exactly
+    s, s_error = _square(near)  # a^2 = s + s_error exactly
     # g(s) = 1/2 + q with |q| < 0.05, q = s P(s) by Horner's scheme (in place: one buffer
     # for every coefficient); the sum 1/2 + q is kept unrounded (Fast2Sum).
     q = _LOG_COSH_P[-1] * s
@@ -50,19 +50,34 @@ def _log_cosh(xp: Namespace, p: Array, y: Array, /) -> Array:
     small = s * g + (s * g_error + s_error * g)
     # a = inf (p - y beyond the float64 range) gives inf: the true value is above it too.
     large = ((a - _LN2[0]) - _LN2[1]) + xp.log1p(xp.exp(-2.0 * a))
-    # The rounding error of p - y changes log(cosh) by tanh(a) times it, to first order:
+    # The rounding error of p - y changes log(cosh) by tanh(d) times it, to first order:
     # up to 2 ulp for small a (where the loss is ~ a^2 / 2), and as much near the switch.
-    correction = xp.tanh(a) * (xp.sign(difference) * _difference_error(xp, difference, p, y))
-    return _choose(xp, a < _LOG_COSH_SWITCH, small + correction, large + correction)
+    # Added after the choice, once (tanh is odd: no sign to take).
+    correction = xp.tanh(difference) * _difference_error(xp, difference, p, y)
+    return _choose(xp, a < _LOG_COSH_SWITCH, small, large) + correction
+
+
+def _square(a: Array) -> tuple[Array, Array]:
+    """``two_product(a, a)``, the same two floats, with ``a`` split once instead of twice."""
+    scaled = _SPLITTER * a
+    high = scaled - (scaled - a)
+    low = a - high
+    square = a * a
+    return square, ((high * high - square) + 2.0 * (high * low)) + low * low
 
 
 def _difference_error(xp: Namespace, difference: Array, p: Array, y: Array) -> Array:
-    """``(p - y) - difference`` exactly, where ``difference = fl(p - y)`` is finite; 0 where it is not."""
+    """``(p - y) - difference`` exactly, where ``difference = fl(p - y)`` is finite; 0 where it is not.
+
+    TwoSum's error term for ``p + (-y)``, its sum ``difference`` already formed.
+    """
     overflow = xp.isinf(difference)
     if _any(xp, overflow):  # TwoSum of an overflowing difference would compute inf - inf
         zeros = xp.zeros_like(p)
         p, y = xp.where(overflow, zeros, p), xp.where(overflow, zeros, y)
-    return two_sum(p, -y)[1]
+        difference = p - y
+    b_virtual = difference - p
+    return (p - (difference - b_virtual)) - (y + b_virtual)
 
 
 def _log_cosh_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from neural_network import _blocks, _validation
+from neural_network import _blocks, _reduction, _validation
 from neural_network._numerics import sigmoid_pair, two_sum
-from neural_network._validation import EXTENDED_REAL, REAL, Array, Domain, Namespace
-from neural_network.errors import OutOfRangeError, ShapeMismatchError
+from neural_network._validation import EXTENDED_REAL, NONNEGATIVE, REAL, Array, Domain, Namespace
+from neural_network.errors import InvalidInputError, InvalidTypeError, OutOfRangeError, ShapeMismatchError
 from neural_network.losses._common import _option
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, _scale_weights
 from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 
 # --------------------------------------------------------------------------- labels -1 and +1
@@ -544,11 +544,11 @@ def _ranking_argument(xp: Namespace, x1: Array, x2: Array, y: Array, margin: flo
     return xp.where(overflow, 2.0 * halved, v)
 
 
-def _ranking_prepare(
+def _ranking_arrays(
     func: str, input1: object, input2: object, target: object, sample_weight: object, margin: object
-) -> tuple[Namespace, Array, Array, Any]:
-    """Check ``input1``, ``input2`` and ``target``; return the namespace, ``v``, the target and
-    the result dtype."""
+) -> tuple[float, Namespace, Any, Array, Array, Array]:
+    """The margin, the namespace and device, and ``input1``, ``input2`` and ``target`` as
+    arrays of one shape (their values not checked yet)."""
     m = _margin(func, margin)
     xp, device = _validation.namespace(
         func, input1=input1, input2=input2, target=target, sample_weight=sample_weight
@@ -558,16 +558,187 @@ def _ranking_prepare(
     y = _validation.as_real_array(func, "target", target, xp, device)
     _validation.check_same_shape(func, "input1", x1, "input2", x2)
     _validation.check_same_shape(func, "input1", x1, "target", y)
+    return m, xp, device, x1, x2, y
+
+
+def _ranking_prepare(func: str, xp: Namespace, x1: Array, x2: Array, y: Array, m: float) -> Array:
+    """Check the values of ``input1``, ``input2`` and ``target``; return ``v``."""
     _validation.check_values(func, "input1", x1, xp, REAL)
     _validation.check_values(func, "input2", x2, xp, REAL)
     _validation.check_values(func, "target", y, xp, SIGN)
     check_signs(func, "target", y)
-    dtype = xp.result_type(x1.dtype, x2.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
-        v = _ranking_argument(
+        return _ranking_argument(
             xp, _validation.working(xp, x1), _validation.working(xp, x2), _validation.working(xp, y), m
         )
-    return xp, v, y, dtype
+
+
+# The blocked evaluation. Forming v over whole arrays and handing it to the loss engine
+# writes and reads about twenty full-size temporaries (TwoSum twice, the overflow check)
+# in main memory, and the engine reads v and y once more. Here every block of input1,
+# input2 and target is read once and everything else happens in the cache, on several
+# threads (see neural_network._blocks); the blocks' results are the unblocked ones, bit
+# for bit, whatever the thread count.
+#
+# Nothing is refused here. Each block proves its arguments valid on the way: the labels
+# by min |y| = max |y| = 1 (NaN fails both), input1 and input2 by a finite sum of v,
+# which is NaN or infinite wherever either is (and where x1 - x2 overflows, which the
+# whole-array path repairs from the halves). Any block that proves less sends the call
+# through the whole-array path, which checks everything in the documented order and
+# raises the documented errors; so do reductions and sample weights it would refuse.
+
+
+def _ranking_weights(
+    func: str, x1: Array, sample_weight: object, reduction: str, device: Any
+) -> tuple[Array | None, float] | None:
+    """The sample weights in the working precision and what a mean divides by, as the loss
+    engine prepares them; None where the engine would refuse them (it then explains why)."""
+    if sample_weight is None:
+        return None, float(x1.size)
+    try:
+        w = _validation.as_real_array(func, "sample_weight", sample_weight, np, device)
+        _validation.check_same_shape(func, "input1", x1, "sample_weight", w)
+        _, largest = _validation.check_values(func, "sample_weight", w, np, NONNEGATIVE)
+    except (InvalidInputError, InvalidTypeError):
+        return None
+    if not isinstance(w, np.ndarray) or (reduction == "mean" and largest == 0.0):
+        return None
+    w = np.reshape(_validation.working(np, w), -1)
+    if reduction != "mean":
+        return w, 1.0
+    w = _scale_weights(w, largest, x1.size)
+    return w, float(_reduction.total(np, w))
+
+
+def _ranking_block(x1: Array, x2: Array, y: Array, margin: float) -> Array:
+    """``_ranking_argument`` of float64 blocks where ``x1 - x2`` does not overflow, bit for
+    bit, in place in three scratch arrays.
+
+    For ``margin == 0`` the argument is ``y (x2 - x1)``, a single rounding (the TwoSum
+    terms vanish; a zero comes out +0 either way once the loss takes ``max(v, 0)``, and
+    its derivative tests ``v >= 0``). Otherwise the same operations as TwoSum, reordered
+    only where a result could change the sign of a zero, which ``s + ...`` with ``s``
+    nonzero or +0 absorbs (``margin - y d`` is exactly 0 only as +0).
+    """
+    if margin == 0.0:
+        d = np.subtract(x2, x1)
+        return np.multiply(d, y, out=d)
+    d = np.subtract(x1, x2)  # x1 + (-x2)
+    b = np.subtract(d, x1)  # TwoSum(x1, -x2): b_virtual
+    e = np.subtract(d, b)
+    np.subtract(x1, e, out=e)
+    np.add(b, x2, out=b)
+    np.subtract(e, b, out=e)  # the error of d: (x1 - (d - b)) + (-x2 - b)
+    np.multiply(d, y, out=d)  # y d, exact
+    np.multiply(e, y, out=e)  # y d_error, exact
+    s = np.subtract(margin, d)  # TwoSum(margin, -y d)
+    bv = np.subtract(s, margin)
+    np.add(bv, d, out=d)  # -(-y d - b_virtual)
+    np.subtract(s, bv, out=bv)
+    np.subtract(margin, bv, out=bv)
+    np.subtract(bv, d, out=bv)  # s_error
+    np.subtract(bv, e, out=bv)  # s_error - y d_error
+    return np.add(s, bv, out=s)
+
+
+def _ranking_active(x1: Array, x2: Array, y: Array, yd: Array, margin: float) -> Array:
+    """Where ``margin - y (x1 - x2) >= 0`` exactly (as ``v >= 0``), from ``yd = y fl(x1 - x2)``.
+
+    Rounding is monotone and ``margin`` a float, so ``yd < margin`` and ``yd > margin``
+    decide it; only at ``yd == margin`` does the rounding error of ``x1 - x2`` (TwoSum)
+    matter. The gradient needs no more than that sign: no ``v``.
+    """
+    active = np.less_equal(yd, margin)
+    ties = np.flatnonzero(yd == margin)
+    if ties.size:
+        p, q = x1[ties], x2[ties]
+        d = p - q
+        b = d - p
+        error = (p - (d - b)) - (q + b)  # x1 - x2 = d + error
+        active[ties] = y[ties] * error <= 0.0
+    return active
+
+
+def _ranking_blocked(
+    func: str,
+    x1: Array,
+    x2: Array,
+    y: Array,
+    margin: float,
+    reduction: object,
+    sample_weight: object,
+    device: Any,
+    *,
+    gradient: bool,
+) -> Array | tuple[Array, Array] | None:
+    """The loss (or both gradients) of large NumPy arrays, block by block; None where the
+    whole-array path must decide (see the comment above)."""
+    if not (isinstance(x1, np.ndarray) and x1.size > _blocks.BLOCK) or reduction not in ("mean", "sum", "none"):
+        return None
+    prepared = _ranking_weights(func, x1, sample_weight, str(reduction), device)
+    if prepared is None:
+        return None
+    w, denominator = prepared
+    mean, reduced = reduction == "mean", reduction != "none" and not gradient
+    shape, size = tuple(x1.shape), x1.size
+    dtype = np.result_type(x1.dtype, x2.dtype)
+    a, b, t = np.reshape(x1, -1), np.reshape(x2, -1), np.reshape(y, -1)
+    first = np.empty(0 if reduced else size, dtype=dtype)
+    second = np.empty(size if gradient else 0, dtype=dtype)
+
+    def task(start: int, stop: int) -> tuple[bool, list[float]]:
+        # The floating-point error state belongs to each thread: set it here, in the thread.
+        with np.errstate(over="ignore", invalid="ignore"):
+            labels = _to_float64(t[start:stop])
+            magnitude = np.abs(labels)
+            x1, x2 = _to_float64(a[start:stop]), _to_float64(b[start:stop])
+            if gradient and margin != 0.0:
+                v = np.subtract(x1, x2)
+                np.multiply(v, labels, out=v)  # y (x1 - x2), rounded once
+            else:
+                v = _ranking_block(x1, x2, labels, margin)
+            valid = (
+                float(np.minimum.reduce(magnitude)) == 1.0 == float(np.maximum.reduce(magnitude))
+                and math.isfinite(np.add.reduce(v))
+            )
+            if not valid:
+                return False, []
+            if gradient:
+                active = _ranking_active(x1, x2, labels, v, margin) if margin != 0.0 else np.greater_equal(v, 0.0)
+                # Into a scratch array: a float64 block of the labels is the caller's memory.
+                values = np.multiply(labels, active, out=magnitude)
+                values = np.subtract(0.0, values, out=values)  # 0.0 - y [v >= 0], as _ranking_derivative
+            else:
+                values = np.maximum(v, 0.0, out=v)
+            if w is not None:
+                values = _reduction.apply_sample_weight(np, values, w[start:stop])
+            if reduced:
+                return True, _reduction.partials(values)
+            part = first[start:stop]
+            if mean and gradient:
+                np.divide(values, denominator, out=part)
+            else:
+                np.copyto(part, values, casting="same_kind")
+            if gradient:
+                np.subtract(0.0, part, out=second[start:stop])
+            return True, []
+
+    pieces = _blocks.map_blocks(task, size)
+    if not all(valid for valid, _ in pieces):
+        return None
+    if gradient:
+        return np.reshape(first, shape), np.reshape(second, shape)
+    if not reduced:
+        return np.reshape(first, shape)
+    total = _reduction.combine([partial for _, partials in pieces for partial in partials])
+    value = total / denominator if mean else total
+    if not math.isfinite(value):  # the engine redoes an overflow in the extended range
+        return None
+    return np.asarray(value, dtype=dtype)[()]
+
+
+def _to_float64(array: Array) -> Array:
+    return array.astype(np.float64, copy=False)
 
 
 def _in_dtype(xp: Namespace, result: Array, dtype: Any) -> Array:
@@ -622,8 +793,9 @@ def margin_ranking_loss(
     cancels the difference (then PyTorch's result can be off by the rounding of the
     difference). Where ``x1 - x2`` overflows although both are finite (1e308 and
     -1e308) it is taken from the halves; a loss beyond the float64 range is ``inf``,
-    and so is any reduction over it (PyTorch's as well). The argument is formed over the
-    whole arrays before the loss engine's blocked evaluation.
+    and so is any reduction over it (PyTorch's as well). Large NumPy arrays are evaluated
+    block by block, on several threads (see :func:`neural_network.set_num_threads`), with
+    the same results to the last bit.
 
     Examples
     --------
@@ -631,9 +803,13 @@ def margin_ranking_loss(
     [0.  0.5 0. ]
     """
     func = "margin_ranking_loss"
-    xp, v, y, dtype = _ranking_prepare(func, input1, input2, target, sample_weight, margin)
+    m, xp, device, x1, x2, y = _ranking_arrays(func, input1, input2, target, sample_weight, margin)
+    blocked = _ranking_blocked(func, x1, x2, y, m, reduction, sample_weight, device, gradient=False)
+    if blocked is not None:
+        return blocked
+    v = _ranking_prepare(func, xp, x1, x2, y, m)
     result = _RANKING(v, y, reduction=reduction, sample_weight=sample_weight)
-    return _in_dtype(xp, result, dtype)
+    return _in_dtype(xp, result, xp.result_type(x1.dtype, x2.dtype))
 
 
 def margin_ranking_loss_grad(
@@ -662,7 +838,12 @@ def margin_ranking_loss_grad(
     [ 0. -1.] [0. 1.]
     """
     func = "margin_ranking_loss_grad"
-    xp, v, y, dtype = _ranking_prepare(func, input1, input2, target, sample_weight, margin)
+    m, xp, device, x1, x2, y = _ranking_arrays(func, input1, input2, target, sample_weight, margin)
+    blocked = _ranking_blocked(func, x1, x2, y, m, reduction, sample_weight, device, gradient=True)
+    if isinstance(blocked, tuple):
+        return blocked
+    v = _ranking_prepare(func, xp, x1, x2, y, m)
+    dtype = xp.result_type(x1.dtype, x2.dtype)
     first = _RANKING.grad(v, y, reduction=reduction, sample_weight=sample_weight)
     return _in_dtype(xp, first, dtype), _in_dtype(xp, 0.0 - first, dtype)
 

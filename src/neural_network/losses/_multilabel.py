@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from neural_network import _reduction, _validation
+from neural_network import _blocks, _reduction, _validation
 from neural_network._numerics import sigmoid_pair, softplus_pair, two_sum
 from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Namespace
 from neural_network.errors import (
@@ -421,8 +421,10 @@ def multi_margin_loss_grad(
 
 
 def _multilabel_margin_prepare(func: str, input: object, target: object, reduction: object,
-                               sample_weight: object) -> tuple[_Rows, Array, Array]:
-    """The rows, the (N, C) 0/1 target mask, and the (N, C, C) active pairs ``[n, j, i]``."""
+                               sample_weight: object) -> tuple[_Rows, Array, Array, Array]:
+    """The rows, the (N,) number of target classes of each, the (N, C) class indices (the
+    targets of row ``n`` are its first ``counts[n]`` entries, each listed once) and the
+    (N, C) mask of the target classes."""
     rows = _prepare_input(func, input, reduction, target=target, sample_weight=sample_weight)
     xp = rows.xp
     shape = (rows.classes,) if rows.one_sample else (rows.samples, rows.classes)
@@ -430,23 +432,133 @@ def _multilabel_margin_prepare(func: str, input: object, target: object, reducti
     indices = xp.reshape(flat, (rows.samples, rows.classes))
     _check_weights(rows, None, sample_weight)
     listed = xp.cumulative_sum(xp.astype(indices == -1, xp.int64), axis=1) == 0  # before the first -1
-    positions = xp.arange(rows.classes, device=rows.device)
-    counts = xp.sum(
-        xp.astype((indices[:, :, None] == positions[None, None, :]) & listed[:, :, None], xp.int64), axis=1
-    )
-    if rows.samples and int(xp.max(counts)) > 1:
-        n = int(xp.argmax(xp.max(counts, axis=1)))
-        c = int(xp.argmax(counts[n, :]))
+    counts = xp.sum(xp.astype(listed, xp.int64), axis=1)
+    repeats = _class_counts(rows, indices, listed, counts)
+    if rows.samples and int(xp.max(repeats)) > 1:
+        n = int(xp.argmax(xp.max(repeats, axis=1)))
+        c = int(xp.argmax(repeats[n, :]))
         raise OutOfRangeError(
             f"{func}: each row of target must list a class at most once before its first -1; got "
-            f"class {c} {int(counts[n, c])} times in target[{n}]. PyTorch counts a repeated class "
+            f"class {c} {int(repeats[n, c])} times in target[{n}]. PyTorch counts a repeated class "
             "again, which is almost always a bug: remove the repeats (e.g. numpy.unique of the row)."
         )
-    chosen = xp.astype(counts > 0, xp.float64)
-    z = _hinge_argument(xp, 1.0, rows.x[:, :, None], rows.x[:, None, :])  # [n, j, i]: 1 - x_j + x_i
-    pairs = chosen[:, :, None] * (1.0 - chosen[:, None, :])
-    active = xp.astype(z > 0.0, xp.float64) * pairs
-    return rows, z, active
+    return rows, counts, indices, repeats > 0
+
+
+def _class_counts(rows: _Rows, indices: Array, listed: Array, counts: Array) -> Array:
+    """(N, C): how many times each row lists each class before its first -1."""
+    xp = rows.xp
+    if isinstance(indices, np.ndarray):
+        # One bincount over (row, class) pairs.
+        row_of = np.broadcast_to(np.arange(rows.samples)[:, None], indices.shape)
+        pairs = row_of[listed] * rows.classes + indices[listed]
+        return np.bincount(pairs, minlength=rows.samples * rows.classes).reshape(rows.samples, rows.classes)
+    positions = xp.arange(rows.classes, device=rows.device)
+    repeats = xp.zeros((rows.samples, rows.classes), dtype=xp.int64, device=rows.device)
+    for k in range(int(xp.max(counts)) if rows.samples else 0):  # one listed position at a time
+        hot = (indices[:, k : k + 1] == positions[None, :]) & listed[:, k : k + 1]
+        repeats = repeats + xp.astype(hot, xp.int64)
+    return repeats
+
+
+def _multilabel_margin_terms(
+    rows: _Rows, counts: Array, indices: Array, chosen: Array, *, gradient: bool
+) -> Array:
+    """The (N,) hinge sums ``sum_{j in T} sum_{i not in T} max(0, z_ji)``, or their (N, C)
+    gradient (the number of active pairs a class is in, negated for a target class).
+
+    ``z_ji = 1 - x_j + x_i`` is rounded once from its exact value and counts where it is
+    strictly positive. One target position ``k`` at a time, over the rows that list a
+    ``k``-th class: memory ``O(N C)`` (PyTorch's kernel loops the same way), where all
+    pairs at once need ``O(N C^2)``. The rows are taken in decreasing order of their
+    number of targets, so that those rows are always the first ``m``: slices, not copies.
+    """
+    xp, n, c = rows.xp, rows.samples, rows.classes
+    if isinstance(rows.x, np.ndarray) and n and float(np.max(np.abs(rows.x))) < _NO_OVERFLOW:
+        return _multilabel_margin_blocked(rows.x, counts, indices, chosen, gradient=gradient)
+    result = xp.zeros((n, c) if gradient else (n,), dtype=xp.float64, device=rows.device)
+    if n == 0:
+        return result
+    order = xp.argsort(counts, descending=True, stable=True)
+    x = xp.take(rows.x, order, axis=0)
+    targets = xp.take(indices, order, axis=0)
+    others = ~xp.take(chosen, order, axis=0)
+    ranked = xp.take(counts, order)
+    positions = xp.arange(c, device=rows.device)
+    for k in range(int(ranked[0])):
+        m = int(xp.sum(xp.astype(ranked > k, xp.int64)))
+        scores = x[:m, :]
+        hot = targets[:m, k : k + 1] == positions[None, :]  # the k-th target of each row
+        own = xp.sum(xp.where(hot, scores, 0.0), axis=1)  # one non-zero term: exact
+        z = _hinge_argument(xp, 1.0, own[:, None], scores)  # [n, i]: 1 - x_j + x_i
+        active = (z > 0.0) & others[:m, :]
+        if gradient:
+            pairs = xp.astype(active, xp.float64)
+            result[:m, :] = result[:m, :] + (pairs - xp.astype(hot, xp.float64) * xp.sum(pairs, axis=1)[:, None])
+        else:
+            result[:m] = result[:m] + xp.sum(xp.where(active, z, 0.0), axis=1)
+    return xp.take(result, xp.argsort(order), axis=0)
+
+
+_NO_OVERFLOW = 2.0**1021
+"""Scores below this in magnitude: no ``1 - x_j + x_i`` can overflow (nor any step of its TwoSum)."""
+
+
+def _multilabel_margin_blocked(
+    x: Array, counts: Array, indices: Array, chosen: Array, *, gradient: bool
+) -> Array:
+    """:func:`_multilabel_margin_terms` for NumPy scores that cannot overflow, in cache-sized
+    groups of rows, on several threads (see :mod:`neural_network._blocks`).
+
+    Whether a pair is active is decided without forming ``z``: ``1 - x_j + x_i > 0``
+    exactly when ``x_i >= g_j``, with ``g_j`` the float ``x_j - 1`` rounded (when it
+    rounded up, and its successor otherwise: no float lies between ``x_j - 1`` and its
+    rounding). The gradient then needs one comparison per pair, and the value adds
+    ``z = (x_i + u) + (error + u_low)``, ``1 - x_j = u + u_low`` exactly (TwoSum twice,
+    the rounding once at the end, as :func:`_hinge_argument`).
+    """
+    n, c = x.shape
+    order = np.argsort(-counts, kind="stable")  # most targets first: the active rows are a prefix
+    x, targets, others, ranked = x[order], indices[order], ~chosen[order], counts[order]
+    with np.errstate(over="ignore", invalid="ignore"):
+        low, low_error = two_sum(x, -1.0)  # x_j - 1 = low + low_error
+        threshold: Array = np.where(low_error < 0.0, low, np.nextafter(low, np.inf))
+        u, u_error = two_sum(1.0, -x)  # 1 - x_j = u + u_error
+    result = np.zeros((n, c) if gradient else n)
+    group = max(_blocks.BLOCK // c, 1)  # rows per group: (group, C) arrays stay in the cache
+    groups = -(-n // group)
+
+    def task(start: int, stop: int) -> None:
+        first = start // _blocks.BLOCK * group
+        last = min(first + group, n)
+        scores, own_rows = x[first:last], np.arange(first, last)
+        for k in range(int(ranked[first])):
+            m = int(np.count_nonzero(ranked[first:last] > k))
+            j = targets[first : first + m, k]
+            active = np.greater_equal(scores[:m], threshold[own_rows[:m], j][:, None])
+            active &= others[first : first + m]
+            if gradient:
+                out = result[first : first + m]
+                np.add(out, active, out=out)
+                out[np.arange(m), j] -= np.count_nonzero(active, axis=1)
+                continue
+            high = u[own_rows[:m], j][:, None]
+            d = np.add(scores[:m], high)  # TwoSum(x_i, u)
+            b = np.subtract(d, scores[:m])
+            error = np.subtract(d, b)
+            np.subtract(scores[:m], error, out=error)
+            np.subtract(high, b, out=b)
+            np.add(error, b, out=error)
+            np.add(error, u_error[own_rows[:m], j][:, None], out=error)
+            np.add(d, error, out=d)
+            np.multiply(d, active, out=d)
+            result[first : first + m] += np.add.reduce(d, axis=1)
+
+    # One "block" of the thread pool per group of rows: each writes only its own rows.
+    _blocks.map_blocks(task, groups * _blocks.BLOCK)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(n)
+    return result[inverse]
 
 
 def multilabel_margin_loss(
@@ -477,7 +589,9 @@ def multilabel_margin_loss(
     -----
     A class listed twice in a row is refused (PyTorch counts its terms twice). Each
     argument ``1 - x_j + x_i`` is rounded once from its exact value; a term counts only
-    where it is strictly positive. Memory is ``O(N C^2)``.
+    where it is strictly positive. Memory is ``O(N C)``: one position of the target lists
+    at a time, as PyTorch's kernel (NumPy input in cache-sized groups of rows, on several
+    threads, with the same results for any thread count).
 
     Examples
     --------
@@ -485,10 +599,9 @@ def multilabel_margin_loss(
     [0.85]
     """
     func = "multilabel_margin_loss"
-    rows, z, active = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
-    xp = rows.xp
-    terms = active * xp.where(active > 0.0, z, 0.0)
-    return _reduce(rows, xp.sum(xp.reshape(terms, (rows.samples, rows.classes * rows.classes)), axis=1) / float(rows.classes))
+    rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
+    values = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=False)
+    return _reduce(rows, values / float(rows.classes))
 
 
 def multilabel_margin_loss_grad(
@@ -506,7 +619,6 @@ def multilabel_margin_loss_grad(
     [[-0.5  0.5  0.5 -0.5]]
     """
     func = "multilabel_margin_loss_grad"
-    rows, _, active = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
-    xp = rows.xp
-    gradient = xp.sum(active, axis=1) - xp.sum(active, axis=2)
+    rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
+    gradient = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=True)
     return _reduce_gradient(rows, gradient / float(rows.classes))

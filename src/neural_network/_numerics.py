@@ -525,9 +525,12 @@ def exp_double(xp: Namespace, x: Array, x_error: Array | float = 0.0) -> tuple[A
     if isinstance(x, np.ndarray):
         table_high, table_low = t_high[index], t_low[index]
     else:
+        # The array API's take reads a 1-d index only (PyTorch's index_select refuses any
+        # other): the flattened index, and the result back in x's shape.
         device = array_api_compat.device(x)
-        table_high = xp.take(xp.asarray(t_high, device=device), index)
-        table_low = xp.take(xp.asarray(t_low, device=device), index)
+        flat = xp.reshape(index, (-1,))
+        table_high = xp.reshape(xp.take(xp.asarray(t_high, device=device), flat), tuple(index.shape))
+        table_low = xp.reshape(xp.take(xp.asarray(t_low, device=device), flat), tuple(index.shape))
     # 2**(j / 2**15) exp(r) = T (1 + s + s_low)
     p, p_error = two_product(table_high, s)
     high, high_error = two_sum(table_high, p)

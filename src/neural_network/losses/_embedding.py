@@ -14,8 +14,10 @@ computed in float64 and rounded once to the inputs' dtype; float32 stays float32
 **Gradients at the kinks** follow PyTorch's autograd: ``clamp_min(z, 0)`` passes the
 gradient at ``z == 0``, and ``minimum(d_neg, d_swap)`` splits it in half at a tie.
 
-The computation goes through NumPy; arrays of another library (PyTorch CPU tensors)
-are read with ``numpy.asarray`` and the results handed back in that library.
+The computation goes through the inputs' array namespace: arrays of another library
+(PyTorch tensors, CuPy arrays) are computed in that library, on their device, never
+through NumPy. The operations are the same element by element, so array-api-strict's
+results are NumPy's to the bit.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
@@ -40,7 +43,8 @@ from neural_network.losses._common import _option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._margin import SIGN, check_signs
 
-Float64 = np.ndarray[Any, np.dtype[np.float64]]
+Float64 = Array
+"""A float64 array of the inputs' library, on their device (rows of shape (M, D), or (M,))."""
 
 TORCH_COSINE_EPSILON = float(np.float32(1e-12))
 """What PyTorch's ``cosine_embedding_loss`` adds to each squared norm: its C++ constant
@@ -99,7 +103,7 @@ class _Rows:
         self.rows = math.prod(self.out_shape)
         self.features = shape[axis]
         self.shape, self.axis = shape, axis
-        self.np_dtype = np.result_type(*(np.asarray(a).dtype for a in checked.values()))
+        self.dtype: Any = xp.result_type(*(a.dtype for a in checked.values()))
         self.arrays = [self._as_rows(a) for a in checked.values()]
         self.target: Float64 | None = None
         if target is not None:
@@ -111,7 +115,7 @@ class _Rows:
                 )
             _validation.check_values(func, "target", t, xp, SIGN)
             check_signs(func, "target", t)
-            self.target = np.reshape(np.asarray(t, dtype=np.float64), -1)
+            self.target = xp.reshape(_validation.working(xp, t), (-1,))
         if self.reduction == "mean" and self.rows == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one row; got {first}.shape={shape}. "
@@ -132,67 +136,84 @@ class _Rows:
                     "mean is sum(w * loss) / sum(w)); got weights that are all 0. Give at least one row "
                     "a positive weight, or use reduction='sum'."
                 )
-            self.weight = np.reshape(np.asarray(w, dtype=np.float64), -1)
+            self.weight = xp.reshape(_validation.working(xp, w), (-1,))
 
     def _as_rows(self, a: Array) -> Float64:
-        x = np.asarray(a, dtype=np.float64)
-        return np.reshape(np.moveaxis(x, self.axis, -1), (self.rows, self.features))
-
-    def _back(self, result: Any) -> Array:
-        if _validation.is_numpy_namespace(self.xp):
-            return result
-        return self.xp.asarray(np.asarray(result), device=self.device)
+        x = _validation.working(self.xp, a)
+        return self.xp.reshape(self.xp.moveaxis(x, self.axis, -1), (self.rows, self.features))
 
     def reduce(self, values: Float64) -> Array:
         """The per-row losses reduced: ``sum(w l)``, divided by ``sum(w)`` (or the row count) for the mean."""
-        w = None if self.weight is None else np.reshape(self.weight, self.out_shape)
-        result = _reduction.reduce_values(
-            np,
-            np.reshape(values, self.out_shape),
+        xp = self.xp
+        w = None if self.weight is None else xp.reshape(self.weight, self.out_shape)
+        return _reduction.reduce_values(
+            xp,
+            xp.reshape(values, self.out_shape),
             reduction=self.reduction,
             sample_weight=w,
-            dtype=self.np_dtype,
+            dtype=self.dtype,
         )
-        return self._back(result)
 
     def reduce_gradient(self, gradient: Float64) -> Array:
         """A (M, D) gradient of the per-row losses, weighted and divided like :meth:`reduce`, laid out as the input."""
+        xp = self.xp
         if self.weight is not None:
-            gradient = self.weight[:, None] * np.where(self.weight[:, None] == 0.0, 0.0, gradient)
+            gradient = self.weight[:, None] * xp.where(self.weight[:, None] == 0.0, 0.0, gradient)
         if self.reduction == "mean":
             denominator = (
-                float(self.rows) if self.weight is None else float(_reduction.total(np, self.weight))
+                float(self.rows) if self.weight is None else float(_reduction.total(xp, self.weight))
             )
             gradient = gradient / denominator
-        shaped = np.reshape(gradient, (*self.out_shape, self.features))
-        laid_out = np.moveaxis(shaped, -1, self.axis).astype(self.np_dtype, copy=False)
-        return self._back(laid_out)
+        shaped = xp.reshape(gradient, (*self.out_shape, self.features))
+        return xp.astype(xp.moveaxis(shaped, -1, self.axis), self.dtype, copy=False)
 
 
-def _scaled(x: Float64) -> tuple[Float64, Float64]:
+def _scaled(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
     """Rows ``x / s`` and ``s`` (a column): ``s`` the power of two at or just above each row's
     largest magnitude (1 for a zero row), so ``x / s`` is exact and its squares neither
     overflow nor underflow where it matters."""
-    largest = np.max(np.abs(x), axis=1, initial=0.0)
-    _, exponent = np.frexp(largest)
-    s = np.ldexp(1.0, exponent)
-    s = np.where(largest > 0.0, s, 1.0)[:, None]
+    if isinstance(x, np.ndarray):
+        # The initial 0 also serves rows without features, and NumPy's maximum over short
+        # rows runs twice as fast with it.
+        largest = np.max(np.abs(x), axis=1, initial=0.0)
+        _, exponent = np.frexp(largest)
+        s = np.ldexp(1.0, exponent)
+    elif x.shape[1] == 0:  # rows without features: nothing to scale (max has no identity)
+        return x, xp.ones((x.shape[0], 1), dtype=xp.float64, device=array_api_compat.device(x))
+    else:
+        largest = xp.max(xp.abs(x), axis=1)
+        s = _power_of_two_above(xp, largest)
+    s = xp.where(largest > 0.0, s, 1.0)[:, None]
     return x / s, s
+
+
+def _power_of_two_above(xp: Namespace, largest: Float64) -> Float64:
+    """``2**e`` with ``largest = m 2**e``, ``0.5 <= m < 1``: NumPy's ``ldexp(1, frexp(largest)[1])``.
+
+    The array API has no ``frexp``: ``log2`` gives the exponent to within one (it may round
+    up to the next integer just below a power of two), and the comparisons correct it.
+    Powers of two are exact in every library's ``pow``. The value where ``largest`` is 0
+    is not used.
+    """
+    with np.errstate(divide="ignore"):  # log2(0) = -inf, for the rows of zeros
+        s = 2.0 ** (xp.floor(xp.log2(largest)) + 1.0)
+    s = xp.where(largest < 0.5 * s, 0.5 * s, s)
+    return xp.where(largest >= s, 2.0 * s, s)
 
 
 # --------------------------------------------------------------------------- cosine embedding
 
 
-def _cosine_parts(x1: Float64, x2: Float64) -> tuple[Float64, ...]:
+def _cosine_parts(xp: Namespace, x1: Float64, x2: Float64) -> tuple[Float64, ...]:
     """PyTorch's cosine ``x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e))`` from scaled rows, and its pieces."""
-    u1, s1 = _scaled(x1)
-    u2, s2 = _scaled(x2)
+    u1, s1 = _scaled(xp, x1)
+    u2, s2 = _scaled(xp, x2)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         e1 = TORCH_COSINE_EPSILON / s1[:, 0] / s1[:, 0]  # inf for rows below about 1e-160: cos -> 0
         e2 = TORCH_COSINE_EPSILON / s2[:, 0] / s2[:, 0]
-        a = np.sqrt(np.sum(u1 * u1, axis=1) + e1)
-        b = np.sqrt(np.sum(u2 * u2, axis=1) + e2)
-        cos = np.sum(u1 * u2, axis=1) / a / b
+        a = xp.sqrt(xp.sum(u1 * u1, axis=1) + e1)
+        b = xp.sqrt(xp.sum(u2 * u2, axis=1) + e2)
+        cos = xp.sum(u1 * u2, axis=1) / a / b
     return cos, u1, s1, u2, s2, a, b
 
 
@@ -273,8 +294,8 @@ def cosine_embedding_loss(
     x1, x2 = rows.arrays
     y = rows.target
     assert y is not None
-    cos = _cosine_parts(x1, x2)[0]
-    values = np.where(y > 0.0, 1.0 - cos, np.maximum(cos - m, 0.0))
+    cos = _cosine_parts(rows.xp, x1, x2)[0]
+    values = rows.xp.where(y > 0.0, 1.0 - cos, rows.xp.maximum(cos - m, 0.0))
     return rows.reduce(values)
 
 
@@ -309,71 +330,79 @@ def cosine_embedding_loss_grad(
     x1, x2 = rows.arrays
     y = rows.target
     assert y is not None
-    cos, u1, s1, u2, s2, a, b = _cosine_parts(x1, x2)
-    coefficient = np.where(y > 0.0, -1.0, np.where(cos - m >= 0.0, 1.0, 0.0))[:, None]
+    xp = rows.xp
+    cos, u1, s1, u2, s2, a, b = _cosine_parts(xp, x1, x2)
+    coefficient = xp.where(y > 0.0, -1.0, _indicator(xp, cos - m >= 0.0))[:, None]
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         ab = (a * b)[:, None]
         g1 = (u2 / ab - cos[:, None] * u1 / (a * a)[:, None]) / s1
         g2 = (u1 / ab - cos[:, None] * u2 / (b * b)[:, None]) / s2
-        g1 = np.where(np.isfinite(ab), g1, 0.0)  # a norm beyond range: the cosine is 0 and flat
-        g2 = np.where(np.isfinite(ab), g2, 0.0)
+        g1 = xp.where(xp.isfinite(ab), g1, 0.0)  # a norm beyond range: the cosine is 0 and flat
+        g2 = xp.where(xp.isfinite(ab), g2, 0.0)
     return rows.reduce_gradient(coefficient * g1), rows.reduce_gradient(coefficient * g2)
 
 
 # --------------------------------------------------------------------------- pairwise distance, triplets
 
 
-def _distance(v: Float64, p: float) -> tuple[Float64, Float64]:
+def _distance(xp: Namespace, v: Float64, p: float) -> tuple[Float64, Float64]:
     """``||v||_p`` of each row and its gradient with respect to ``v`` (0 where the norm is 0)."""
-    u, s = _scaled(v)
-    au = np.abs(u)
+    u, s = _scaled(xp, v)
+    au = xp.abs(u)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
         if p == 2.0:
-            r = np.sqrt(np.sum(u * u, axis=1))
+            r = xp.sqrt(xp.sum(u * u, axis=1))
         elif p == 1.0:
-            r = np.sum(au, axis=1)
+            r = xp.sum(au, axis=1)
         else:
-            r = np.sum(au**p, axis=1) ** (1.0 / p)
+            r = xp.sum(au**p, axis=1) ** (1.0 / p)
         norm = s[:, 0] * r
         rr = r[:, None]
         if p == 2.0:
             grad = u / rr
         elif p == 1.0:
-            grad = np.sign(u)
+            grad = xp.sign(u)
         else:
-            grad = np.sign(u) * (au / rr) ** (p - 1.0)
-        grad = np.where(rr > 0.0, grad, 0.0)
+            grad = xp.sign(u) * (au / rr) ** (p - 1.0)
+        grad = xp.where(rr > 0.0, grad, 0.0)
     return norm, grad
 
 
-def _pairwise(x1: Float64, x2: Float64, p: float, eps: float) -> tuple[Float64, Float64]:
+def _pairwise(xp: Namespace, x1: Float64, x2: Float64, p: float, eps: float) -> tuple[Float64, Float64]:
     """PyTorch's ``pairwise_distance(x1, x2, p, eps)`` = ``||x1 - x2 + eps||_p`` and its gradient
     with respect to ``x1`` (that of ``x2`` is its negative)."""
     with np.errstate(over="ignore", invalid="ignore"):
         v = x1 - x2 + eps  # beyond the float64 range only for inputs near 1e308: inf
-    return _distance(v, p)
+    return _distance(xp, v, p)
 
 
-Distance = Callable[[Float64, Float64], tuple[Float64, Float64, Float64]]
-"""A distance of rows: ``(x1, x2) -> (d, d/dx1, d/dx2)``."""
+def _indicator(xp: Namespace, condition: Array) -> Float64:
+    """1.0 where ``condition`` holds, else 0.0 (``where(condition, 1.0, 0.0)``, which the
+    array API refuses: at least one of its branches must be an array)."""
+    return xp.astype(condition, xp.float64)
+
+
+Distance = Callable[[Namespace, Float64, Float64], tuple[Float64, Float64, Float64]]
+"""A distance of rows: ``(xp, x1, x2) -> (d, d/dx1, d/dx2)``."""
 
 
 def _triplet(
     rows: _Rows, distance: Distance, margin: float, swap: bool
 ) -> tuple[Float64, tuple[Float64, Float64, Float64]]:
     """The per-row triplet losses and their gradients (anchor, positive, negative)."""
+    xp = rows.xp
     a, pos, neg = rows.arrays
-    d_pos, gp_a, gp_p = distance(a, pos)
-    d_neg, gn_a, gn_n = distance(a, neg)
-    alpha = np.ones_like(d_neg)
+    d_pos, gp_a, gp_p = distance(xp, a, pos)
+    d_neg, gn_a, gn_n = distance(xp, a, neg)
+    alpha = xp.ones_like(d_neg)
     if swap:
-        d_swap, gs_p, gs_n = distance(pos, neg)
-        alpha = np.where(d_neg < d_swap, 1.0, np.where(d_neg == d_swap, 0.5, 0.0))
-        d_neg = np.minimum(d_neg, d_swap)
+        d_swap, gs_p, gs_n = distance(xp, pos, neg)
+        alpha = xp.where(d_neg < d_swap, 1.0, 0.5 * _indicator(xp, d_neg == d_swap))
+        d_neg = xp.minimum(d_neg, d_swap)
     with np.errstate(over="ignore", invalid="ignore"):
         z = margin + d_pos - d_neg
-    values = np.maximum(z, 0.0)
-    active = np.where(z >= 0.0, 1.0, 0.0)[:, None]
+    values = xp.maximum(z, 0.0)
+    active = _indicator(xp, z >= 0.0)[:, None]
     al = alpha[:, None]
     g_a = active * (gp_a - al * gn_a)
     g_p = active * gp_p
@@ -386,8 +415,8 @@ def _triplet(
 
 
 def _pairwise_distance(p: float, eps: float) -> Distance:
-    def distance(x1: Float64, x2: Float64) -> tuple[Float64, Float64, Float64]:
-        d, g = _pairwise(x1, x2, p, eps)
+    def distance(xp: Namespace, x1: Float64, x2: Float64) -> tuple[Float64, Float64, Float64]:
+        d, g = _pairwise(xp, x1, x2, p, eps)
         return d, g, 0.0 - g
 
     return distance
@@ -535,21 +564,26 @@ def triplet_margin_loss_grad(
 
 
 def _user_distance(func: str, distance: Callable[..., Any], gradient: Callable[..., Any] | None) -> Distance:
-    def call(x1: Float64, x2: Float64) -> tuple[Float64, Float64, Float64]:
-        d = np.asarray(distance(x1, x2), dtype=np.float64)
-        if d.shape != (x1.shape[0],):
+    def call(xp: Namespace, x1: Float64, x2: Float64) -> tuple[Float64, Float64, Float64]:
+        # The user's functions get the rows in the inputs' library; what they return is
+        # read in that library, on the rows' device (a NumPy array for NumPy input).
+        device = array_api_compat.device(x1)
+        d = xp.asarray(distance(x1, x2), dtype=xp.float64, device=device)
+        if tuple(d.shape) != (x1.shape[0],):
             raise ShapeMismatchError(
                 f"{func}: distance_function must return one distance per row, shape ({x1.shape[0]},) for "
-                f"rows of shape {x1.shape}; got shape {d.shape}. Reduce over the last axis (axis=-1)."
+                f"rows of shape {tuple(x1.shape)}; got shape {tuple(d.shape)}. Reduce over the last axis "
+                "(axis=-1)."
             )
         if gradient is None:
-            zero = np.zeros_like(x1)
+            zero = xp.zeros_like(x1)
             return d, zero, zero
-        g1, g2 = (np.asarray(g, dtype=np.float64) for g in gradient(x1, x2))
-        if g1.shape != x1.shape or g2.shape != x2.shape:
+        g1, g2 = (xp.asarray(g, dtype=xp.float64, device=device) for g in gradient(x1, x2))
+        if tuple(g1.shape) != tuple(x1.shape) or tuple(g2.shape) != tuple(x2.shape):
             raise ShapeMismatchError(
-                f"{func}: the distance's gradient must return a pair of arrays of the rows' shape {x1.shape} "
-                f"(d/dx1, d/dx2 of each row's distance); got shapes {g1.shape} and {g2.shape}."
+                f"{func}: the distance's gradient must return a pair of arrays of the rows' shape "
+                f"{tuple(x1.shape)} (d/dx1, d/dx2 of each row's distance); got shapes {tuple(g1.shape)} "
+                f"and {tuple(g2.shape)}."
             )
         return d, g1, g2
 
@@ -613,8 +647,8 @@ def triplet_margin_with_distance_loss(
     distance_function : None, "euclidean", callable or (callable, callable), keyword-only
         ``None`` or ``"euclidean"``: PyTorch's default ``pairwise_distance`` (``p = 2``,
         ``eps = 1e-6``), as in :func:`triplet_margin_loss`. A callable
-        ``distance(x1, x2)`` receives float64 rows of shape ``(M, D)`` and returns the
-        ``M`` distances. For :func:`triplet_margin_with_distance_loss_grad` it must come
+        ``distance(x1, x2)`` receives float64 rows of shape ``(M, D)``, arrays of the
+        inputs' library on their device, and returns the ``M`` distances. For :func:`triplet_margin_with_distance_loss_grad` it must come
         as a pair ``(distance, distance_grad)``, ``distance_grad(x1, x2)`` returning
         ``(d/dx1, d/dx2)`` of each row's distance, each ``(M, D)``: a bare callable has no
         gradient that can be known here (PyTorch gets it from autograd).
@@ -687,13 +721,13 @@ def _axis(func: str, axis: object) -> int:
     return int(axis)
 
 
-def _unit(x: Float64) -> tuple[Float64, Float64, Float64]:
+def _unit(xp: Namespace, x: Float64) -> tuple[Float64, Float64, Float64]:
     """Keras's ``x / max(||x||, 1e-7)`` of each row, the scaled row ``u = x / s``, and ``s * ||u||``'s parts."""
-    u, s = _scaled(x)
-    r = np.sqrt(np.sum(u * u, axis=1))[:, None]
+    u, s = _scaled(xp, x)
+    r = xp.sqrt(xp.sum(u * u, axis=1))[:, None]
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         small = s * r <= KERAS_EPSILON
-        unit = np.where(small, x / KERAS_EPSILON, u / np.where(r > 0.0, r, 1.0))
+        unit = xp.where(small, x / KERAS_EPSILON, u / xp.where(r > 0.0, r, 1.0))
     return unit, small, r * s
 
 
@@ -746,7 +780,7 @@ def cosine_similarity_loss(
         axis=_axis(func, axis),
     )
     x, t = rows.arrays
-    values = -np.sum(_unit(x)[0] * _unit(t)[0], axis=1)
+    values = -rows.xp.sum(_unit(rows.xp, x)[0] * _unit(rows.xp, t)[0], axis=1)
     return rows.reduce(values)
 
 
@@ -779,13 +813,14 @@ def cosine_similarity_loss_grad(
         sample_weight=sample_weight,
         axis=_axis(func, axis),
     )
+    xp = rows.xp
     x, t = rows.arrays
-    x_hat, small, _ = _unit(x)
-    t_hat = _unit(t)[0]
-    u, s = _scaled(x)
-    r = np.sqrt(np.sum(u * u, axis=1))[:, None]
-    c = np.sum(x_hat * t_hat, axis=1)[:, None]
+    x_hat, small, _ = _unit(xp, x)
+    t_hat = _unit(xp, t)[0]
+    u, s = _scaled(xp, x)
+    r = xp.sqrt(xp.sum(u * u, axis=1))[:, None]
+    c = xp.sum(x_hat * t_hat, axis=1)[:, None]
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        regular = -((t_hat - c * x_hat) / np.where(r > 0.0, r, 1.0)) / s
-        gradient = np.where(small, -t_hat / KERAS_EPSILON, regular)
+        regular = -((t_hat - c * x_hat) / xp.where(r > 0.0, r, 1.0)) / s
+        gradient = xp.where(small, -t_hat / KERAS_EPSILON, regular)
     return rows.reduce_gradient(gradient)

@@ -17,6 +17,7 @@ import math
 import numbers
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
@@ -109,7 +110,7 @@ def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array]:
     z = z - xp.max(z, axis=1, keepdims=True)
     ordered = xp.sort(z, axis=1, descending=True)
     sums = xp.cumulative_sum(ordered, axis=1)
-    k = xp.astype(xp.arange(1, z.shape[1] + 1), xp.float64)[None, :]
+    k = xp.astype(xp.arange(1, z.shape[1] + 1, device=array_api_compat.device(z)), xp.float64)[None, :]
     support = xp.astype(1.0 + k * ordered > sums, xp.float64)
     size = xp.sum(support, axis=1, keepdims=True)
     tau = xp.sum(xp.where(k == size, (sums - 1.0) / k, 0.0), axis=1, keepdims=True)
@@ -257,7 +258,7 @@ def _ranking_parts_unchecked(xp: Namespace, scores: Array, labels: Array, mask: 
     top = xp.where(xp.isfinite(top), top, 0.0)  # a list without valid items
     z = xp.where(valid, scores - top, -math.inf)
     first = xp.argmax(z, axis=1)
-    positions = xp.arange(z.shape[1])
+    positions = xp.arange(z.shape[1], device=array_api_compat.device(z))
     first_hot = (first[:, None] == positions[None, :]) & valid
     e = xp.exp(z)
     rest = xp.sum(xp.where(first_hot, 0.0, e), axis=1, keepdims=True)
@@ -396,7 +397,8 @@ def _ntxent_parts(xp: Namespace, x: Array, y: Array, t: float) -> tuple[Array, .
     nv = xp.sqrt(xp.sum(v * v, axis=1, keepdims=True))
     u = v / nv
     s = (u @ xp.permute_dims(u, (1, 0))) / t
-    eye = xp.arange(n)[:, None] == xp.arange(n)[None, :]
+    rows = xp.arange(n, device=array_api_compat.device(x))
+    eye = rows[:, None] == rows[None, :]
     same = y[:, None] == y[None, :]
     positive = same & ~eye
     negative = ~same
@@ -586,7 +588,7 @@ def smooth_labels(labels: object, smoothing: float, *, num_classes: int | None =
             f"{func}: with num_classes, labels must hold integer class indices; got fractional values. "
             "For one-hot or soft rows leave num_classes out."
         )
-    classes = xp.astype(xp.arange(c), xp.float64)
+    classes = xp.astype(xp.arange(c, device=array_api_compat.device(indices)), xp.float64)
     onehot = xp.astype(indices[..., None] == classes, xp.float64)
     return (1.0 - alpha) * onehot + alpha / c
 

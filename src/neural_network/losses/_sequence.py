@@ -10,20 +10,23 @@ symbols and then deleting the blanks gives ``y`` (``B(π) = y``). The loss of a 
 
 computed by the forward-backward recursion over the extended sequence
 ``y' = (blank, y_1, blank, y_2, ..., y_L, blank)`` of length ``2L + 1``, in log space
-(``np.logaddexp``), vectorized over the batch and the positions of ``y'``, with a loop
+(``logaddexp``), vectorized over the batch and the positions of ``y'``, with a loop
 over the frames only. Every quantity is computed in float64 and rounded once to the
-dtype of ``log_probs``.
+dtype of ``log_probs``. Arrays of another library than NumPy (PyTorch tensors, CuPy
+arrays) are computed in that library, on their device, with the same operations.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
-from neural_network._validation import NONNEGATIVE, Array, Domain
+from neural_network._validation import NONNEGATIVE, Array, Domain, Namespace
 from neural_network.errors import (
     EmptyInputError,
     InvalidOptionError,
@@ -44,12 +47,14 @@ _LOG_PROBABILITY = Domain(
     ),
 )
 
-_FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-_IntArray = np.ndarray[Any, np.dtype[np.int64]]
+_FloatArray = Array
+"""A float64 array of the caller's library, on the device of ``log_probs``."""
+_IntArray = Array
+"""An int64 array of the caller's library, on the device of ``log_probs``."""
 
 
 class _Checked:
-    """Validated CTC arguments, as NumPy arrays in batched form."""
+    """Validated CTC arguments, as arrays of the caller's library in batched form."""
 
     __slots__ = (
         "blank", "device", "dtype", "input_lengths", "labels", "log_probs", "reduction",
@@ -74,27 +79,54 @@ class _Checked:
     unbatched: bool
 
 
-def _integers(func: str, name: str, value: object, what: str) -> _IntArray:
-    """``value`` as an int64 NumPy array, or an error saying integers were expected."""
+def _integers(func: str, name: str, value: object, what: str, xp: Namespace, device: Any) -> _IntArray:
+    """``value`` as an int64 array of namespace ``xp`` on ``device``, or an error saying integers were expected.
+
+    Lists and Python integers are read with NumPy (they are on the host anyway) and then
+    put on the device; arrays of another library stay in it, on their device.
+    """
     if value is None:
         raise InvalidTypeError(f"{func}: {name} is None; expected {what}.")
     if isinstance(value, (str, bytes)):
         raise InvalidTypeError(f"{func}: {name} must hold integers ({what}); got the string {value!r}.")
+    if not isinstance(value, np.ndarray) and _validation.is_array(value):
+        array: Any = value
+        kind = _validation.dtype_kind(xp, array.dtype)
+        if kind != "integral":
+            raise InvalidTypeError(
+                f"{func}: {name} must hold integers ({what}); got an array of dtype {array.dtype}. "
+                f"Convert it with {name}.astype(int) (numpy) or {name}.long() (torch) after checking "
+                "that it holds whole numbers."
+            )
+        unsigned = xp.isdtype(array.dtype, "unsigned integer")
+        if unsigned and math.prod(array.shape) and int(xp.max(array)) > np.iinfo(np.int64).max:
+            raise OutOfRangeError(f"{func}: {name} holds values beyond the int64 range.")
+        return xp.astype(array, xp.int64)
     try:
-        array = np.asarray(value)
+        host = np.asarray(value)
     except (ValueError, TypeError):
         raise InvalidTypeError(
             f"{func}: {name} must be a rectangular array of integers ({what}); got {describe(value)}."
         ) from None
-    if array.dtype.kind not in "iu":
+    if host.dtype.kind not in "iu":
         raise InvalidTypeError(
-            f"{func}: {name} must hold integers ({what}); got an array of dtype {array.dtype}. "
+            f"{func}: {name} must hold integers ({what}); got an array of dtype {host.dtype}. "
             f"Convert it with {name}.astype(int) (numpy) or {name}.long() (torch) after checking "
             "that it holds whole numbers."
         )
-    if array.dtype.kind == "u" and array.size and int(array.max()) > np.iinfo(np.int64).max:
+    if host.dtype.kind == "u" and host.size and int(host.max()) > np.iinfo(np.int64).max:
         raise OutOfRangeError(f"{func}: {name} holds values beyond the int64 range.")
-    return array.astype(np.int64)
+    if _validation.is_numpy_namespace(xp):
+        return host.astype(np.int64)
+    return xp.asarray(host.astype(np.int64), device=device)
+
+
+def _first(xp: Namespace, mask: Array) -> int:
+    """The flat index of the first true element of ``mask`` (0 if there is none).
+
+    ``argmax`` of the mask as integers: the array API defines ``argmax`` on numbers only.
+    """
+    return int(xp.argmax(xp.reshape(xp.astype(mask, xp.int32), (-1,))))
 
 
 def _prepare(
@@ -117,9 +149,9 @@ def _prepare(
         raise InvalidOptionError(
             f"{func}: zero_infinity must be True or False; got {describe(zero_infinity)}."
         )
-    x = np.asarray(_validation.as_real_array(func, "log_probs", log_probs, xp, device))
+    x = _validation.as_real_array(func, "log_probs", log_probs, xp, device)
     dtype = x.dtype
-    lp = x.astype(np.float64)
+    lp = xp.astype(x, xp.float64)
     if lp.ndim not in (2, 3):
         raise ShapeMismatchError(
             f"{func}: log_probs must have shape (T, N, C) (frames, batch, classes) or unbatched (T, C); "
@@ -132,7 +164,7 @@ def _prepare(
     frames, batch, classes = lp.shape
     if classes == 0:
         raise ShapeMismatchError(f"{func}: log_probs must have at least one class (C >= 1); got C = 0.")
-    _validation.check_values(func, "log_probs", lp, np, _LOG_PROBABILITY)
+    _validation.check_values(func, "log_probs", lp, xp, _LOG_PROBABILITY)
 
     if isinstance(blank, bool) or not isinstance(blank, numbers.Integral):
         raise InvalidOptionError(f"{func}: blank must be an integer class index; got {describe(blank)}.")
@@ -143,44 +175,43 @@ def _prepare(
             f"classes); got blank={blank_index}."
         )
 
-    il = _integers(func, "input_lengths", input_lengths, "the number of frames of each sample")
-    tl = _integers(func, "target_lengths", target_lengths, "the number of labels of each sample")
-    tg = _integers(func, "targets", targets, "class indices of the label sequences")
+    il = _integers(func, "input_lengths", input_lengths, "the number of frames of each sample", xp, device)
+    tl = _integers(func, "target_lengths", target_lengths, "the number of labels of each sample", xp, device)
+    tg = _integers(func, "targets", targets, "class indices of the label sequences", xp, device)
     for name, lengths in (("input_lengths", il), ("target_lengths", tl)):
         expected = ((), (1,)) if unbatched else ((batch,),)
         if tuple(lengths.shape) not in expected:
             want = "a single integer (unbatched log_probs)" if unbatched else f"shape ({batch},), one per sample"
             raise ShapeMismatchError(f"{func}: {name} must be {want}; got {name}.shape={tuple(lengths.shape)}.")
-    il, tl = il.reshape(-1), tl.reshape(-1)
-    if il.size and int(il.max()) > frames:
-        bad = int(np.argmax(il > frames))
+    il, tl = xp.reshape(il, (-1,)), xp.reshape(tl, (-1,))
+    if batch and int(xp.max(il)) > frames:
+        bad = _first(xp, il > frames)
         raise ShapeMismatchError(
             f"{func}: input_lengths must be at most T = {frames}, the frames of log_probs (shape "
             f"{tuple(x.shape)}); got input_lengths[{bad}] = {int(il[bad])}. Is log_probs (T, N, C), "
             "time first, and are the lengths those of this batch?"
         )
-    if il.size and int(il.min()) < 0:
-        bad = int(np.argmax(il < 0))
+    if batch and int(xp.min(il)) < 0:
+        bad = _first(xp, il < 0)
         raise OutOfRangeError(
             f"{func}: input_lengths must be from 0 to T = {frames} (the frames of log_probs); got "
             f"input_lengths[{bad}] = {int(il[bad])}."
         )
-    if tl.size and int(tl.min()) < 0:
-        bad = int(np.argmax(tl < 0))
+    if batch and int(xp.min(tl)) < 0:
+        bad = _first(xp, tl < 0)
         raise OutOfRangeError(
             f"{func}: target_lengths must be non-negative; got target_lengths[{bad}] = {int(tl[bad])}."
         )
 
-    longest = int(tl.max()) if tl.size else 0
-    labels = np.full((batch, longest), blank_index, dtype=np.int64)
-    used = np.arange(longest)[None, :] < tl[:, None]  # (N, Smax)
+    longest = int(xp.max(tl)) if batch else 0
+    used = xp.arange(longest, device=device)[None, :] < tl[:, None]  # (N, Smax)
     if unbatched or tg.ndim == 2:
         if unbatched and tg.ndim != 1:
             raise ShapeMismatchError(
                 f"{func}: with unbatched log_probs (T, C), targets must be one sequence, shape (S,); "
                 f"got targets.shape={tuple(tg.shape)}."
             )
-        padded = tg.reshape(1, -1) if unbatched else tg
+        padded = xp.reshape(tg, (1, -1)) if unbatched else tg
         if padded.shape[0] != batch:
             raise ShapeMismatchError(
                 f"{func}: padded targets must have shape (N, S) with N = {batch} (the batch of log_probs); "
@@ -191,57 +222,56 @@ def _prepare(
                 f"{func}: targets has {padded.shape[1]} columns, fewer than the longest target_lengths "
                 f"({longest}); each row must hold at least target_lengths[n] labels."
             )
-        labels[used] = padded[:, :longest][used]
+        labels = xp.where(used, padded[:, :longest], blank_index)
     elif tg.ndim == 1:
-        total = int(tl.sum())
+        total = int(xp.sum(tl))
         if tg.shape[0] != total:
             raise ShapeMismatchError(
                 f"{func}: 1-D targets are the label sequences concatenated, so their length must be "
                 f"sum(target_lengths) = {total}; got targets.shape={tuple(tg.shape)}. For padded targets "
                 "pass shape (N, S)."
             )
-        labels[used] = tg
+        labels = _unconcatenate(xp, tg, tl, used, blank_index)
     else:
         raise ShapeMismatchError(
             f"{func}: targets must have shape (N, S) (padded) or (sum(target_lengths),) (concatenated); "
             f"got targets.shape={tuple(tg.shape)}."
         )
-    if used.any():
+    if bool(xp.any(used)):
         values = labels[used]
-        low, high = int(values.min()), int(values.max())
+        low, high = int(xp.min(values)), int(xp.max(values))
         if low < 0 or high >= classes:
             raise OutOfRangeError(
                 f"{func}: targets must hold class indices from 0 to {classes - 1} (log_probs has {classes} "
                 f"classes) within target_lengths; got values from {low} to {high}. Padding beyond each "
                 "target length is ignored."
             )
-        if bool((values == blank_index).any()):
-            where = np.argwhere(used & (labels == blank_index))[0]
+        if bool(xp.any(values == blank_index)):
+            sample, position = divmod(_first(xp, used & (labels == blank_index)), longest)
             raise OutOfRangeError(
                 f"{func}: targets must not contain the blank class {blank_index} within target_lengths; "
-                f"got it in sample {int(where[0])} at position {int(where[1])}. The blank separates "
+                f"got it in sample {sample} at position {position}. The blank separates "
                 "labels and is never a label itself: remap the labels, or pass blank= the index of the "
                 "blank class."
             )
 
     weight: _FloatArray | None = None
     if sample_weight is not None:
-        s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
-        s_np = np.asarray(s, dtype=np.float64)
-        if tuple(s_np.shape) != (() if unbatched else (batch,)):
+        s = _validation.working(xp, _validation.as_real_array(func, "sample_weight", sample_weight, xp, device))
+        if tuple(s.shape) != (() if unbatched else (batch,)):
             raise ShapeMismatchError(
                 f"{func}: sample_weight must hold one weight per sample, shape "
-                f"{'()' if unbatched else f'({batch},)'}; got sample_weight.shape={tuple(s_np.shape)}."
+                f"{'()' if unbatched else f'({batch},)'}; got sample_weight.shape={tuple(s.shape)}."
             )
-        _validation.check_values(func, "sample_weight", s_np, np, NONNEGATIVE)
-        weight = s_np.reshape(-1)
+        _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
+        weight = xp.reshape(s, (-1,))
     if checked_reduction == "mean":
         if batch == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one sample; got none. "
                 "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
             )
-        if weight is not None and float(weight.max()) == 0.0:
+        if weight is not None and float(xp.max(weight)) == 0.0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' divides by the summed sample weights, and they are all 0; "
                 "use reduction='sum' to get 0."
@@ -253,14 +283,66 @@ def _prepare(
     )
 
 
-def _shift(a: _FloatArray, by: int) -> _FloatArray:
+def _unconcatenate(xp: Namespace, targets: _IntArray, lengths: _IntArray, used: Array, blank: int) -> _IntArray:
+    """The label sequences concatenated in ``targets``, one per row, padded with the blank.
+
+    Label ``j`` of sample ``n`` is ``targets[start_n + j]``, ``start_n`` the sum of the
+    lengths before ``n``: a gather (the array API has no assignment through a mask).
+    """
+    if targets.shape[0] == 0:  # every target length is 0: rows of no labels, nothing to gather
+        return xp.astype(used, xp.int64)
+    start = xp.cumulative_sum(lengths) - lengths
+    index = start[:, None] + xp.arange(used.shape[1], device=array_api_compat.device(targets))[None, :]
+    gathered = xp.take(targets, xp.reshape(xp.where(used, index, 0), (-1,)))
+    return xp.where(used, xp.reshape(gathered, tuple(used.shape)), blank)
+
+
+def _full(xp: Namespace, like: Array, shape: tuple[int, ...], value: float) -> _FloatArray:
+    """A float64 array of ``shape`` filled with ``value``, on ``like``'s device."""
+    return xp.full(shape, value, dtype=xp.float64, device=array_api_compat.device(like))
+
+
+def _shift(xp: Namespace, a: _FloatArray, by: int) -> _FloatArray:
     """``a`` moved ``by`` positions along its last axis (right if positive), filled with -inf."""
-    out = np.full_like(a, -np.inf)
+    if isinstance(a, np.ndarray):  # one new array, written in place: the frame loops call this 4 T times
+        out = np.full_like(a, -np.inf)
+        if by > 0:
+            out[..., by:] = a[..., :-by]
+        else:
+            out[..., :by] = a[..., -by:]
+        return out
+    width = a.shape[-1]
+    k = min(abs(by), width)
+    fill = _full(xp, a, (*a.shape[:-1], k), -math.inf)
     if by > 0:
-        out[..., by:] = a[..., :-by]
-    else:
-        out[..., :by] = a[..., -by:]
-    return out
+        return xp.concat([fill, a[..., : width - k]], axis=-1)
+    return xp.concat([a[..., k:], fill], axis=-1)
+
+
+# The gathers: NumPy's fancy indexing costs a fraction of ``take_along_axis`` (which
+# builds index arrays of the full shape) for the small arrays of a short sequence.
+
+
+def _at(xp: Namespace, a: _FloatArray, index: _IntArray) -> _FloatArray:
+    """``a[n, index[n]]`` for each row ``n`` of the (N, S') array ``a``."""
+    if isinstance(a, np.ndarray):
+        return a[np.arange(a.shape[0]), index]
+    return xp.take_along_axis(a, index[:, None], axis=1)[:, 0]
+
+
+def _emissions(xp: Namespace, lp: _FloatArray, ext: _IntArray) -> _FloatArray:
+    """``lp[t, n, ext[n, s]]``: the log-probability of each extended symbol at each frame, (T, N, S')."""
+    if isinstance(lp, np.ndarray):
+        return lp[:, np.arange(lp.shape[1])[:, None], ext]
+    return xp.take_along_axis(lp, xp.broadcast_to(ext[None, :, :], (lp.shape[0], *ext.shape)), axis=2)
+
+
+def _at_frames(xp: Namespace, a: _FloatArray, frame: _IntArray) -> _FloatArray:
+    """``a[frame[n], n, :]`` for each sample ``n`` of the (T, N, S') array ``a``, (N, S')."""
+    if isinstance(a, np.ndarray):
+        return a[frame, np.arange(a.shape[1])]
+    index = xp.broadcast_to(frame[None, :, None], (1, *a.shape[1:]))
+    return xp.take_along_axis(a, index, axis=0)[0, ...]
 
 
 def _forward_backward(checked: _Checked, gradient: bool) -> tuple[_FloatArray, _FloatArray | None]:
@@ -271,110 +353,138 @@ def _forward_backward(checked: _Checked, gradient: bool) -> tuple[_FloatArray, _
     posterior probability that the alignment emits ``c`` there. It is NaN for a sample
     whose loss is infinite (no alignment has a non-zero probability).
     """
+    xp, device = checked.xp, checked.device
     lp, labels, blank = checked.log_probs, checked.labels, checked.blank
     il, tl = checked.input_lengths, checked.target_lengths
     frames, batch, _ = lp.shape
     width = 2 * labels.shape[1] + 1
-    ext = np.full((batch, width), blank, dtype=np.int64)
-    ext[:, 1::2] = labels
-    positions = np.arange(width)[None, :]
+    # y' = (blank, y_1, blank, ..., y_L, blank): each label after a blank, one blank at the end.
+    blanks = xp.full(tuple(labels.shape), blank, dtype=xp.int64, device=device)
+    pairs = xp.reshape(xp.stack([blanks, labels], axis=2), (batch, width - 1))
+    ext = xp.concat([pairs, xp.full((batch, 1), blank, dtype=xp.int64, device=device)], axis=1)
+    positions = xp.arange(width, device=device)[None, :]
     valid = positions < (2 * tl + 1)[:, None]  # (N, S')
-    skip = np.zeros((batch, width), dtype=bool)  # may position s be reached from s - 2?
-    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-    rows = np.arange(batch)[:, None]
-    emit = lp[:, rows, ext]  # (T, N, S'): the log-probability of each extended symbol at each frame
-    minus_inf = -np.inf
+    # May position s be reached from s - 2? (never the first two)
+    skip = xp.concat(
+        [xp.zeros((batch, min(2, width)), dtype=xp.bool, device=device),
+         (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])],
+        axis=1,
+    )
+    emit = _emissions(xp, lp, ext)
+    minus_inf = _full(xp, lp, (batch, width), -math.inf)
 
-    alpha = np.full((frames, batch, width), minus_inf)
-    if frames:
-        alpha[0, :, 0] = emit[0, :, 0]
-        if width > 1:
-            alpha[0, :, 1] = np.where(valid[:, 1], emit[0, :, 1], minus_inf)
-    for t in range(1, frames):
-        prev = alpha[t - 1]
-        paths = np.logaddexp(prev, _shift(prev, 1))
-        paths = np.logaddexp(paths, np.where(skip, _shift(prev, 2), minus_inf))
-        alpha[t] = np.where(valid, paths + emit[t], minus_inf)
+    alphas: list[_FloatArray] = []
+    for t in range(frames):
+        if t == 0:
+            alpha = xp.where(valid & (positions < 2), emit[0, ...], -math.inf)
+        else:
+            prev = alphas[-1]
+            paths = xp.logaddexp(prev, _shift(xp, prev, 1))
+            paths = xp.logaddexp(paths, xp.where(skip, _shift(xp, prev, 2), -math.inf))
+            alpha = xp.where(valid, paths + emit[t, ...], -math.inf)
+        alphas.append(alpha)
+    alpha_all = xp.stack(alphas) if frames else _full(xp, lp, (0, batch, width), -math.inf)
 
-    last = np.maximum(il - 1, 0)
+    # alpha at the frame where each sample ends (its last frame, il - 1; -inf without frames)
+    at_last = _at_frames(xp, alpha_all, xp.where(il > 0, il - 1, 0)) if frames else minus_inf
     end = 2 * tl
-    final = alpha[last, np.arange(batch), end]
-    before = np.where(tl > 0, alpha[last, np.arange(batch), np.maximum(end - 1, 0)], minus_inf)
-    nll = 0.0 - np.logaddexp(final, before)  # +0.0, not -0.0, for a certain alignment
-    nll = np.where(il == 0, np.where(tl == 0, 0.0, np.inf), nll)
+    final = _at(xp, at_last, end)
+    before = xp.where(tl > 0, _at(xp, at_last, xp.where(end > 0, end - 1, 0)), -math.inf)
+    nll = 0.0 - xp.logaddexp(final, before)  # +0.0, not -0.0, for a certain alignment
+    nll = xp.where(il == 0, xp.where(tl == 0, 0.0, _full(xp, nll, (batch,), math.inf)), nll)
     if not gradient:
         return nll, None
 
     # beta[t, n, s]: the log-probability of emitting the rest of y' from frame t + 1 on,
     # given position s at frame t (the emission at t itself excluded).
-    beta = np.full((frames, batch, width), minus_inf)
-    start = np.full((batch, width), minus_inf)
-    start[positions == end[:, None]] = 0.0
-    start[(positions == (end - 1)[:, None]) & (tl > 0)[:, None]] = 0.0
-    skip_from = _shift(skip.astype(np.float64), -2) == 1.0  # may position s go on to s + 2?
+    zero = _full(xp, lp, (batch, width), 0.0)
+    ends = (positions == end[:, None]) | ((positions == (end - 1)[:, None]) & (tl > 0)[:, None])
+    start = xp.where(ends, zero, minus_inf)
+    skip_from = _shift(xp, xp.astype(skip, xp.float64), -2) == 1.0  # may position s go on to s + 2?
+    betas: list[_FloatArray] = []
     for t in range(frames - 1, -1, -1):
         if t + 1 < frames:
-            ahead = beta[t + 1] + emit[t + 1]
-            paths = np.logaddexp(ahead, _shift(ahead, -1))
-            paths = np.where(valid, np.logaddexp(paths, np.where(skip_from, _shift(ahead, -2), minus_inf)), minus_inf)
+            ahead = betas[-1] + emit[t + 1, ...]
+            paths = xp.logaddexp(ahead, _shift(xp, ahead, -1))
+            paths = xp.where(
+                valid, xp.logaddexp(paths, xp.where(skip_from, _shift(xp, ahead, -2), -math.inf)), -math.inf
+            )
         else:
-            paths = np.full((batch, width), minus_inf)
+            paths = minus_inf
         at_end = (il - 1 == t)[:, None]
         inside = (t < il - 1)[:, None]
-        beta[t] = np.where(at_end, start, np.where(inside, paths, minus_inf))
+        betas.append(xp.where(at_end, start, xp.where(inside, paths, -math.inf)))
+    betas.reverse()
 
-    finite = np.isfinite(nll)
-    shift = np.where(finite, nll, 0.0)
-    occupancy = np.exp(alpha + beta + shift[None, :, None])  # (T, N, S'), each in [0, 1]
-    occupancy = np.where(valid[None, :, :], occupancy, 0.0)
+    finite = xp.isfinite(nll)
+    shift = xp.where(finite, nll, 0.0)
     classes = lp.shape[2]
-    gathered = np.zeros((batch * classes, frames))  # one row per (sample, class)
-    flat = (rows * classes + ext).reshape(-1)
-    np.add.at(gathered, flat, occupancy.transpose(1, 2, 0).reshape(batch * width, frames))
-    per_class = gathered.reshape(batch, classes, frames).transpose(2, 0, 1)
-    within = (np.arange(frames)[:, None] < il[None, :])[:, :, None]  # (T, N, 1)
-    grad = np.where(within, np.exp(lp) - per_class, 0.0)
-    grad = np.where(within & ~finite[None, :, None], np.nan, grad)
+    beta_all = xp.stack(betas) if frames else alpha_all
+    occupancy = xp.exp(alpha_all + beta_all + shift[None, :, None])  # (T, N, S'), each in [0, 1]
+    occupancy = xp.where(valid[None, :, :], occupancy, 0.0)
+    per_class = _per_class(xp, occupancy, ext, classes)
+    within = (xp.arange(frames, device=device)[:, None] < il[None, :])[:, :, None]  # (T, N, 1)
+    grad = xp.where(within, xp.exp(lp) - per_class, 0.0)
+    grad = xp.where(within & ~finite[None, :, None], math.nan, grad)
     return nll, grad
+
+
+def _per_class(xp: Namespace, occupancy: _FloatArray, ext: _IntArray, classes: int) -> _FloatArray:
+    """The (T, N, C) sums of the (T, N, S') occupancies over the positions of each class.
+
+    Each class's sum is formed position by position, in increasing order, from 0: NumPy's
+    ``add.at`` does exactly that. The array API has no scatter-add, so other libraries
+    add, position by position, the occupancy times the one-hot of its class: the
+    products are the occupancy or 0 exactly, and adding 0 changes nothing, so every sum
+    is the same bits as NumPy's (at the cost of C operations per position, not one).
+    """
+    frames, batch, width = occupancy.shape
+    if isinstance(occupancy, np.ndarray):
+        gathered = np.zeros((batch * classes, frames))  # one row per (sample, class)
+        flat = (np.arange(batch)[:, None] * classes + ext).reshape(-1)
+        np.add.at(gathered, flat, occupancy.transpose(1, 2, 0).reshape(batch * width, frames))
+        return gathered.reshape(batch, classes, frames).transpose(2, 0, 1)
+    device = array_api_compat.device(occupancy)
+    onehot = xp.astype(ext[:, :, None] == xp.arange(classes, device=device)[None, None, :], xp.float64)
+    total = xp.zeros((frames, batch, classes), dtype=xp.float64, device=device)
+    for s in range(width):
+        total = total + occupancy[:, :, s, None] * onehot[None, :, s, :]
+    return total
 
 
 def _reduce(checked: _Checked, nll: _FloatArray, grad: _FloatArray | None) -> tuple[Array, Array]:
     """The reduced loss, and the reduced gradient if ``grad`` is given, in the caller's library."""
-    infinite = np.isinf(nll)
+    xp = checked.xp
+    infinite = xp.isinf(nll)
     if checked.zero_infinity:
-        nll = np.where(infinite, 0.0, nll)
+        nll = xp.where(infinite, 0.0, nll)
         if grad is not None:
-            grad = np.where(infinite[None, :, None], 0.0, grad)
+            grad = xp.where(infinite[None, :, None], 0.0, grad)
     per_sample = nll
-    scale = np.ones_like(nll)
+    scale = xp.ones_like(nll)
     if checked.reduction == "mean":
-        scale = 1.0 / np.maximum(checked.target_lengths, 1).astype(np.float64)
+        tl = checked.target_lengths
+        scale = 1.0 / xp.astype(xp.where(tl > 1, tl, 1), xp.float64)
         per_sample = nll * scale
     s = checked.sample_weight
     out_dtype = checked.dtype
     value = _reduction.reduce_values(
-        np, per_sample, reduction=checked.reduction, sample_weight=s, dtype=out_dtype
+        xp, per_sample, reduction=checked.reduction, sample_weight=s, dtype=out_dtype
     )
     if checked.unbatched and checked.reduction == "none":
-        value = np.reshape(value, ())
+        value = xp.reshape(value, ())
     result_grad: Array = None
     if grad is not None:
         if s is not None:
             scale = scale * s
         if checked.reduction == "mean":
-            scale = scale / float(_reduction.denominator(np, nll, s))
+            scale = scale / float(_reduction.denominator(xp, nll, s))
         factor = scale[None, :, None]
-        weighted = np.where(factor == 0.0, 0.0, grad) * factor
+        weighted = xp.where(factor == 0.0, 0.0, grad) * factor
         if checked.unbatched:
             weighted = weighted[:, 0, :]
-        result_grad = weighted.astype(out_dtype)
-    return _to_caller(checked, value), _to_caller(checked, result_grad)
-
-
-def _to_caller(checked: _Checked, value: Array) -> Array:
-    if value is None or _validation.is_numpy_namespace(checked.xp):
-        return value
-    return checked.xp.asarray(np.asarray(value), device=checked.device)
+        result_grad = xp.astype(weighted, out_dtype)
+    return value, result_grad
 
 
 def ctc_loss(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import array_api_compat
 import numpy as np
 
 from neural_network import _reduction
@@ -72,7 +73,10 @@ def _log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Arra
     evaluation (:class:`_Parts`) makes the same operations on each element, block by block.
     """
     top = xp.argmax(logits, axis=1)
-    first_max = xp.astype(top[:, None] == xp.arange(logits.shape[1])[None, :], xp.float64)
+    # The class positions on the logits' device: a library that keeps arrays on several
+    # devices (a GPU's) refuses to compare them with positions made on its default one.
+    positions = xp.arange(logits.shape[1], device=array_api_compat.device(logits))
+    first_max = xp.astype(top[:, None] == positions[None, :], xp.float64)
     shift = -xp.max(logits, axis=1, keepdims=True)
     z = logits + shift
     # Where x - max overflows to -inf (logits spanning more than the float64 range), the

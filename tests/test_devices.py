@@ -1,0 +1,574 @@
+"""Results stay on the input's device: every loss and every activation.
+
+The package promises that an array of any array-API library gives a result of that
+library, of the input's float dtype, on the input's device. The last part breaks
+wherever the library makes an array without ``device=`` (``xp.asarray(0.0)``,
+``xp.zeros(n)``, ``xp.arange``, ``xp.full``) or goes through NumPy: on a GPU that is
+an error or a silent copy to the host. Checked here, driven by the loss registry
+(``tests/loss_catalog.py``: every entry, with and without sample weights and at the
+edges of its domain, every reduction, value and gradients), by the options the
+registry leaves at their defaults (class weights, masks, other layouts), and by the
+list of activations (with arguments across the whole float range). Floating arguments
+are given in float32 and float64; integer ones (class indices, lengths) as integer
+arrays of the same library on the same device:
+
+* **array-api-strict on its second device** (``Device("device1")``): it refuses to
+  combine arrays of two devices and to convert a non-CPU array to NumPy, so it finds
+  every such place on a machine without a GPU. Its arithmetic is NumPy's, so its
+  values must be the NumPy path's to the bit, in practice (a few ulp allowed).
+* **PyTorch CPU tensors**: the same checks; PyTorch's own ``exp``, ``log1p``, ... may
+  round differently from NumPy's by an ulp or so.
+* **PyTorch CUDA tensors and CuPy arrays**: the same checks against the CPU (NumPy)
+  result, within :data:`GPU_ULPS`. Skipped where there is no CUDA device (or no CuPy),
+  as on CI.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import array_api_compat
+import numpy as np
+import pytest
+
+from loss_catalog import BY_NAME, ENTRIES, Entry
+from neural_network import activations, losses
+
+array_api_strict = pytest.importorskip("array_api_strict")
+torch = pytest.importorskip("torch")
+
+N = 24
+"""About how many elements each loss gets: enough for every branch, fast to run."""
+
+FLOAT_DTYPES = ("float32", "float64")
+
+STRICT_ULPS = 4
+"""array-api-strict computes with NumPy's own functions, so the same operations give
+the same bits (they do today, for every case here); a few ulp are allowed so that a
+different but equally accurate order of operations on the array-API path is no failure."""
+
+CPU_ULPS = 4
+"""PyTorch's CPU kernels (vectorized exp, log1p, tanh from SLEEF; sums in another order)
+may round differently from NumPy's by an ulp; the library computes in float64 and
+rounds once, so the result moves by about as much."""
+
+GPU_ULPS = 4
+"""CUDA's libm (CuPy's is the same) is accurate to 1-2 ulp for exp, log, log1p, tanh,
+erfc, not correctly rounded like glibc's for most arguments, and its sums add in
+another order: results differ from the CPU's by an ulp or two, a little more after the
+few operations that follow."""
+
+
+# --------------------------------------------------------------------------- the libraries
+
+
+def _cuda_available() -> bool:
+    # Without a driver (or with a broken one) PyTorch may warn while it looks: that is no
+    # error of this package, and the GPU tests are then skipped, not failed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bool(torch.cuda.is_available())
+
+
+def _cupy_module() -> Any:
+    """CuPy if it is installed and sees a CUDA device, else None."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import cupy
+        except ImportError:
+            return None
+        try:
+            return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+        except Exception:  # CuPy's CUDARuntimeError where there is no driver: no device
+            return None
+
+
+CUPY = _cupy_module()
+NEEDS_CUDA = pytest.mark.skipif(not _cuda_available(), reason="PyTorch sees no CUDA device")
+NEEDS_CUPY = pytest.mark.skipif(CUPY is None, reason="CuPy is not installed or sees no CUDA device")
+
+STRICT_DEVICE = array_api_strict.Device("device1")
+STRICT_CPU = array_api_strict.Device("CPU_DEVICE")
+
+
+@dataclass(frozen=True)
+class Library:
+    """How to put a NumPy array on a library's device and read a result back."""
+
+    put: Callable[[np.ndarray], Any]
+    """A NumPy array as an array of the library, on the device under test, same dtype."""
+    get: Callable[[Any], np.ndarray]
+    """A result back to NumPy (from any device)."""
+    ulps: int
+    """How far from the NumPy path's values a result may be, in ulp of the result's dtype."""
+    normwise: bool = True
+    """Whether the allowance is also measured in ulp of the largest element of the result.
+    An element formed as a difference of larger terms (a gradient ``p - y``, the
+    difference of two unit vectors, ``g - sum(g s)``) keeps their absolute rounding error
+    and loses its relative accuracy: a term one ulp different in another library moves
+    the difference by one ulp of the term, which is many ulp of a small difference. The
+    terms are about as large as the largest element, so that is the scale."""
+
+
+def _torch_put(device: str) -> Callable[[np.ndarray], Any]:
+    # A copy: torch.asarray shares NumPy's memory, and a read-only view would warn.
+    return lambda array: torch.asarray(array.copy(), device=device)
+
+
+LIBRARIES: dict[str, Library] = {
+    "array_api_strict": Library(
+        put=lambda array: array_api_strict.asarray(array, device=STRICT_DEVICE),
+        get=lambda result: np.asarray(result.to_device(STRICT_CPU)),
+        ulps=STRICT_ULPS,
+        normwise=False,
+    ),
+    "torch": Library(_torch_put("cpu"), lambda result: result.numpy(), CPU_ULPS),
+    "torch_cuda": Library(_torch_put("cuda"), lambda result: result.cpu().numpy(), GPU_ULPS),
+    "cupy": Library(
+        put=lambda array: CUPY.asarray(array),
+        get=lambda result: CUPY.asnumpy(result),
+        ulps=GPU_ULPS,
+    ),
+}
+LIBRARY_MARKS = {"torch_cuda": [NEEDS_CUDA], "cupy": [NEEDS_CUPY]}
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def assert_within_ulps(
+    actual: np.ndarray, expected: np.ndarray, ulps: int, what: str, *, normwise: bool, scale: float = 0.0
+) -> None:
+    """Every element of ``actual`` within ``ulps`` ulp of ``expected`` (NaN matches NaN).
+
+    The ulp is that of the expected value, or of the smallest normal number for values
+    below it, so that a result of 0 and one of 1e-320 count as equal; with ``normwise``,
+    or that of the result's largest finite element or of ``scale`` (the size of the
+    terms the result is formed from, where the caller knows it), if larger (see
+    ``Library.normwise``).
+    """
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    tiny = np.finfo(expected.dtype).tiny
+    magnitude = np.abs(expected)
+    if normwise:
+        largest = np.max(magnitude, where=np.isfinite(magnitude), initial=scale)
+        magnitude = np.maximum(magnitude, largest)
+    allowed = ulps * np.spacing(np.maximum(magnitude, tiny))
+    with np.errstate(invalid="ignore"):
+        close = (actual == expected) | (np.abs(actual - expected) <= allowed)
+    close |= np.isnan(actual) & np.isnan(expected)
+    if not close.all():
+        with np.errstate(invalid="ignore"):  # inf - inf where one result is infinite
+            error = np.abs(actual - expected) / np.spacing(np.maximum(np.abs(expected), tiny))
+        first = np.argwhere(~close)[0]
+        raise AssertionError(
+            f"{what}: {np.count_nonzero(~close)} of {close.size} values more than {ulps} ulp from NumPy's "
+            f"(worst {np.nanmax(error):.3g} ulp; first at {tuple(first)}: {actual[tuple(first)]!r}, "
+            f"expected {expected[tuple(first)]!r})"
+        )
+
+
+def check_result(
+    library: str, inputs: Any, result: Any, expected: np.ndarray, dtype: str, what: str, scale: float = 0.0
+) -> None:
+    """``result`` is an array of the input's library, dtype and device, with NumPy's values.
+
+    ``scale``: see :func:`assert_within_ulps`.
+    """
+    xp = array_api_compat.array_namespace(inputs)
+    device = array_api_compat.device(inputs)
+    assert array_api_compat.is_array_api_obj(result), f"{what}: got {type(result)}, not an array"
+    assert array_api_compat.array_namespace(result) is xp, f"{what}: got {type(result)} for {library} input"
+    assert result.dtype == getattr(xp, dtype), f"{what}: dtype {result.dtype} for {dtype} input"
+    assert array_api_compat.device(result) == device, (
+        f"{what}: the result is on {array_api_compat.device(result)}, the input on {device}"
+    )
+    target = LIBRARIES[library]
+    assert_within_ulps(
+        target.get(result), np.asarray(expected), target.ulps, what, normwise=target.normwise, scale=scale
+    )
+
+
+def as_tuple(result: Any) -> tuple[Any, ...]:
+    return result if isinstance(result, tuple) else (result,)
+
+
+# --------------------------------------------------------------------------- the losses
+
+
+@dataclass(frozen=True)
+class LossCall:
+    """A loss (and its ``_grad``) with NumPy arguments: the floating ones are given in the
+    dtype under test, the integer and boolean ones (class indices, lengths, masks) as they are."""
+
+    loss: str
+    arguments: tuple[np.ndarray, ...]
+    differentiable_in: tuple[int, ...] = (0,)
+    reductions: tuple[str, ...] = ("mean", "sum", "none")
+    options: dict[str, Any] = field(default_factory=dict)
+    array_options: dict[str, np.ndarray] = field(default_factory=dict)
+    extended: bool = False
+    """Whether the results may need NumPy's extended range: where an intermediate overflows
+    float64 (a sum of terms near 1e308) NumPy's path computes again in long double, which
+    no other library has (``_elementwise._run``): there a result beyond 2**1000 may be inf."""
+
+    def run(self, what: str, reduction: str, dtype: str, put: Callable[[np.ndarray], Any]) -> tuple[Any, ...]:
+        """The value (``what="value"``) or the gradients, as a tuple, of the arguments converted by ``put``."""
+        function = getattr(losses, self.loss if what == "value" else f"{self.loss}_grad")
+        arrays = [put(in_dtype(array, dtype)) for array in self.arguments]
+        array_options = {name: put(in_dtype(array, dtype)) for name, array in self.array_options.items()}
+        return as_tuple(function(*arrays, **array_options, **self.options, reduction=reduction))
+
+    def scale(self) -> float:
+        """The size of the terms the results are formed from, where it exceeds the results' own.
+
+        CTC's occupancies are ``exp(alpha + beta + nll)``, its forward and backward sums
+        as large as the log-probabilities of a whole path: up to ``T max|log_probs|``. An
+        ulp of those, as another ``logaddexp`` may round, is many ulp of a gradient.
+        """
+        if self.loss != "ctc_loss":
+            return 0.0
+        log_probs = self.arguments[0]
+        return log_probs.shape[0] * float(np.max(np.abs(log_probs), where=np.isfinite(log_probs), initial=0.0))
+
+
+def in_dtype(array: np.ndarray, dtype: str) -> np.ndarray:
+    """A floating array in ``dtype``; integers and booleans unchanged."""
+    return array.astype(dtype) if array.dtype.kind == "f" else array
+
+
+def _entry_id(entry: Entry) -> str:
+    """The loss's name; a second entry of the same loss (other options) adds them."""
+    if BY_NAME[entry.name] is entry:
+        return entry.name
+    return entry.name + "".join(f"-{key}={value}" for key, value in entry.options.items())
+
+
+def _catalog_call(entry: Entry) -> LossCall:
+    arguments = tuple(
+        np.asarray(array, dtype=np.float64) if position in entry.float_arguments else np.asarray(array)
+        for position, array in enumerate(entry.draw(np.random.default_rng(7), N))
+    )
+    return LossCall(entry.name, arguments, entry.differentiable_in, entry.reductions, dict(entry.options))
+
+
+def _weighted(call: LossCall) -> LossCall:
+    """The same call with a sample weight per element of the ``"none"`` result (the first 0, if there are several)."""
+    reduction = "none" if "none" in call.reductions else None
+    shape = (
+        np.shape(call.run("value", reduction, "float64", np.asarray)[0])
+        if reduction
+        else call.arguments[0].shape  # the root losses: one weight per element
+    )
+    weight = np.random.default_rng(3).uniform(0.25, 2.0, shape)
+    if weight.size > 1:
+        weight.reshape(-1)[0] = 0.0
+    return LossCall(
+        call.loss, call.arguments, call.differentiable_in, call.reductions, call.options, {"sample_weight": weight}
+    )
+
+
+def _option_calls() -> dict[str, LossCall]:
+    """The options the catalog leaves at their defaults: array options, other layouts, other branches."""
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((6, 4)) * 3
+    classes = np.array([0, 3, 1, 3, 2, 1])
+    simplex = rng.dirichlet(np.ones(4), 6)
+    # Soft targets whose rows sum to 1 exactly in float32 too (sparsemax_loss checks the sums).
+    dyadic = np.array([rng.permutation([0.5, 0.25, 0.125, 0.125]) for _ in range(6)])
+    log_simplex = np.log(rng.dirichlet(np.ones(4), 6))
+    probabilities = rng.uniform(0.02, 0.98, (6, 4))
+    labels = np.round(rng.random((6, 4)))
+    class_weight = np.array([0.5, 1.0, 2.0, 0.25])
+    positive = rng.uniform(0.2, 5.0, (6, 4))
+    triplets = tuple(rng.standard_normal((6, 4)) for _ in range(3))
+    mask = rng.random((6, 4)) < 0.7
+    mask[:, 0] = True  # every list keeps a valid item
+
+    frames, batch, symbols = 8, 3, 5
+    log_probs = rng.standard_normal((frames, batch, symbols))
+    log_probs -= np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)
+    targets = np.array([[1, 2, 2], [3, 4, 0], [1, 1, 1]])
+    target_lengths = np.array([3, 2, 3])
+    input_lengths = np.array([8, 6, 4])  # the third cannot be aligned: 1, 1, 1 needs 5 frames
+    concatenated = np.concatenate([row[:length] for row, length in zip(targets, target_lengths, strict=True)])
+
+    spatial = rng.standard_normal((3, 4, 5))
+    spatial_classes = rng.integers(0, 4, (3, 5))
+
+    def call(loss: str, *arguments: np.ndarray, **options: Any) -> LossCall:
+        arrays = {name: value for name, value in options.items() if isinstance(value, np.ndarray)}
+        others = {name: value for name, value in options.items() if name not in arrays}
+        entry = BY_NAME[loss]
+        reductions = others.pop("reductions", entry.reductions)
+        return LossCall(loss, arguments, entry.differentiable_in, reductions, others, arrays)
+
+    return {
+        "cross_entropy-weight-ignore-smoothing": call(
+            "cross_entropy", scores, classes, weight=class_weight, ignore_index=3, label_smoothing=0.1
+        ),
+        "cross_entropy-probabilities": call("cross_entropy", scores, simplex, weight=class_weight),
+        "cross_entropy-spatial": call("cross_entropy", spatial, spatial_classes),
+        "nll_loss-weight-ignore": call("nll_loss", log_simplex, classes, weight=class_weight, ignore_index=1),
+        "binary_cross_entropy_with_logits-pos_weight": call(
+            "binary_cross_entropy_with_logits", scores, labels, pos_weight=class_weight
+        ),
+        "binary_focal_loss-probabilities": call(
+            "binary_focal_loss", probabilities, labels, from_logits=False, gamma=1.5
+        ),
+        "categorical_focal_loss-probabilities": call(
+            "categorical_focal_loss", simplex, classes, from_logits=False, alpha=0.25
+        ),
+        "sparsemax_loss-probabilities": call("sparsemax_loss", scores, dyadic),
+        "multi_margin_loss-weight": call("multi_margin_loss", scores, classes, weight=class_weight),
+        "multilabel_soft_margin_loss-weight": call(
+            "multilabel_soft_margin_loss", scores, labels, weight=class_weight
+        ),
+        "ranking_softmax_loss-where": call("ranking_softmax_loss", scores, np.round(positive), where=mask),
+        "kl_div-log_target-batchmean": call(
+            "kl_div", log_simplex, np.log(simplex), log_target=True, reductions=("batchmean",)
+        ),
+        "poisson_nll_loss-rates-full": call(
+            "poisson_nll_loss", positive, np.round(positive), log_input=False, full=True
+        ),
+        "gaussian_nll_loss-full": call(
+            "gaussian_nll_loss", triplets[0], triplets[1], positive[:, 0], full=True
+        ),
+        **{
+            f"tweedie_deviance-power={power}": call("tweedie_deviance", positive, positive[::-1], power=power)
+            for power in (0.0, 1.0, 2.0, 3.0, -1.0)
+        },
+        "dice_loss-all-axes": call("dice_loss", probabilities, labels, reductions=("mean", "sum")),
+        "tversky_loss-axes": call(
+            "tversky_loss", probabilities.reshape(2, 3, 4), labels.reshape(2, 3, 4), axis=(1, 2)
+        ),
+        "cosine_embedding_loss-margin": call(
+            "cosine_embedding_loss", triplets[0], triplets[1], np.array([1.0, -1, -1, 1, -1, 1]), margin=0.2
+        ),
+        "cosine_similarity_loss-axis=0": call("cosine_similarity_loss", triplets[0], triplets[1], axis=0),
+        "triplet_margin_loss-swap-p=1": call("triplet_margin_loss", *triplets, swap=True, p=1.0),
+        "triplet_margin_loss-p=3": call("triplet_margin_loss", *triplets, p=3.0, eps=0.0, margin=2.0),
+        "triplet_margin_with_distance_loss-swap": call(
+            "triplet_margin_with_distance_loss", *triplets, swap=True, margin=2.0
+        ),
+        "ctc_loss-concatenated-zero_infinity": call(
+            "ctc_loss", log_probs, concatenated, input_lengths, target_lengths, zero_infinity=True
+        ),
+        "ctc_loss-unbatched": call("ctc_loss", log_probs[:, 0], targets[0], np.array(8), np.array(3)),
+        "ctc_loss-blank=4": call(
+            "ctc_loss", log_probs, np.where(targets == 4, 0, targets), np.array([8, 8, 7]), target_lengths,
+            blank=4,
+        ),
+    }
+
+
+def _extreme_call(entry: Entry) -> LossCall:
+    """The entry's arguments at the edges of the domain (the branches that repair overflow and
+    underflow), float64 only: their values need not be valid in float32."""
+    assert entry.extreme is not None
+    arguments = tuple(np.asarray(array) for array in entry.extreme())
+    return LossCall(
+        entry.name, arguments, entry.differentiable_in, entry.reductions, dict(entry.options), extended=True
+    )
+
+
+LOSS_CALLS = {_entry_id(entry): _catalog_call(entry) for entry in ENTRIES}
+LOSS_CALLS |= {f"{key}-weighted": _weighted(call) for key, call in list(LOSS_CALLS.items())}
+LOSS_CALLS |= _option_calls()
+EXTREME_CALLS = {f"{_entry_id(entry)}-extreme": _extreme_call(entry) for entry in ENTRIES if entry.extreme}
+LOSS_CALLS |= EXTREME_CALLS
+
+KNOWN_FAILURES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+"""(call, "value" or "grad") -> (the bug, the CPU libraries it shows in), for a bug whose
+fix is in a file that could not be edited with this test: marked xfail(strict) there, and
+xfail (not strict) on a GPU, where a library may, for instance, move a 0-d host array
+silently, so that the bug need not show."""
+
+
+def _xfail(library: str, known: tuple[str, tuple[str, ...]] | None) -> list[pytest.MarkDecorator]:
+    if known is None:
+        return []
+    reason, libraries = known
+    if library in libraries:
+        return [pytest.mark.xfail(strict=True, reason=reason)]
+    if library in ("torch_cuda", "cupy"):
+        return [pytest.mark.xfail(strict=False, reason=reason)]
+    return []
+
+
+def loss_cases() -> list[Any]:
+    cases = []
+    for library in LIBRARIES:
+        for dtype in FLOAT_DTYPES:
+            for key, call in LOSS_CALLS.items():
+                if dtype != "float64" and key in EXTREME_CALLS:
+                    continue
+                for reduction in call.reductions:
+                    for what in ("value", "grad"):
+                        marks = LIBRARY_MARKS.get(library, []) + _xfail(library, KNOWN_FAILURES.get((key, what)))
+                        cases.append(
+                            pytest.param(
+                                library, dtype, key, reduction, what,
+                                id=f"{library}-{dtype}-{key}-{reduction}-{what}", marks=marks,
+                            )
+                        )
+    return cases
+
+
+@pytest.mark.parametrize(("library", "dtype", "call", "reduction", "what"), loss_cases())
+def test_loss_stays_on_the_device(library: str, dtype: str, call: str, reduction: str, what: str) -> None:
+    """Value or gradients of a loss: the input's library, dtype and device, NumPy's values."""
+    loss = LOSS_CALLS[call]
+    expected = loss.run(what, reduction, dtype, np.asarray)
+    result = loss.run(what, reduction, dtype, LIBRARIES[library].put)
+    inputs = [LIBRARIES[library].put(in_dtype(array, dtype)) for array in loss.arguments]
+
+    # Each gradient in the dtype of the argument it is taken for; the value in the first's.
+    positions = loss.differentiable_in if what == "grad" else (0,)
+    assert len(result) == len(positions) == len(expected)
+    for position, got, want in zip(positions, result, expected, strict=True):
+        if loss.extended:
+            overflowed = np.isinf(LIBRARIES[library].get(got)) & (np.abs(want) >= 2.0**1000)
+            want = np.where(overflowed, np.copysign(np.inf, want), want)
+        check_result(library, inputs[position], got, want, dtype, f"{call} {what} ({reduction})", loss.scale())
+
+
+def test_every_loss_is_checked() -> None:
+    """The catalog registers every public loss (test_loss_catalog checks it); all are called here."""
+    assert {call.loss for call in LOSS_CALLS.values()} == set(BY_NAME)
+
+
+# --------------------------------------------------------------------------- the activations
+
+
+@dataclass(frozen=True)
+class ActivationCall:
+    """An activation (or its derivative) with its options and how many array arguments it takes."""
+
+    function: Callable[..., Any]
+    options: dict[str, Any]
+    arrays: int = 1
+    masked: bool = False
+    """Whether some logits are -inf (masked entries, for the softmax family)."""
+    extreme: bool = False
+    """Whether the input spans the whole range, infinities, subnormals and signed zeros
+    included (the branches for large and tiny arguments)."""
+
+
+ELEMENTWISE_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("identity", {}),
+    ("sigmoid", {}),
+    ("tanh", {}),
+    ("relu", {}),
+    ("leaky_relu", {}),
+    ("leaky_relu", {"negative_slope": 0.2}),
+    ("elu", {}),
+    ("elu", {"alpha": 0.5}),
+    ("gelu", {}),
+    ("gelu", {"approximate": "tanh"}),
+    ("softplus", {}),
+    ("softplus", {"beta": 2.0}),
+]
+
+
+def activation_calls() -> dict[str, ActivationCall]:
+    calls = {}
+    for name, options in ELEMENTWISE_OPTIONS:
+        for suffix in ("", "_grad"):
+            label = name + suffix + "".join(f"-{key}={value}" for key, value in options.items())
+            calls[label] = ActivationCall(getattr(activations, name + suffix), options)
+            calls[label + "-extreme"] = ActivationCall(getattr(activations, name + suffix), options, extreme=True)
+    for name in ("softmax", "log_softmax"):
+        for axis in (-1, 0):
+            for masked in (False, True):
+                label = f"-axis={axis}" + ("-masked" if masked else "")
+                options = {"axis": axis}
+                calls[name + label] = ActivationCall(getattr(activations, name), options, 1, masked)
+                calls[name + "_grad" + label] = ActivationCall(
+                    getattr(activations, name + "_grad"), options, 2, masked
+                )
+    return calls
+
+
+ACTIVATION_CALLS = activation_calls()
+
+
+EXTREME_LOGITS = [
+    -math.inf, -1e300, -800.0, -40.0, -20.0, -1.0, -1e-8, -1e-300, -5e-324, -0.0, 0.0, 5e-324,
+    1e-300, 1e-8, 0.5, 1.0, 3.0, 10.0, 20.0, 40.0, 100.0, 800.0, 1e300, math.inf,
+]
+"""Arguments across the whole float64 range (in float32: beyond it, so infinite, or 0)."""
+
+
+def activation_arguments(call: ActivationCall, dtype: str) -> list[np.ndarray]:
+    """Logits of both signs and several sizes (and the upstream gradient for the softmax family)."""
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((4, 6)) * 3
+    if call.extreme:
+        z = np.reshape(EXTREME_LOGITS, (4, 6))
+    if call.masked:
+        z[0, 1] = z[2, 5] = z[3, 0] = -math.inf  # every row and column keeps an unmasked entry
+    arrays = [z, rng.standard_normal((4, 6))][: call.arrays]
+    with np.errstate(over="ignore"):  # the extreme logits in float32: 1e300 is inf there
+        return [array.astype(dtype) for array in arrays]
+
+
+def test_every_activation_is_checked() -> None:
+    public = {name for name in activations.__all__ if callable(getattr(activations, name))} - {"get_activation"}
+    checked = {call.function.__name__ for call in ACTIVATION_CALLS.values()}
+    assert public == checked, f"activations without a device check: {sorted(public - checked)}"
+
+
+def activation_cases() -> list[Any]:
+    return [
+        pytest.param(library, dtype, label, id=f"{library}-{dtype}-{label}", marks=LIBRARY_MARKS.get(library, []))
+        for library in LIBRARIES
+        for dtype in FLOAT_DTYPES
+        for label in ACTIVATION_CALLS
+    ]
+
+
+@pytest.mark.parametrize(("library", "dtype", "activation"), activation_cases())
+def test_activation_stays_on_the_device(library: str, dtype: str, activation: str) -> None:
+    """An activation or its derivative: the input's library, dtype and device, NumPy's values."""
+    call = ACTIVATION_CALLS[activation]
+    arguments = activation_arguments(call, dtype)
+    expected = call.function(*arguments, **call.options)
+    converted = [LIBRARIES[library].put(array) for array in arguments]
+    result = call.function(*converted, **call.options)
+    # The softmax family's derivatives are s * (g - sum(g s)) and g - s sum(g): formed from
+    # terms as large as the upstream gradient g, whatever the size of the result.
+    scale = float(np.max(np.abs(arguments[1]))) if call.arrays == 2 else 0.0
+    check_result(library, converted[0], result, expected, dtype, activation, scale)
+
+
+# --------------------------------------------------------------------------- the label helpers
+
+
+LABEL_HELPERS: dict[str, tuple[Callable[..., Any], np.ndarray, dict[str, Any]]] = {
+    "smooth_labels": (losses.smooth_labels, np.eye(4)[[0, 3, 1, 2, 2, 1]], {}),
+    "smooth_labels-num_classes": (losses.smooth_labels, np.array([0, 3, 1, 2, 2, 1]), {"num_classes": 4}),
+    "smooth_binary_labels": (losses.smooth_binary_labels, np.array([0.0, 1.0, 0.25, 1.0]), {}),
+}
+"""The target helpers of ``neural_network.losses``, with a smoothing of 0.2 (and their options)."""
+
+
+@pytest.mark.parametrize(
+    ("library", "helper"),
+    [
+        pytest.param(library, helper, id=f"{library}-{helper}", marks=LIBRARY_MARKS.get(library, []))
+        for library in LIBRARIES
+        for helper in LABEL_HELPERS
+    ],
+)
+def test_label_helpers_stay_on_the_device(library: str, helper: str) -> None:
+    """Smoothed labels: the input's library and device, float64 for class indices, NumPy's values."""
+    function, labels, options = LABEL_HELPERS[helper]
+    expected = function(labels, 0.2, **options)
+    converted = LIBRARIES[library].put(labels)
+    check_result(library, converted, function(converted, 0.2, **options), expected, "float64", helper)

@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import array_api_compat
+import array_api_strict
 import numpy as np
 import pytest
+import torch
 
-array_api_strict = pytest.importorskip("array_api_strict")
-torch = pytest.importorskip("torch")
-
-from neural_network import (  # noqa: E402
+from neural_network import (
     activations,
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -41,7 +40,7 @@ from neural_network import (  # noqa: E402
     sigmoid,
     sigmoid_grad,
 )
-from neural_network.errors import (  # noqa: E402
+from neural_network.errors import (
     InvalidOptionError,
     InvalidTypeError,
     NonFiniteError,

@@ -42,11 +42,9 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-import torch.nn.functional as F  # noqa: E402, N812  (the usual name of this module)
-
-from neural_network import (  # noqa: E402
+from neural_network import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
     binary_cross_entropy_with_logits,
@@ -54,7 +52,9 @@ from neural_network import (  # noqa: E402
     mse_loss,
     mse_loss_grad,
 )
-from neural_network.errors import ShapeMismatchError  # noqa: E402
+from neural_network.errors import ShapeMismatchError
+
+F = torch.nn.functional  # the usual name of this module
 
 REDUCTIONS = ("mean", "sum", "none")
 DTYPES = (np.float32, np.float64)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import array_api_compat
 import numpy as np
 
 from neural_network._reduction import StreamingSum, combine
@@ -46,3 +47,16 @@ def _terms(chunk: Any) -> list[float]:
 def _combine(chunk_terms: list[list[float]]) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The exact sum of every chunk's terms, rounded once, as a 0-d array."""
     return np.asarray(combine([term for terms in chunk_terms for term in terms]))
+
+
+def chunked_like(result: Array, model: Any) -> Array:
+    """``result`` rechunked as ``model`` is, where both are Dask arrays of one shape.
+
+    A gradient computed frame by frame (CTC's recursion) comes out chunked by frame; the
+    caller expects its input's chunks. Anything else is returned as it is.
+    """
+    if not array_api_compat.is_dask_array(result) or not array_api_compat.is_dask_array(model):
+        return result
+    if result.chunks == model.chunks or result.shape != model.shape:
+        return result
+    return result.rechunk(model.chunks)

@@ -29,6 +29,7 @@ thread each, is started and stopped by the command. Dask and distributed come wi
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import math
 import os
@@ -52,14 +53,12 @@ CONNECT_TIMEOUT = "10s"
 
 def require_dask() -> None:
     """Refuse ``--engine dask`` where Dask is not installed, with the command that installs it."""
-    try:
-        import dask.dataframe  # noqa: F401
-        import distributed  # noqa: F401
-    except ImportError as error:
+    missing = [name for name in ("dask", "distributed", "pandas") if importlib.util.find_spec(name) is None]
+    if missing:
         raise CommandError(
-            f"--engine dask needs Dask and distributed ({error.name} is not installed). "
+            f"--engine dask needs Dask, distributed and pandas ({', '.join(missing)} not installed). "
             "Install them with: pip install 'neural-network[dask]'"
-        ) from None
+        )
 
 
 @contextlib.contextmanager

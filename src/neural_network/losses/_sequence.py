@@ -26,6 +26,7 @@ import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
+from neural_network._dask import chunked_like
 from neural_network._validation import NONNEGATIVE, Array, Domain, Namespace
 from neural_network.errors import (
     EmptyInputError,
@@ -323,18 +324,33 @@ def _shift(xp: Namespace, a: _FloatArray, by: int) -> _FloatArray:
 # builds index arrays of the full shape) for the small arrays of a short sequence.
 
 
+def _take_along_axis(xp: Namespace, a: _FloatArray, index: _IntArray, axis: int) -> _FloatArray:
+    """``take_along_axis(a, index, axis)``, also where the namespace has none (Dask's).
+
+    Without it, each gathered element is the sum along ``axis`` of ``a`` masked to the one
+    position ``index`` names: every other term is an exact 0 (``where``, not a product,
+    so a log-probability of -inf there stays out), so the sum is the element itself.
+    """
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(a, index, axis=axis)
+    positions = xp.arange(a.shape[axis], device=array_api_compat.device(a))
+    moved = xp.moveaxis(a, axis, -1)[..., None, :]  # (..., 1, size)
+    chosen = xp.moveaxis(index, axis, -1)[..., None] == positions  # (..., k, size)
+    return xp.moveaxis(xp.sum(xp.where(chosen, moved, 0.0), axis=-1), -1, axis)
+
+
 def _at(xp: Namespace, a: _FloatArray, index: _IntArray) -> _FloatArray:
     """``a[n, index[n]]`` for each row ``n`` of the (N, S') array ``a``."""
     if isinstance(a, np.ndarray):
         return a[np.arange(a.shape[0]), index]
-    return xp.take_along_axis(a, index[:, None], axis=1)[:, 0]
+    return _take_along_axis(xp, a, index[:, None], 1)[:, 0]
 
 
 def _emissions(xp: Namespace, lp: _FloatArray, ext: _IntArray) -> _FloatArray:
     """``lp[t, n, ext[n, s]]``: the log-probability of each extended symbol at each frame, (T, N, S')."""
     if isinstance(lp, np.ndarray):
         return lp[:, np.arange(lp.shape[1])[:, None], ext]
-    return xp.take_along_axis(lp, xp.broadcast_to(ext[None, :, :], (lp.shape[0], *ext.shape)), axis=2)
+    return _take_along_axis(xp, lp, xp.broadcast_to(ext[None, :, :], (lp.shape[0], *ext.shape)), 2)
 
 
 def _at_frames(xp: Namespace, a: _FloatArray, frame: _IntArray) -> _FloatArray:
@@ -342,7 +358,7 @@ def _at_frames(xp: Namespace, a: _FloatArray, frame: _IntArray) -> _FloatArray:
     if isinstance(a, np.ndarray):
         return a[frame, np.arange(a.shape[1])]
     index = xp.broadcast_to(frame[None, :, None], (1, *a.shape[1:]))
-    return xp.take_along_axis(a, index, axis=0)[0, ...]
+    return _take_along_axis(xp, a, index, 0)[0, ...]
 
 
 def _forward_backward(checked: _Checked, gradient: bool) -> tuple[_FloatArray, _FloatArray | None]:
@@ -592,5 +608,5 @@ def ctc_loss_grad(
         zero_infinity, sample_weight,
     )
     nll, grad = _forward_backward(checked, gradient=True)
-    return _reduce(checked, nll, grad)[1]
+    return chunked_like(_reduce(checked, nll, grad)[1], log_probs)
 

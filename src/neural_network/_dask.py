@@ -50,13 +50,17 @@ def _combine(chunk_terms: list[list[float]]) -> np.ndarray[Any, np.dtype[np.floa
 
 
 def chunked_like(result: Array, model: Any) -> Array:
-    """``result`` rechunked as ``model`` is, where both are Dask arrays of one shape.
+    """``result`` rechunked along the rows as ``model`` is, where both are Dask arrays.
 
-    A gradient computed frame by frame (CTC's recursion) comes out chunked by frame; the
-    caller expects its input's chunks. Anything else is returned as it is.
+    A computation that goes position by position (CTC's recursion over frames, the
+    multilabel margin over target positions) comes out in other chunks than its input;
+    the caller expects the input's rows (and, for a result of the input's shape, all its
+    chunks). Anything else is returned as it is.
     """
     if not array_api_compat.is_dask_array(result) or not array_api_compat.is_dask_array(model):
         return result
-    if result.chunks == model.chunks or result.shape != model.shape:
-        return result
-    return result.rechunk(model.chunks)
+    if result.shape == model.shape:
+        return result if result.chunks == model.chunks else result.rechunk(model.chunks)
+    if result.ndim and model.ndim and result.shape[0] == model.shape[0] and result.chunks[0] != model.chunks[0]:
+        return result.rechunk({0: model.chunks[0]})
+    return result

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from neural_network import _blocks, _reduction, _validation
+from neural_network._dask import chunked_like
 from neural_network._numerics import sigmoid_pair, softplus_pair, two_sum
 from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Namespace
 from neural_network.errors import (
@@ -601,7 +602,7 @@ def multilabel_margin_loss(
     func = "multilabel_margin_loss"
     rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
     values = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=False)
-    return _reduce(rows, values / float(rows.classes))
+    return chunked_like(_reduce(rows, values / float(rows.classes)), input)
 
 
 def multilabel_margin_loss_grad(
@@ -621,4 +622,4 @@ def multilabel_margin_loss_grad(
     func = "multilabel_margin_loss_grad"
     rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
     gradient = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=True)
-    return _reduce_gradient(rows, gradient / float(rows.classes))
+    return chunked_like(_reduce_gradient(rows, gradient / float(rows.classes)), input)

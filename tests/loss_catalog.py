@@ -306,6 +306,40 @@ ENTRIES += [
 ]
 
 
+def _hard_labels(rng: np.random.Generator, n: int) -> Arrays:
+    return rng.standard_normal(n) * 2, rng.integers(0, 2, n).astype(float)
+
+
+def _probability_rows(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 1)
+    labels = rng.dirichlet(np.ones(4), rows)
+    labels[: rows // 2] = np.eye(4)[rng.integers(0, 4, rows // 2)]
+    return rng.standard_normal((rows, 4)) * 3, labels
+
+
+def _unit_embeddings(rng: np.random.Generator, n: int) -> Arrays:
+    rows = max(n // 4, 6)
+    x = rng.standard_normal((rows, 4))
+    # every label at least twice among three: each anchor has a positive and a negative
+    return x / np.linalg.norm(x, axis=1, keepdims=True), np.arange(rows) % 3
+
+
+ENTRIES += [
+    Entry("multiclass_hinge_loss", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=_huge_pair_scores),
+    Entry("multiclass_perceptron_loss", _classes, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=_huge_pair_scores),
+    Entry("binary_sparsemax_loss", _hard_labels,
+          extreme=lambda: (np.array([1e308, -1e308, 5e-324, -1.0, 1.0]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]))),
+    Entry("safe_softmax_cross_entropy", _probability_rows, mean_is_sum_over=_per_sample,
+          extreme=lambda: (np.array([[1e300, -1e300, -np.inf], [-np.inf, 0.0, -np.inf], [40.0, 0.0, -np.inf]]),
+                           np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]))),
+    Entry("circle_loss", _unit_embeddings, mean_is_sum_over=_per_sample, float_arguments=(0,),
+          extreme=lambda: (np.array([[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, 1e-300]]),
+                           np.array([0, 0, 1, 1, 2]))),
+]
+
+
 def _alignments(rng: np.random.Generator, n: int) -> Arrays:
     """CTC: every sample of the same length, so that the mean divides the sum by one number."""
     samples, frames, classes, length = max(n // 20, 1), 8, 5, 3

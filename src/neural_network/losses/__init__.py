@@ -67,6 +67,20 @@ from neural_network.losses._margin import soft_margin_loss as soft_margin_loss
 from neural_network.losses._margin import soft_margin_loss_grad as soft_margin_loss_grad
 from neural_network.losses._margin import squared_hinge_loss as squared_hinge_loss
 from neural_network.losses._margin import squared_hinge_loss_grad as squared_hinge_loss_grad
+from neural_network.losses._multiclass import binary_sparsemax_loss as binary_sparsemax_loss
+from neural_network.losses._multiclass import binary_sparsemax_loss_grad as binary_sparsemax_loss_grad
+from neural_network.losses._multiclass import circle_loss as circle_loss
+from neural_network.losses._multiclass import circle_loss_grad as circle_loss_grad
+from neural_network.losses._multiclass import multiclass_hinge_loss as multiclass_hinge_loss
+from neural_network.losses._multiclass import multiclass_hinge_loss_grad as multiclass_hinge_loss_grad
+from neural_network.losses._multiclass import multiclass_perceptron_loss as multiclass_perceptron_loss
+from neural_network.losses._multiclass import (
+    multiclass_perceptron_loss_grad as multiclass_perceptron_loss_grad,
+)
+from neural_network.losses._multiclass import safe_softmax_cross_entropy as safe_softmax_cross_entropy
+from neural_network.losses._multiclass import (
+    safe_softmax_cross_entropy_grad as safe_softmax_cross_entropy_grad,
+)
 from neural_network.losses._multilabel import multi_margin_loss as multi_margin_loss
 from neural_network.losses._multilabel import multi_margin_loss_grad as multi_margin_loss_grad
 from neural_network.losses._multilabel import multilabel_margin_loss as multilabel_margin_loss
@@ -120,12 +134,16 @@ __all__ = [
     "binary_cross_entropy_with_logits_grad",
     "binary_focal_loss",
     "binary_focal_loss_grad",
+    "binary_sparsemax_loss",
+    "binary_sparsemax_loss_grad",
     "brier_score_loss",
     "brier_score_loss_grad",
     "categorical_focal_loss",
     "categorical_focal_loss_grad",
     "categorical_hinge_loss",
     "categorical_hinge_loss_grad",
+    "circle_loss",
+    "circle_loss_grad",
     "cosine_embedding_loss",
     "cosine_embedding_loss_grad",
     "cosine_similarity_loss",
@@ -164,6 +182,10 @@ __all__ = [
     "mse_loss_grad",
     "multi_margin_loss",
     "multi_margin_loss_grad",
+    "multiclass_hinge_loss",
+    "multiclass_hinge_loss_grad",
+    "multiclass_perceptron_loss",
+    "multiclass_perceptron_loss_grad",
     "multilabel_margin_loss",
     "multilabel_margin_loss_grad",
     "multilabel_soft_margin_loss",
@@ -190,6 +212,8 @@ __all__ = [
     "root_mean_squared_error_grad",
     "root_mean_squared_log_error",
     "root_mean_squared_log_error_grad",
+    "safe_softmax_cross_entropy",
+    "safe_softmax_cross_entropy_grad",
     "smooth_binary_labels",
     "smooth_l1_loss",
     "smooth_l1_loss_grad",

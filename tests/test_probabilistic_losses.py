@@ -259,6 +259,43 @@ def test_generalized_kl_divergence_is_within_4_ulp(region):
         assert _worst_ulps(values, [_exact_generalized_kl(a, b) for a, b in zip(x, t, strict=True)]) <= 4
 
 
+def test_generalized_kl_divergence_is_within_4_ulp_where_the_fast_path_hands_over():
+    """|x - log t| around 0.045, where (e^w + 1) / f(w) crosses 2**11: on one side the
+    table-driven NumPy path (within 2.1 ulp by its bound), on the other double-double."""
+    from neural_network.losses import _counts
+
+    rng = np.random.default_rng(11)
+    t = np.concatenate([_log_uniform(rng, 1e-6, 1e6, 150), rng.poisson(3.0, 50) + 2.0])
+    x = np.log(t) + rng.choice([-1.0, 1.0], 200) * rng.uniform(0.03, 0.06, 200)
+    accepted = _counts._deviance_of_exp_medium(x, t)[1]
+    assert 0.2 < accepted.mean() < 0.8  # both sides of the threshold are tested
+    with mpmath.workdps(60):
+        values = losses.generalized_kl_divergence(x, t, reduction="none")
+        assert _worst_ulps(values, [_exact_generalized_kl(a, b) for a, b in zip(x, t, strict=True)]) <= 4
+        nll = losses.poisson_nll_loss(x, t, full=True, reduction="none")
+        assert _worst_ulps(nll, [_exact_poisson_nll(a, b, True) for a, b in zip(x, t, strict=True)]) <= 4
+
+
+def test_generalized_kl_divergence_is_within_4_ulp_at_the_edges_of_the_fast_path():
+    """t = 0, t near 2**+-1000, |x| near 700 and |x - log t| near 600: the fast path's limits."""
+    rng = np.random.default_rng(12)
+    near = rng.normal(size=20)
+    x = np.concatenate([
+        [-700.5, -699.5, -1e-300, 0.0, 5e-324, 3.0, 699.5, 700.5, 709.5],  # t = 0: e^x
+        1000 * math.log(2) + near, -1000 * math.log(2) + near,  # t = 2**1000, 2**-1000
+        rng.uniform(699.0, 701.0, 20), rng.uniform(-701.0, -699.0, 20),  # t = e^x (1 + 1e-3 N(0, 1))
+        rng.uniform(-461.0, -459.0, 20) + 600.0,  # t = 1e-200: x - log t = 600 +- 1
+    ])
+    t = np.concatenate([
+        np.zeros(9), np.full(20, 2.0**1000), np.full(20, 2.0**-1000) * (1 + 2.0**-52),
+        np.exp(x[49:89]) * (1 + 1e-3 * rng.normal(size=40)), np.full(20, 1e-200),
+    ])
+    t[[9, 29]] = [2.0**1000 * (1 - 2.0**-53), 2.0**-1000 * (1 - 2.0**-53)]  # just inside
+    with mpmath.workdps(60):
+        values = losses.generalized_kl_divergence(x, t, reduction="none")
+        assert _worst_ulps(values, [_exact_generalized_kl(a, b) for a, b in zip(x, t, strict=True)]) <= 4
+
+
 def _exact_poisson_nll(x, t, full):
     x, t = mpmath.mpf(x), mpmath.mpf(t)
     value = mpmath.exp(x) - t * x

@@ -492,11 +492,13 @@ def power_of_two(xp: Namespace, value: Array, exponent: Array) -> Array:
     """``value * 2**exponent`` for integral float ``exponent`` in [-1076, 1024], rounded once.
 
     In two factors, each a normal float: the first product is exact, and only a result
-    beyond the normal range is rounded (once) by the second.
+    beyond the normal range is rounded (once) by the second. NumPy's ``ldexp`` takes
+    the whole exponent at once (and rounds once), with an int32 exponent: several times
+    faster than with int64.
     """
-    first = xp.floor(exponent * 0.5)
     if isinstance(value, np.ndarray):
-        return np.ldexp(np.ldexp(value, first.astype(np.int32)), (exponent - first).astype(np.int32))
+        return np.ldexp(value, exponent.astype(np.int32))
+    first = xp.floor(exponent * 0.5)
     return (value * xp.pow(2.0, first)) * xp.pow(2.0, exponent - first)
 
 

@@ -248,8 +248,10 @@ MEASURE = Domain("finite non-negative numbers", 0.0, hint=_measure_hint)
 
 def _generalized_kl(xp: Namespace, x: Array, t: Array, /) -> Array:
     # t (log t - x) - t + exp(x) is the Poisson deviance (halved) of t against the mean
-    # exp(x): formed as such, with exp(x) in double-double, so that nothing is lost where
-    # its terms cancel (near exp(x) = t, and wherever log t is large beside the value).
+    # exp(x): formed as t f(x - log t), f(w) = e^w - 1 - w, with log t, w and e^w to about
+    # 2**-66 (a table-driven NumPy path, kept where its bound is 2.1 ulp), else in
+    # double-double, so that nothing is lost where its terms cancel (near exp(x) = t, and
+    # wherever log t is large beside the value).
     return _deviance_of_exp(xp, x, t)
 
 

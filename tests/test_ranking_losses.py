@@ -315,3 +315,15 @@ def test_smooth_labels() -> None:
         losses.smooth_binary_labels([2.0], 0.1)
     with pytest.raises(InvalidTypeError, match=r"smooth_binary_labels: labels"):
         losses.smooth_binary_labels("1", 0.1)
+
+
+def test_sparsemax_accepts_float32_probability_rows_that_sum_to_one_in_float32() -> None:
+    # Rows drawn in float64 and rounded to float32 sum to 1 only to float32's precision:
+    # a tolerance of float64's epsilon refused them.
+    rng = np.random.default_rng(3)
+    target = rng.dirichlet(np.ones(5), 200).astype(np.float32)
+    scores = rng.standard_normal((200, 5)).astype(np.float32)
+    got = losses.sparsemax_loss(scores, target)
+    assert got.dtype == np.float32
+    expected = losses.sparsemax_loss(scores.astype(np.float64), target.astype(np.float64) / target.sum(axis=1, keepdims=True, dtype=np.float64))
+    assert abs(float(got) - float(expected)) <= 1e-6 * abs(float(expected))

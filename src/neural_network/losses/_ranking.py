@@ -122,12 +122,14 @@ def _sparsemax_rows(func: str, input: object, target: object, reduction: object,
     xp = checked.xp
     scores, labels = _rows_of(checked)
     if checked.target.probabilities is not None and labels.shape[0]:
+        # Rounding allowed as cross_entropy allows it: C/2 units of the input's own dtype,
+        # times 64 (float32 rows that sum to 1 in float32 are not refused).
         worst = float(xp.max(xp.abs(xp.sum(labels, axis=1) - 1.0)))
-        if worst > 64 * checked.classes * float(np.finfo(np.float64).eps):
+        if worst > 64 * checked.classes * float(xp.finfo(checked.x.dtype).eps):
             raise OutOfRangeError(
                 f"{func}: a target of the input's shape must hold rows on the probability simplex "
-                f"(one-hot, or non-negative summing to 1); got a row summing to {1.0 + worst:.6g} or "
-                f"{1.0 - worst:.6g}. Pass class indices, or normalize each row by its sum."
+                f"(one-hot, or non-negative summing to 1); got a row summing to {1.0 + worst!r} or "
+                f"{1.0 - worst!r}. Pass class indices, or normalize each row by its sum."
             )
     return checked, scores, labels
 

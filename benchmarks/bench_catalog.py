@@ -29,32 +29,20 @@ one run, never absolute times across runs.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
+from _timing import median_time, write_json
 from threadpoolctl import threadpool_limits
 from torch.nn import functional
 
 import neural_network as nn
 from neural_network import losses
-
-
-def median_time(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: caches, lazy imports, allocator
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def multilabel_targets(rng: np.random.Generator, samples: int, classes: int) -> np.ndarray[Any, Any]:
@@ -187,8 +175,7 @@ def main() -> None:
                   f"{peak / 2**20:.1f} MiB ({peak / (arguments.memory * arguments.classes * 8):.1f}x the input)")
             results.append({"peak memory": f"multilabel_margin_loss{suffix}", "bytes": peak})
     if arguments.json:
-        with open(arguments.json, "w", encoding="utf-8") as file:
-            json.dump({"settings": vars(arguments), "results": results}, file, indent=2)
+        write_json(arguments.json, arguments, results)
 
 
 HEADER_PRINTED = False

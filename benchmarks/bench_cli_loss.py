@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from _timing import write_json
 
 SCRIPT = Path(sys.executable).parent / "neural-network"
 
@@ -172,8 +173,7 @@ def main() -> None:
                   f"{run['time'] / base['time']:>7.2f}x{run['peak'] / 2**20:>11.0f}{run['peak'] / base['peak']:>7.2f}x"
                   f"{run['value']!r:>22}{difference:>11.1e}")
     if arguments.json:
-        with open(arguments.json, "w", encoding="utf-8") as file:
-            json.dump({"settings": vars(arguments), "results": results}, file, indent=2)
+        write_json(arguments.json, arguments, results)
 
 
 if __name__ == "__main__":

@@ -25,31 +25,20 @@ one run, never absolute times across runs.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from _timing import median_time, write_json
 from sklearn.metrics import log_loss, mean_squared_error
 from threadpoolctl import threadpool_limits
 
 import neural_network as nn
 
+F = torch.nn.functional  # the usual name of this module
+
 CLASSES = 10
-
-
-def median_time(run: Callable[[], object], repeats: int) -> float:
-    run()  # warm-up: caches, lazy imports, allocator
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def inputs(n: int, dtype: type, seed: int = 0) -> dict[str, Any]:
@@ -142,8 +131,7 @@ def main() -> None:
                     results.append(row)
                     report(row)
     if arguments.json:
-        with open(arguments.json, "w", encoding="utf-8") as file:
-            json.dump({"settings": vars(arguments), "results": results}, file, indent=2)
+        write_json(arguments.json, arguments, results)
 
 
 HEADER_PRINTED = False

@@ -17,7 +17,6 @@ one run, never a single absolute time.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 import warnings
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _timing import write_json
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
@@ -159,8 +159,7 @@ def main() -> None:
         result["median"], result["ratio_to_ours"] = median, median / base
         print(f"{name:<16}{median:>12.3f}{median / base:>9.2f}x{result['accuracy']:>12.4f}")
     if arguments.json:
-        with open(arguments.json, "w", encoding="utf-8") as file:
-            json.dump({"settings": vars(arguments), "results": results}, file, indent=2)
+        write_json(arguments.json, arguments, results)
 
 
 if __name__ == "__main__":

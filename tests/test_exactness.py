@@ -900,3 +900,38 @@ def test_numpy_article_bce_with_logits_is_within_1_ulp():
     exact = MP.fsum(exact_logistic_loss(z[0], t[0]) for z, t in pairs_) / 4
     got = binary_cross_entropy_with_logits(ARTICLE_Z, ARTICLE_Y)
     check_ulps("binary_cross_entropy_with_logits", "article example", got, [exact], np.float64, tolerance=1.0)
+
+
+# --------------------------------------------------------------------------- the hard-label fast paths
+
+
+@pytest.mark.parametrize("y", [1e-17, 2.5e-17, 1e-30, 1.0 - 2.0**-53])
+def test_soft_labels_next_to_0_and_1_are_not_taken_for_hard_ones(y):
+    # The NumPy kernels take a faster form where every label is exactly 0 or 1. A label
+    # within 2**-55 of 0 makes 2y - 1 round to -1, so that test would pass it as hard;
+    # y (1 - y) == 0 is exact.
+    p = np.array([1e-300, 0.25, 0.9])
+    labels = np.full(3, y)
+    for got, a in zip(binary_cross_entropy(p, labels, reduction="none").tolist(), p.tolist(), strict=True):
+        assert ulp_error(got, exact_bce(a, y), np.float64) <= 4
+    x = np.array([-40.0, -1.0, 3.0])
+    for got, z in zip(binary_cross_entropy_with_logits(x, labels, reduction="none").tolist(), x.tolist(), strict=True):
+        assert ulp_error(got, exact_logistic_loss(z, y), np.float64) <= 4
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed", "strided"])
+def test_misclassified_hard_labels_keep_full_accuracy_in_any_memory_layout(layout):
+    # y = 1 with p < 1/2 takes log(p) itself (p - 1 is rounded): located by a flat index,
+    # which must address the elements whatever the array's strides.
+    rng = np.random.default_rng(5)
+    p = 10.0 ** -rng.uniform(1, 300, (40, 6))
+    y = np.ones((40, 6))
+    if layout == "fortran":
+        p, y = np.asfortranarray(p), np.asfortranarray(y)
+    elif layout == "transposed":
+        p, y = p.T, y.T
+    else:
+        p, y = p[::2], y[::2]
+    got = binary_cross_entropy(p, y, reduction="none")
+    for value, a in zip(got.ravel().tolist(), p.ravel().tolist(), strict=True):
+        assert ulp_error(value, exact_bce(a, 1.0), np.float64) <= 4

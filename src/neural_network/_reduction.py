@@ -36,18 +36,18 @@ def apply_sample_weight(xp: Namespace, values: Array, sample_weight: Array | Non
 
 def total(xp: Namespace, values: Array) -> Array:
     """The sum of ``values`` as a 0-d array of their dtype, accumulated as described above."""
-    if not isinstance(values, np.ndarray):
-        if array_api_compat.is_dask_array(values):  # chunk by chunk, combined exactly: see _dask
-            from neural_network import _dask
+    if isinstance(values, np.ndarray):
+        flat = values.reshape(-1)
+        # A single partial sum (fsum would return it unchanged), or the extended-range
+        # fallback (no fsum, which works in float64).
+        if flat.size <= BLOCK or flat.dtype != np.float64:
+            return np.add.reduce(flat)
+        return combine(partials(flat))
+    if array_api_compat.is_dask_array(values):  # chunk by chunk, combined exactly: see _dask
+        from neural_network import _dask
 
-            return _dask.total(values)
-        return xp.sum(values, dtype=xp.float64)
-    flat = np.reshape(values, -1)
-    if flat.dtype != np.float64:  # the extended-range fallback: no fsum, which works in float64
-        return np.add.reduce(flat)
-    if flat.size <= BLOCK:  # a single partial sum: fsum would return it unchanged
-        return np.add.reduce(flat)
-    return combine(partials(flat))
+        return _dask.total(values)
+    return xp.sum(values, dtype=xp.float64)
 
 
 def partials(values: Array) -> list[float]:

@@ -74,7 +74,7 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     # The common case first, without array-api-compat's general dispatch (it costs more
     # than the whole loss for a few hundred elements): only NumPy arrays, lists and numbers.
     if all(value is None or type(value) is np.ndarray or not is_array(value) for value in arguments.values()):
-        return _NUMPY, None
+        return NUMPY, None
     arrays = {name: value for name, value in arguments.items() if is_array(value)}
     try:
         xp = array_api_compat.array_namespace(*arrays.values())
@@ -88,8 +88,8 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     return xp, array_api_compat.device(first)
 
 
-_NUMPY: Namespace = array_api_compat.array_namespace(np.empty(0))
-"""NumPy's namespace, as array-api-compat gives it."""
+NUMPY: Namespace = array_api_compat.array_namespace(np.empty(0))
+"""NumPy's namespace, as array-api-compat gives it (what :func:`namespace` returns for NumPy)."""
 
 
 def is_array(value: object) -> bool:
@@ -259,6 +259,17 @@ class Domain:
     high: float = math.inf
     allow_infinite: bool = False
     hint: Callable[[float, float], str] = lambda low, high: ""
+
+    def holds(self, low: float, high: float) -> bool:
+        """Whether values from ``low`` to ``high`` all lie in the domain (False for NaN).
+
+        Exactly the values :func:`check_range` accepts: a caller that knows the minimum
+        and the maximum can decide the common case with this, and leave the message to
+        the full check.
+        """
+        if not (self.low <= low and high <= self.high):  # NaN fails every comparison
+            return False
+        return self.allow_infinite or (-math.inf < low and high < math.inf)
 
 
 def _logit_hint(low: float, high: float) -> str:

@@ -34,27 +34,43 @@ def _hard_label_binary_cross_entropy(
     """The loss with one logarithm per element, where every label is 0 or 1 (else None).
 
     With a hard label the loss is ``-log1p(-p)`` (y = 0) or ``-log(p)`` (y = 1). Both are
-    ``-log1p((p - y) * (2y - 1))``: the argument is ``-p`` (y = 0), or ``p - 1`` (y = 1),
-    which is exact for p >= 1/2 (Sterbenz's lemma). For y = 1 and p < 1/2, ``p - 1`` is
-    rounded and its log1p would lose up to log2(1/p) bits, so those elements (the
-    misclassified ones, usually few) take ``log(p)`` itself. One log1p an element instead
-    of a log and a log1p, and half the other operations: about twice as fast, with the
-    same accuracy (within an ulp of the two-logarithm form, which it usually equals).
+    ``-log1p(-|p - y|)``: the argument is ``-p`` (y = 0), or ``p - 1`` (y = 1), which is
+    exact for p >= 1/2 (Sterbenz's lemma). For y = 1 and p < 1/2, ``p - 1`` is rounded
+    and its log1p would lose up to log2(1/p) bits, so those elements (the misclassified
+    ones, usually few) take ``log(p)`` itself. One log1p an element instead of a log and
+    a log1p, and half the other operations: about twice as fast, with the same accuracy
+    (within an ulp of the two-logarithm form, which it usually equals).
     """
-    sign = y * 2.0
-    sign -= 1.0  # +1 for y = 1, -1 for y = 0, and inside (-1, 1) for a soft label
-    if np.minimum.reduce(np.abs(sign), axis=None) < 1.0:
+    work = _hard_labels(y)
+    if work is None:
         return None
-    loss = p - y
-    loss *= sign
+    np.subtract(y, 0.5, out=work)
+    rounded = np.less(p, work)  # y = 1 and p < 1/2 (y - 1/2 is exact for y = 0 or 1)
+    loss = work
+    np.subtract(p, y, out=loss)
+    np.abs(loss, out=loss)
+    np.negative(loss, out=loss)
     np.log1p(loss, out=loss)
     np.subtract(0.0, loss, out=loss)  # "0 - s", not "-s": a perfect prediction gives 0.0, not -0.0
-    rounded = p < 0.5
-    rounded &= y == 1.0
-    where = np.flatnonzero(rounded)
-    if where.size:
-        loss.reshape(-1)[where] = 0.0 - np.log(p.reshape(-1)[where])
+    where = np.nonzero(rounded)  # an index array per axis: right for arrays of any memory layout
+    if where[0].size:
+        loss[where] = 0.0 - np.log(p[where])
     return loss
+
+
+def _hard_labels(y: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    """A free work array of ``y``'s shape if every label is 0 or 1, else None.
+
+    ``y (1 - y)`` is 0 exactly where y is 0 or 1, and never rounds to 0 for a soft label
+    in (0, 1): below 2**-54, ``1 - y`` rounds to 1 and the product is y itself; above,
+    both factors are at least 2**-54. (A test of ``|2y - 1| = 1`` would take a label
+    below 2**-55, where ``2y - 1`` rounds to -1, for a hard 0.)
+    """
+    work = 1.0 - y
+    work *= y
+    if np.maximum.reduce(work, axis=None) != 0.0:  # also for NaN: the general form decides
+        return None
+    return work
 
 
 def _unless(xp: Namespace, keep: Array, p: Array, bound: float) -> Array:
@@ -192,11 +208,13 @@ def _hard_label_logistic_loss(
     that term, so the same bits, with the other term and the mixing by y left out:
     about a third fewer operations.
     """
-    sign = y * -2.0
-    sign += 1.0  # -1 for y = 1, +1 for y = 0, and inside (-1, 1) for a soft label
-    if np.minimum.reduce(np.abs(sign), axis=None) < 1.0:
+    sign = _hard_labels(y)
+    if sign is None:
         return None
-    z = x * sign
+    np.multiply(y, -2.0, out=sign)
+    sign += 1.0  # -1 for y = 1, +1 for y = 0
+    z = sign
+    np.multiply(x, sign, out=z)
     tail = np.abs(z)
     np.negative(tail, out=tail)
     np.exp(tail, out=tail)

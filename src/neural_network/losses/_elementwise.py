@@ -131,6 +131,10 @@ class ElementwiseLoss:
     ) -> Array:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
         trust = self.value_propagates_non_finite and sample_weight is None and reduction != "none"
+        if sample_weight is None and _is_small_pair(input, target) and _none_given(weights):
+            result = _small(self, self.value, input, target, reduction, trust=trust, gradient=False)
+            if result is not None:
+                return result
         batch = self.prepare(self.name, input, target, reduction, sample_weight, weights, trust_finite=trust)
         return _evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none")
 
@@ -139,6 +143,10 @@ class ElementwiseLoss:
     ) -> Array:
         """The gradient of the reduced loss with respect to ``input``: same shape and dtype."""
         trust = self.derivative_propagates_non_finite and sample_weight is None
+        if sample_weight is None and _is_small_pair(input, target) and _none_given(weights):
+            result = _small(self, self.derivative, input, target, reduction, trust=trust, gradient=True)
+            if result is not None:
+                return result
         batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights, trust_finite=trust)
         return _evaluate(self.derivative, _reduction.reduce_derivatives, batch, reduced=False)
 
@@ -253,6 +261,97 @@ class ElementwiseLoss:
             )
         _validation.check_values(func, name, weight, xp, NONNEGATIVE)
         return _validation.working(xp, weight)
+
+
+# --------------------------------------------------------------------------- small NumPy input
+#
+# For a few thousand elements the arithmetic of a loss takes a few microseconds, and the
+# general path above (a namespace lookup, conversions, a Batch, the reducer's options,
+# an ``np.errstate`` block) would cost as much again. The commonest call, two float64
+# NumPy arrays of one shape and no weights, takes this path instead: the same checks
+# (decided from one minimum and one maximum per checked operand), the same kernel on the
+# same arrays and the same sums, with the Python around them cut to the minimum. It
+# returns None for anything it does not settle (a value outside its domain, a result
+# that is not finite, an unknown reduction); the general path then takes the call from
+# the start, and raises, repairs or returns exactly what it always does.
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _is_small_pair(input: object, target: object) -> bool:
+    """Whether the operands are float64 NumPy arrays of one shape, at least 1-d, of one block at most."""
+    return (
+        type(input) is np.ndarray
+        and type(target) is np.ndarray
+        and input.dtype is _FLOAT64  # native float64 (anything else is converted: the general path)
+        and target.dtype is _FLOAT64
+        and input.ndim > 0  # a 0-d result is a NumPy scalar: left to the general path
+        and 0 < input.size <= _blocks.BLOCK
+        and input.shape == target.shape
+    )
+
+
+def _none_given(weights: dict[str, object]) -> bool:
+    """Whether no weight array (such as ``pos_weight``) was given."""
+    return all(value is None for value in weights.values()) if weights else True
+
+
+def _small(
+    loss: ElementwiseLoss,
+    kernel: Kernel,
+    x: Array,
+    t: Array,
+    reduction: object,
+    *,
+    trust: bool,
+    gradient: bool,
+) -> Array | None:
+    """The loss (or its gradient) of small float64 arrays, or None to use the general path.
+
+    Exact by construction: the kernel sees the arrays the general path would give it
+    (float64 input is used as is), in the same namespace, and the reduction is the one
+    ``_reduction.reduce_values`` or ``reduce_derivatives`` makes without weights: the
+    sum of ``total``, divided by the element count for the mean. A result that is not
+    finite is left to the general path, which checks the trusted operands and retries
+    an overflow in the extended range (see :func:`_run`).
+    """
+    if type(reduction) is not str or reduction not in _validation.REDUCTIONS:
+        return None
+    for operand, array in ((loss.input, x), (loss.target, t)):
+        if trust and operand.domain is REAL:
+            continue  # a finite result proves it finite, as in the general path
+        low = float(np.minimum.reduce(array, axis=None))
+        high = float(np.maximum.reduce(array, axis=None))
+        if not operand.domain.holds(low, high):
+            return None
+    # Trusted operands may hold NaN or inf, whose arithmetic must stay silent (see _run).
+    result = (_small_trusted if trust else _small_checked)(kernel, x, t, reduction, gradient)
+    if (trust or reduction != "none") and not _all_finite_small(result):
+        return None
+    return result
+
+
+def _small_result(kernel: Kernel, x: Array, t: Array, reduction: str, gradient: bool) -> Array:
+    """The kernel and the reduction of :func:`_small` (under the caller's ``np.errstate``)."""
+    values = kernel(_validation.NUMPY, x, t)
+    if gradient:  # reduce_derivatives: w * l' (no weights here), over the count for the mean
+        return values / float(x.size) if reduction == "mean" else values
+    if reduction == "none":
+        return values
+    total = _reduction.total(np, values)
+    return total / float(x.size) if reduction == "mean" else total
+
+
+# np.errstate as a decorator costs half as much as the ``with`` statement, on every call.
+_small_checked = np.errstate(divide="ignore", over="ignore", invalid="warn")(_small_result)
+_small_trusted = np.errstate(divide="ignore", over="ignore", invalid="ignore")(_small_result)
+
+
+def _all_finite_small(result: Array) -> bool:
+    """Whether every element of ``result`` is finite (no floating-point warning, whatever it holds)."""
+    if isinstance(result, np.ndarray):
+        return bool(np.isfinite(result).all())
+    return math.isfinite(result)
 
 
 def _scale_weights(weights: Array, largest: float, count: int) -> Array:

@@ -32,8 +32,8 @@ import numpy as np
 
 from neural_network._validation import REAL, Array
 from neural_network.losses._elementwise import Reduction
-from neural_network.losses._softmax_blocks import _cross_entropy_numpy, _nll_numpy
-from neural_network.losses._softmax_checks import _Checked, _prepare, _Target
+from neural_network.losses._softmax_blocks import _cross_entropy_numpy, _cross_entropy_small, _nll_numpy
+from neural_network.losses._softmax_checks import _Checked, _prepare, _small_indices, _Target
 from neural_network.losses._softmax_math import _array_api_gradient, _array_api_values
 
 # --------------------------------------------------------------------------- training
@@ -121,6 +121,14 @@ def cross_entropy(
     >>> print(f"{cross_entropy([[2.0, 0.0, 0.0]], [0]):.15f}")  # log(1 + 2 e^-2) = 0.2395447662218845049
     0.239544766221885
     """
+    indices = _small_indices(
+        input, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
+        reduction=reduction, sample_weight=sample_weight,
+    )
+    if indices is not None:  # the commonest call, small: see _cross_entropy_small
+        result = _cross_entropy_small(input, indices, reduction, gradient=False)
+        if result is not None:
+            return result
     checked = _prepare(
         "cross_entropy", input, target, weight=weight, ignore_index=ignore_index,
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
@@ -156,6 +164,14 @@ def cross_entropy_grad(
     >>> print(cross_entropy_grad([[0.0, 0.0]], [1]))
     [[ 0.5 -0.5]]
     """
+    indices = _small_indices(
+        input, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
+        reduction=reduction, sample_weight=sample_weight,
+    )
+    if indices is not None:  # the commonest call, small: see _cross_entropy_small
+        result = _cross_entropy_small(input, indices, reduction, gradient=True)
+        if result is not None:
+            return result
     checked = _prepare(
         "cross_entropy_grad", input, target, weight=weight, ignore_index=ignore_index,
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,

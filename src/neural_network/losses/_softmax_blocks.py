@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neural_network import _blocks, _reduction, _validation
-from neural_network._validation import Array
+from neural_network._validation import REAL, Array
 from neural_network.losses._softmax_checks import _check_row_sums, _Checked, _denominator
 from neural_network.losses._softmax_math import _class_sums
 
@@ -446,6 +446,65 @@ def _cross_entropy_numpy(
     if check:
         _check_measured(checked, pieces)
     return (None if values is None else values.result(pieces, checked.sample_shape)), out
+
+
+# --------------------------------------------------------------------------- small input, one block
+#
+# A few thousand scores with class indices, no weights and no smoothing: the commonest
+# call. It is one block of the pass above, so this path makes exactly the operations the
+# block makes (the same layout, _Parts, gather and sums), without the pass around it
+# (spans, threads, per-block bookkeeping), which costs as much as the arithmetic here.
+
+
+def _cross_entropy_small(x: Array, indices: Array, reduction: str, *, gradient: bool) -> Array | None:
+    """cross_entropy (or its gradient) of float64 (N, C) scores that make one block, with
+    valid class indices (none ignored); None where the scores are more than one block or
+    not all finite: the general path then takes the call (and raises the error it always does).
+
+    The same bits as :func:`_cross_entropy_numpy`: its one block computes this, then sums
+    the losses as ``_reduction.total`` does (``_Values``) and divides by N.
+    """
+    samples, classes = x.shape
+    if not (0 < samples * classes <= ELEMENTS and samples <= _rows_per_block(classes)):
+        return None
+    axis = 0 if classes <= TRANSPOSED_CLASSES else 1  # the layout the pass would choose
+    a, z, d, e, back, _ = _scratch((classes, samples) if axis == 0 else (samples, classes))
+    view = x.reshape(samples, classes, 1)
+    result: Array | None = _one_block(view, _load(view, axis, a), axis, (z, d, e, back), indices, reduction, gradient)
+    return result
+
+
+def _one_block_quietly(
+    view: Array, a: Array, axis: int, work: tuple[Array, Array, Array, Array],
+    indices: Array, reduction: str, gradient: bool,
+) -> Array | None:
+    """The body of :func:`_cross_entropy_small`: the task of ``_cross_entropy_numpy`` for
+    one block without weights, smoothing or ignored samples, and its reduction."""
+    parts = _Parts.of(a, axis, *work)
+    if not REAL.holds(parts.low, parts.high):
+        return None
+    samples = indices.shape[0]
+    positions = _positions(indices, samples, a.shape[axis], axis)
+    if not gradient:
+        loss = parts.nll(positions)  # a new array: returned as it is for "none"
+        if reduction == "none":
+            return loss
+        total = float(_reduction.total(np, loss))
+        return np.float64(total / samples if reduction == "mean" else total)
+    p, complement = parts.probabilities()
+    target_p = p.take(positions)
+    g = p
+    g.put(positions, np.where(parts.is_first_maximum(positions), -complement, target_p - 1.0))
+    if reduction == "mean":
+        g /= float(samples)
+    out = np.empty(view.shape)
+    _store(out, g, axis)
+    return out.reshape(view.shape[:2])
+
+
+# Silent as each block of the pass is (exp underflows, x - max overflows to -inf). As a
+# decorator, np.errstate costs half as much as the ``with`` statement.
+_one_block = np.errstate(divide="ignore", over="ignore", invalid="ignore")(_one_block_quietly)
 
 
 def _nll_numpy(checked: _Checked, *, value: bool) -> Array:

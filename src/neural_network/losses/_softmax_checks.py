@@ -180,6 +180,50 @@ def _check_the_rest(
         _check_mean_defined(func, xp, _samples(checked), checked.mean_weight)
 
 
+def _small_indices(
+    input: object,
+    target: object,
+    *,
+    weight: object,
+    ignore_index: object,
+    label_smoothing: object,
+    reduction: object,
+    sample_weight: object,
+) -> Array | None:
+    """The class indices of the commonest call, if it is one, else None.
+
+    The commonest call: float64 (N, C) NumPy scores and (N,) NumPy integer class indices,
+    each from 0 to C - 1 (none equal to ``ignore_index``), no weights, no smoothing, a
+    known reduction. Each argument then passes every check of :func:`_prepare` except
+    the finiteness of the scores, which the evaluation decides. Anything else, faulty
+    or only unusual, returns None: :func:`_prepare` takes the call and says what is wrong.
+    """
+    if not (
+        type(input) is np.ndarray
+        and type(target) is np.ndarray
+        and weight is None
+        and sample_weight is None
+        and type(ignore_index) is int
+        and (type(label_smoothing) is float or type(label_smoothing) is int)
+        and label_smoothing == 0
+        and type(reduction) is str
+        and reduction in _validation.REDUCTIONS
+        and input.dtype is _FLOAT64
+        and input.ndim == 2
+        and target.dtype.kind in "iu"
+        and target.shape == input.shape[:1]
+        and target.size
+    ):
+        return None
+    low, high = int(np.minimum.reduce(target)), int(np.maximum.reduce(target))
+    if low < 0 or high >= input.shape[1] or low <= ignore_index <= high:
+        return None
+    return target.astype(np.intp, copy=False)
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _read_target(checked: _Checked, target: object, ignore_index: int, log_probabilities: bool) -> _Target:
     """The target as class indices (flat, ignored samples set to -1) or class probabilities."""
     func, xp, device = checked.func, checked.xp, checked.device

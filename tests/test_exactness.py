@@ -935,3 +935,21 @@ def test_misclassified_hard_labels_keep_full_accuracy_in_any_memory_layout(layou
     got = binary_cross_entropy(p, y, reduction="none")
     for value, a in zip(got.ravel().tolist(), p.ravel().tolist(), strict=True):
         assert ulp_error(value, exact_bce(a, 1.0), np.float64) <= 4
+
+
+@pytest.mark.parametrize("size", [7, 1000, 40_000])  # the small-call path, and the blocked one
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_float32_is_the_float64_result_rounded_once(size, reduction):
+    rng = np.random.default_rng(size)
+    p = rng.uniform(1e-6, 1 - 1e-6, size).astype(np.float32)
+    y = (rng.random(size) < p).astype(np.float32)
+    x = (rng.standard_normal(size) * 6).astype(np.float32)
+    cases = [
+        (mse_loss, x, p), (binary_cross_entropy, p, y), (binary_cross_entropy_with_logits, x, y),
+        (mse_loss_grad, x, p), (binary_cross_entropy_grad, p, y), (binary_cross_entropy_with_logits_grad, x, y),
+    ]
+    for function, a, b in cases:
+        got = function(a, b, reduction=reduction)
+        wide = function(a.astype(np.float64), b.astype(np.float64), reduction=reduction)
+        assert np.asarray(got).dtype == np.float32
+        np.testing.assert_array_equal(got, np.asarray(wide).astype(np.float32), err_msg=function.__name__)

@@ -276,15 +276,18 @@ class ElementwiseLoss:
 # the start, and raises, repairs or returns exactly what it always does.
 
 _FLOAT64 = np.dtype(np.float64)
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _is_small_pair(input: object, target: object) -> bool:
-    """Whether the operands are float64 NumPy arrays of one shape, at least 1-d, of one block at most."""
+    """Whether the operands are float64 (or both float32) NumPy arrays of one shape, at least
+    1-d, of one block at most."""
     return (
         type(input) is np.ndarray
         and type(target) is np.ndarray
-        and input.dtype is _FLOAT64  # native float64 (anything else is converted: the general path)
-        and target.dtype is _FLOAT64
+        # native float64 or float32, both alike (anything else is converted: the general path)
+        and (input.dtype is _FLOAT64 or input.dtype is _FLOAT32)
+        and target.dtype is input.dtype
         and input.ndim > 0  # a 0-d result is a NumPy scalar: left to the general path
         and 0 < input.size <= _blocks.BLOCK
         and input.shape == target.shape
@@ -317,6 +320,9 @@ def _small(
     """
     if type(reduction) is not str or reduction not in _validation.REDUCTIONS:
         return None
+    narrow = x.dtype is _FLOAT32
+    if narrow:  # computed in float64 and rounded once at the end, as the general path does
+        x, t = x.astype(_FLOAT64), t.astype(_FLOAT64)
     for operand, array in ((loss.input, x), (loss.target, t)):
         if trust and operand.domain is REAL:
             continue  # a finite result proves it finite, as in the general path
@@ -328,6 +334,10 @@ def _small(
     result = (_small_trusted if trust else _small_checked)(kernel, x, t, reduction, gradient)
     if (trust or reduction != "none") and not _all_finite_small(result):
         return None
+    if narrow:
+        result = _small_narrowed(result)
+        if not _all_finite_small(result):  # beyond float32's range: the general path decides
+            return None
     return result
 
 
@@ -345,6 +355,19 @@ def _small_result(kernel: Kernel, x: Array, t: Array, reduction: str, gradient: 
 # np.errstate as a decorator costs half as much as the ``with`` statement, on every call.
 _small_checked = np.errstate(divide="ignore", over="ignore", invalid="warn")(_small_result)
 _small_trusted = np.errstate(divide="ignore", over="ignore", invalid="ignore")(_small_result)
+
+
+def _narrowed(result: Array) -> Array:
+    """``result`` rounded to float32: a NumPy scalar for a reduced loss, else an array,
+    as ``reduce_values`` and ``reduce_derivatives`` round it."""
+    if isinstance(result, np.ndarray) and result.ndim:
+        return result.astype(_FLOAT32)
+    return np.float32(result)
+
+
+# A float64 value beyond float32's range becomes inf silently here; the caller then
+# leaves the call to the general path.
+_small_narrowed = np.errstate(over="ignore")(_narrowed)
 
 
 def _all_finite_small(result: Array) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 import dask
 import dask.array as da
+import dask.callbacks
 import distributed
 import numpy as np
 import pandas as pd
@@ -327,3 +328,27 @@ def _peak_memory() -> int:
     except (OSError, StopIteration):
         return 0
     return int(line.split()[1]) * 1024
+
+
+class _Computations(dask.callbacks.Callback):
+    """Counts the computations Dask starts (each one a pass over the data it needs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk: Any) -> None:
+        self.count += 1
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "brier_score_loss"])
+def test_checking_two_dask_arguments_reads_them_in_one_pass(name):
+    from neural_network import losses
+
+    rng = np.random.default_rng(14)
+    p, y = rng.random(5000), (rng.random(5000) < 0.5).astype(np.float64)
+    with sync(), _Computations() as computations:
+        result = getattr(losses, name)(*chunked((p, y), 700))
+        assert computations.count <= 1  # the checks of both arguments together, before the result
+        result.compute()
+    assert computations.count <= 2

@@ -311,16 +311,26 @@ def check_values(func: str, name: str, x: Array, xp: Namespace, domain: Domain) 
     """
     if math.prod(x.shape) == 0:
         return math.inf, -math.inf
-    if type(x) is np.ndarray:  # NumPy's reductions directly: a small call costs half as much
-        low, high = float(np.minimum.reduce(x, axis=None)), float(np.maximum.reduce(x, axis=None))
-    elif array_api_compat.is_dask_array(x):  # both in one pass over the chunks, not two
-        import dask
-
-        low, high = (float(v) for v in dask.compute(xp.min(x), xp.max(x)))
-    else:
-        low, high = float(xp.min(x)), float(xp.max(x))
+    low, high = extremes(xp, x)[0]
     check_range(func, name, x, xp, domain, low, high)
     return low, high
+
+
+def extremes(xp: Namespace, *arrays: Array) -> list[tuple[float, float]]:
+    """The minimum and maximum of each non-empty array, as floats.
+
+    Dask arrays are all measured in one pass over their chunks (each ``float()`` of a
+    Dask result would be a pass of its own), so checking a loss's arguments reads its
+    data once, whatever their number.
+    """
+    if all(type(x) is np.ndarray for x in arrays):  # NumPy's reductions directly: a small call costs half as much
+        return [(float(np.minimum.reduce(x, axis=None)), float(np.maximum.reduce(x, axis=None))) for x in arrays]
+    if any(array_api_compat.is_dask_array(x) for x in arrays):
+        import dask
+
+        found = dask.compute(*[(xp.min(x), xp.max(x)) for x in arrays])
+        return [(float(low), float(high)) for low, high in found]
+    return [(float(xp.min(x)), float(xp.max(x))) for x in arrays]
 
 
 def check_range(func: str, name: str, x: Array, xp: Namespace, domain: Domain, low: float, high: float) -> None:

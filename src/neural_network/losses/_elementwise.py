@@ -209,9 +209,11 @@ class ElementwiseLoss:
             else:
                 checked += ((role, operand),)
         blocked = _is_blocked(xp, x)
-        if not blocked:
-            for role, operand in checked:
-                _validation.check_values(func, operand.name, x if role == "input" else t, xp, operand.domain)
+        if not blocked and math.prod(x.shape):
+            arrays = [x if role == "input" else t for role, _ in checked]
+            found = _validation.extremes(xp, *arrays)  # one pass over Dask arguments, not one each
+            for (_, operand), array, (low, high) in zip(checked, arrays, found, strict=True):
+                _validation.check_range(func, operand.name, array, xp, operand.domain, low, high)
         if reduction == "mean" and math.prod(x.shape) == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one element; got "

@@ -199,7 +199,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Compute a loss over the rows of CSV or Parquet files, read in batches so memory "
             "stays bounded whatever their size. Several files (or a glob) count as one table, "
             "their rows in the order given; the value is the library function's on that table, "
-            "to the last bit, whatever the batch size.", HELP_WIDTH,
+            "to the last bit, whatever the batch size (with --engine dask: within a few units "
+            "in the last place, as the partitions cut its partial sums elsewhere).", HELP_WIDTH,
         ),
         epilog=(
             f"losses:\n{listing}\n\n"
@@ -217,7 +218,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "files", nargs="+", metavar="FILE",
-        help="CSV (.csv, .tsv, optionally .gz) or Parquet files, or glob patterns such as 'part-*.parquet'",
+        help="CSV (.csv, .tsv, optionally .gz) or Parquet files, or glob patterns such as 'part-*.parquet'; "
+        "with --engine dask also folders of such files",
     )
     parser.add_argument("--loss", required=True, metavar="NAME", help="the loss, by its library name (see below)")
     parser.add_argument("--pred", required=True, metavar="COL", help="the prediction column(s), comma-separated")

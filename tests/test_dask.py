@@ -352,3 +352,24 @@ def test_checking_two_dask_arguments_reads_them_in_one_pass(name):
         assert computations.count <= 1  # the checks of both arguments together, before the result
         result.compute()
     assert computations.count <= 2
+
+
+def test_predict_engine_dask_names_the_file_and_row_of_a_cell_that_is_not_a_number(capsys, tmp_path, cluster):
+    rng = np.random.default_rng(15)
+    table = pd.DataFrame({"a": rng.standard_normal(60), "b": rng.standard_normal(60)})
+    table["y"] = table["a"] * 2.0 + 1.0
+    table.to_csv(tmp_path / "train.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "train.csv"), "--target", "y", "--epochs", "2", "--out", str(out), "--json"]) == 0
+    data = tmp_path / "score"
+    data.mkdir()
+    table.iloc[:30].to_csv(data / "1.csv", index=False)
+    broken = table.iloc[30:].astype(object)
+    broken.iloc[7, 1] = "n/a"
+    broken.to_csv(data / "2.csv", index=False)
+    capsys.readouterr()
+    status = main(["predict", str(out / "model.npz"), str(data), "--engine", "dask", "--scheduler",
+                   cluster.scheduler.address, "--output", str(tmp_path / "predicted")])
+    _, err = capsys.readouterr()
+    assert status == 2
+    assert "2.csv" in err and "row 8" in err and "'n/a'" in err

@@ -274,7 +274,7 @@ def test_predict_engine_dask_writes_the_predictions_of_the_streaming_command(cap
 # --------------------------------------------------------------------------- memory
 
 
-WORKER_MEMORY = 400 * (1 << 20)
+WORKER_MEMORY = 512 * (1 << 20)
 """Each worker's memory limit in the memory test; the nanny stops a worker that goes past 95% of it."""
 
 

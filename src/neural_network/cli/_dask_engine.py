@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neural_network._reduction import StreamingSum, combine
+from neural_network._reduction import combine
 from neural_network.cli._errors import CommandError
 
 if TYPE_CHECKING:
@@ -133,24 +133,17 @@ def partition_sums(
     data: Any, loss: str, pred: list[str], target: list[str], weight: str | None, reduction: str
 ) -> PartitionSums:
     """The sums of one partition (a pandas DataFrame), by the loss named ``loss``."""
-    from neural_network.cli.loss import LOSSES
+    from neural_network.cli.loss import LOSSES, Sums
 
-    entry = LOSSES[loss]
     rows = len(data)
     if rows == 0:
         return PartitionSums([], [], 0, 0)
     p = np.column_stack([data[name].to_numpy(dtype=np.float64) for name in pred])
     t = np.column_stack([data[name].to_numpy(dtype=np.float64) for name in target])
     w = None if weight is None else data[weight].to_numpy(dtype=np.float64)
-    values = entry.values(p, t, w)
-    total = StreamingSum()
-    total.add(values)
-    counted = entry.counted(p, t, w) if reduction == "mean" else None
-    if counted is None:
-        return PartitionSums(total.terms(), [], values.size, rows)
-    denominator = StreamingSum()
-    denominator.add(counted)
-    return PartitionSums(total.terms(), denominator.terms(), 0, rows)
+    sums = Sums()
+    sums.add(LOSSES[loss], p, t, w, reduction)
+    return PartitionSums(sums.total.terms(), sums.denominator.terms() if sums.weighted else [], sums.elements, rows)
 
 
 def loss_sums(

@@ -403,11 +403,43 @@ def resolve_columns(entry: LossEntry, arguments: argparse.Namespace, header: Seq
     return Columns(pred, target, arguments.weight)
 
 
+class Sums:
+    """A loss's running sums over batches: the weighted losses, and what the mean divides by.
+
+    Both sums are :class:`StreamingSum` s; the divisor is the summed weights of the counted
+    elements where the loss counts by weight (``LossEntry.counted``), else their number.
+    """
+
+    def __init__(self) -> None:
+        self.total = StreamingSum()
+        self.denominator = StreamingSum()
+        self.elements = 0
+        self.weighted = False
+
+    def add(self, entry: LossEntry, pred: Floats, target: Floats, weight: Floats | None, reduction: str) -> None:
+        """Add one batch (raises what the library raises for a value it refuses)."""
+        values = entry.values(pred, target, weight)
+        self.total.add(values)
+        if reduction != "mean":
+            return
+        counted = entry.counted(pred, target, weight)
+        if counted is None:
+            self.elements += values.size
+        else:
+            self.denominator.add(counted)
+            self.weighted = True
+
+    def divisor(self, reduction: str) -> float:
+        """What the mean divides by (NaN for a sum)."""
+        if reduction == "sum":
+            return math.nan
+        return self.denominator.value() if self.weighted else float(self.elements)
+
+
 def compute(entry: LossEntry, columns: Columns, chunks: Iterator[Chunk], reduction: str) -> Result:
     """Stream the chunks through the loss; the weighted mean or sum, exact as the library's."""
-    total, denominator = StreamingSum(), StreamingSum()
-    rows = elements = 0
-    weighted = False  # whether the mean divides by summed weights rather than by the element count
+    sums = Sums()
+    rows = 0
     for chunk in chunks:
         if chunk.rows == 0:
             continue
@@ -415,20 +447,11 @@ def compute(entry: LossEntry, columns: Columns, chunks: Iterator[Chunk], reducti
         target = np.column_stack([chunk.columns[name] for name in columns.target])
         weight = chunk.columns[columns.weight] if columns.weight else None
         try:
-            values = entry.values(pred, target, weight)
+            sums.add(entry, pred, target, weight, reduction)
         except (InvalidInputError, InvalidTypeError) as error:
             raise locate(entry, columns, chunk, pred, target, weight, error) from None
-        total.add(values)
-        if reduction == "mean":
-            counted = entry.counted(pred, target, weight)
-            if counted is None:
-                elements += values.size
-            else:
-                denominator.add(counted)
-                weighted = True
         rows += chunk.rows
-    divisor = math.nan if reduction == "sum" else denominator.value() if weighted else float(elements)
-    return result_of(entry, columns, reduction, total.value(), divisor, rows)
+    return result_of(entry, columns, reduction, sums.total.value(), sums.divisor(reduction), rows)
 
 
 def result_of(

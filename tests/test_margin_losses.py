@@ -562,7 +562,10 @@ def test_large_input_equals_small_slices(name, threads):
             )
         np.testing.assert_array_equal(whole, pieces)
     total = float(call(name, False, x, y, reduction="sum"))
-    assert total == math.fsum(call(name, False, x, y, reduction="none"))
+    exact = math.fsum(call(name, False, x, y, reduction="none"))
+    # Pairwise partial sums of 2048 elements (a few ulp each), combined exactly: not
+    # always the correctly rounded sum, within 4 ulp of it (as in test_blocked.py).
+    assert abs(total - exact) <= 4 * math.ulp(exact)
 
 
 # --------------------------------------------------------------------------- errors

@@ -19,30 +19,42 @@ this process may use.
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import numpy as np
 
 from neural_network.errors import InvalidOptionError
 
-__all__ = ["BLOCK", "blocks", "get_num_threads", "map_blocks", "set_num_threads"]
+__all__ = ["BLOCK", "blocks", "get_num_threads", "map_blocks", "scratch", "set_num_threads"]
 
-BLOCK = 32768
-"""Elements per block: 256 KiB of float64 per array, so that a block's inputs and the
-temporaries of its computation stay in a core's cache (a multiple of the reduction's
-own block, so that sums are split the same way with or without blocking)."""
+BLOCK = 65536
+"""Elements per block: 512 KiB of float64 per array, so that a block's inputs and the
+few work arrays of its computation stay in a core's cache (2 MiB here), and a multiple
+of the reduction's own block, so that sums are split the same way with or without
+blocking. Measured on 2 cores over 10 million elements, against blocks of 32768: the
+same time on one thread, 10-35% less on two, because every NumPy call a block makes
+has to take the interpreter lock back, and the threads wait for each other less often
+when the calls are longer."""
 
 THREADED_SIZE = 8 * BLOCK
 """Below this many elements one thread does everything: starting threads costs more."""
 
 ENVIRONMENT_VARIABLE = "NEURAL_NETWORK_NUM_THREADS"
 
+SCRATCH_LIMIT = 2 * BLOCK
+"""Work arrays up to this many elements are kept by :func:`scratch` between calls."""
+
 _num_threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
 T = TypeVar("T")
+Float64Array = np.ndarray[Any, np.dtype[np.float64]]
 
 
 def _processors() -> int:
@@ -112,3 +124,39 @@ def _executor(threads: int) -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="neural_network")
         _pool_size = threads
     return _pool
+
+
+_local = threading.local()
+
+
+def scratch(owner: str, count: int, shape: tuple[int, ...]) -> list[Float64Array]:
+    """``count`` float64 work arrays of ``shape``: the same memory at every call from this
+    thread and ``owner``, for arrays of up to ``SCRATCH_LIMIT`` elements (else fresh ones).
+
+    A fresh array of a few hundred kilobytes costs far more than the arithmetic done in
+    it: the memory allocator hands such blocks back to the operating system when they
+    are freed, and each of their pages faults again when the next block writes it
+    (measured: the hard-label logistic loss took 600 microseconds a block of 65536
+    elements with fresh temporaries, 290 with these). Each thread keeps its own arrays
+    per owner (a module name), so that threads never share them and two owners never
+    overwrite each other's; their contents are garbage until written. An owner must not
+    hold them across a call that may use the same owner's scratch again.
+    """
+    views: dict[str, tuple[int, tuple[int, ...], list[Float64Array]]] | None = getattr(_local, "views", None)
+    if views is None:
+        views = _local.views = {}
+        _local.pools = {}
+    last = views.get(owner)
+    if last is not None and last[0] == count and last[1] == shape:  # as at the last call: most often
+        return last[2]
+    size = math.prod(shape)
+    if size > SCRATCH_LIMIT:
+        return [np.empty(shape) for _ in range(count)]
+    pools: dict[str, list[Float64Array]] = _local.pools
+    pool = pools.get(owner, [])
+    if len(pool) < count or pool[0].size < size:
+        capacity = max(size, BLOCK, pool[0].size if pool else 0)
+        pool = pools[owner] = [np.empty(capacity) for _ in range(max(count, len(pool)))]
+    arrays = [buffer[:size].reshape(shape) for buffer in pool[:count]]
+    views[owner] = count, shape, arrays
+    return arrays

@@ -489,7 +489,13 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
 
     def values_of(start: int, stop: int, widen: Callable[[Array], Array]) -> Array:
         block_weights = {name: widen(np.asarray(flat[start:stop])) for name, flat in weights.items()}
-        values = kernel(np, widen(x[start:stop]), widen(t[start:stop]), **block_weights)
+        if widen is _to_float64 and x.dtype != np.float64:  # float32: widened into this thread's scratch
+            x_work, t_work = _blocks.scratch(__name__, 2, (stop - start,))
+            np.copyto(x_work, x[start:stop])
+            np.copyto(t_work, t[start:stop])
+        else:
+            x_work, t_work = widen(x[start:stop]), widen(t[start:stop])
+        values = kernel(np, x_work, t_work, **block_weights)
         if w is not None:
             values = _reduction.apply_sample_weight(np, values, widen(w[start:stop]))
         return values
@@ -497,7 +503,12 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
     def task(start: int, stop: int) -> tuple[list[tuple[float, float]], list[float]]:
         # The floating-point error state belongs to each thread: set it here, in the thread.
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            ranges = [(float(np.min(a[start:stop])), float(np.max(a[start:stop]))) for _, a in measured]
+            # ufunc reductions, not np.min and np.max: the same NaN-propagating result
+            # without their Python wrappers, which hold the interpreter lock (see _blocks.BLOCK).
+            ranges = [
+                (float(np.minimum.reduce(a[start:stop])), float(np.maximum.reduce(a[start:stop])))
+                for _, a in measured
+            ]
             values = values_of(start, stop, _to_float64)
             if reduced:
                 return ranges, _reduction.partials(values)

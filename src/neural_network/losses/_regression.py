@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 
+import numpy as np
+
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses._common import _option, _repair_overflow
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
@@ -16,11 +18,16 @@ def _squared_error(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
     # The difference of two floats is correctly rounded (and exact when they are close),
     # so (p - y)^2 carries at most about 1.5 units in the last place of error.
     difference = y_pred - y
+    if isinstance(difference, np.ndarray):  # squared in place: no second array
+        return np.multiply(difference, difference, out=difference)
     return difference * difference
 
 
 def _squared_error_derivative(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
-    return 2.0 * (y_pred - y)
+    difference = y_pred - y
+    if isinstance(difference, np.ndarray):  # doubled in place: no second array
+        return np.multiply(difference, 2.0, out=difference)
+    return 2.0 * difference
 
 
 _MSE = ElementwiseLoss(

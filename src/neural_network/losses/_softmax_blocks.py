@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,26 +27,12 @@ TRANSPOSED_CLASSES = 64
 the classes are then vector operations over the samples, instead of short rows."""
 
 _WORK_ARRAYS = 6
-_LOCAL = threading.local()
 
 
 def _scratch(shape: tuple[int, int]) -> list[Array]:
     """``_WORK_ARRAYS`` float64 work arrays of ``shape`` for one block, the same memory
-    from block to block and call to call in each thread: fresh arrays of a few hundred
-    kilobytes would cost page faults at every block. Each thread keeps them: 3 MB at most."""
-    views: tuple[tuple[int, int], list[Array]] | None = getattr(_LOCAL, "views", None)
-    if views is not None and views[0] == shape:  # the same shape as the last block: most often
-        return views[1]
-    size = shape[0] * shape[1]
-    if size > 2 * ELEMENTS:  # a block of one huge row of classes: not kept
-        return [np.empty(shape) for _ in range(_WORK_ARRAYS)]
-    pool: list[Array] | None = getattr(_LOCAL, "pool", None)
-    if pool is None or pool[0].size < size:
-        pool = [np.empty(size) for _ in range(_WORK_ARRAYS)]
-        _LOCAL.pool = pool
-    arrays = [buffer[:size].reshape(shape) for buffer in pool]
-    _LOCAL.views = shape, arrays
-    return arrays
+    from block to block and call to call in each thread (see ``_blocks.scratch``)."""
+    return list(_blocks.scratch(__name__, _WORK_ARRAYS, shape))
 
 
 def _rows_per_block(classes: int) -> int:

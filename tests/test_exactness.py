@@ -953,3 +953,36 @@ def test_float32_is_the_float64_result_rounded_once(size, reduction):
         wide = function(a.astype(np.float64), b.astype(np.float64), reduction=reduction)
         assert np.asarray(got).dtype == np.float32
         np.testing.assert_array_equal(got, np.asarray(wide).astype(np.float32), err_msg=function.__name__)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_call_binary_cross_entropy_has_the_bits_of_the_general_path(reduction, dtype):
+    # Small unweighted calls take a form without the guards of 0 * log(0); weights of 1
+    # (which change no bit) send the same call through the general path, the reference.
+    rng = np.random.default_rng(11)
+    p = np.concatenate([rng.uniform(0, 1, 300), 10.0 ** -rng.uniform(1, 300, 50), 1 - 10.0 ** -rng.uniform(1, 16, 50)])
+    edges = np.array([0.0, 1.0, 0.0, 1.0, 0.5, 0.0, 1.0])
+    edge_labels = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.25, 0.75])
+    for y in (np.round(rng.random(p.size)), rng.random(p.size)):  # hard labels, then soft ones
+        for a, b in ((p, y), (np.concatenate([p, edges]), np.concatenate([y, edge_labels]))):
+            a, b = a.astype(dtype), b.astype(dtype)
+            got = binary_cross_entropy(a, b, reduction=reduction)
+            reference = binary_cross_entropy(a, b, reduction=reduction, sample_weight=np.ones(a.size, dtype))
+            assert np.asarray(got).dtype == dtype
+            np.testing.assert_array_equal(got, reference)
+    edge_values = binary_cross_entropy(edges, edge_labels, reduction="none")
+    assert edge_values[:2].tolist() == [0.0, 0.0] and np.isinf(edge_values[2:4]).all()
+
+
+@pytest.mark.parametrize("bad", [1.5, -1e-300, math.inf, math.nan])
+def test_small_call_binary_cross_entropy_refuses_a_probability_outside_0_1(bad):
+    p = np.full(50, 0.25)
+    p[17] = bad
+    y = np.ones(50)
+    with pytest.raises(ValueError) as unweighted:
+        binary_cross_entropy(p, y)
+    with pytest.raises(ValueError) as weighted:
+        binary_cross_entropy(p, y, sample_weight=np.ones(50))
+    assert "A[17]" in str(unweighted.value)
+    assert str(unweighted.value) == str(weighted.value)

@@ -125,6 +125,11 @@ class ElementwiseLoss:
     derivative_propagates_non_finite: bool = False
     """The same promise for ``derivative``: a gradient that is finite everywhere proves
     the finite-only operands finite (checked block by block, in the cache)."""
+    small_value: Kernel | None = None
+    """A cheaper ``value`` for small calls (see :func:`_small`), for NumPy float64 arrays
+    without weights: the same bits as ``value`` wherever it is finite, and not finite
+    wherever the input leaves its domain. The input's range is then not measured: a
+    result that is not finite sends the call to the general path, which checks it."""
 
     def __call__(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
@@ -132,7 +137,11 @@ class ElementwiseLoss:
         """The reduced loss (or the per-element losses for ``reduction="none"``)."""
         trust = self.value_propagates_non_finite and sample_weight is None and reduction != "none"
         if sample_weight is None and _is_small_pair(input, target) and _none_given(weights):
-            result = _small(self, self.value, input, target, reduction, trust=trust, gradient=False)
+            if self.small_value is not None:
+                result = _small(self, self.small_value, input, target, reduction, trust=trust, gradient=False,
+                                proven=("input",))
+            else:
+                result = _small(self, self.value, input, target, reduction, trust=trust, gradient=False)
             if result is not None:
                 return result
         batch = self.prepare(self.name, input, target, reduction, sample_weight, weights, trust_finite=trust)
@@ -310,6 +319,7 @@ def _small(
     *,
     trust: bool,
     gradient: bool,
+    proven: tuple[str, ...] = (),
 ) -> Array | None:
     """The loss (or its gradient) of small float64 arrays, or None to use the general path.
 
@@ -325,16 +335,16 @@ def _small(
     narrow = x.dtype is _FLOAT32
     if narrow:  # computed in float64 and rounded once at the end, as the general path does
         x, t = x.astype(_FLOAT64), t.astype(_FLOAT64)
-    for operand, array in ((loss.input, x), (loss.target, t)):
-        if trust and operand.domain is REAL:
-            continue  # a finite result proves it finite, as in the general path
+    for role, operand, array in (("input", loss.input, x), ("target", loss.target, t)):
+        if (trust and operand.domain is REAL) or role in proven:
+            continue  # a finite result proves it in its domain, as in the general path
         low = float(np.minimum.reduce(array, axis=None))
         high = float(np.maximum.reduce(array, axis=None))
         if not operand.domain.holds(low, high):
             return None
     # Trusted operands may hold NaN or inf, whose arithmetic must stay silent (see _run).
-    result = (_small_trusted if trust else _small_checked)(kernel, x, t, reduction, gradient)
-    if (trust or reduction != "none") and not _all_finite_small(result):
+    result = (_small_trusted if trust or proven else _small_checked)(kernel, x, t, reduction, gradient)
+    if (trust or proven or reduction != "none") and not _all_finite_small(result):
         return None
     if narrow:
         result = _small_narrowed(result)

@@ -986,3 +986,16 @@ def test_small_call_binary_cross_entropy_refuses_a_probability_outside_0_1(bad):
         binary_cross_entropy(p, y, sample_weight=np.ones(50))
     assert "A[17]" in str(unweighted.value)
     assert str(unweighted.value) == str(weighted.value)
+
+
+def test_hard_label_bce_next_to_one_half_is_within_4_ulp_and_equals_the_general_form():
+    # p - 1 rounds to -1/2 for p = 1/2 - 2**-54 (a tie, to even): the hard-label form must
+    # still take log(p) there, not log1p of the rounded p - 1 (an ulp off), so that a
+    # large array (blocked, hard-label form) gives the bits of its small slices (the
+    # general form).
+    near = [0.5 - 2.0**-54, 0.5 - 2.0**-53, 0.5, 0.5 + 2.0**-53, 0.25 - 2.0**-55]
+    a = np.resize(near, 70_000)
+    got = binary_cross_entropy(a, np.ones(a.size), reduction="none")
+    for value, probability in zip(got[:5].tolist(), near, strict=True):
+        assert ulp_error(value, exact_bce(probability, 1.0), np.float64) <= 4
+    np.testing.assert_array_equal(got[:5], binary_cross_entropy(a[:5], np.ones(5), reduction="none"))

@@ -67,12 +67,12 @@ def _hard_label_binary_cross_entropy(
     work = _hard_labels(y)
     if work is None:
         return None
-    np.subtract(y, 0.5, out=work)
-    rounded = np.less(p, work)  # y = 1 and p < 1/2 (y - 1/2 is exact for y = 0 or 1)
     loss = work
-    np.subtract(p, y, out=loss)
-    np.abs(loss, out=loss)
-    np.negative(loss, out=loss)
+    np.subtract(p, y, out=loss)  # p (y = 0), or p - 1 (y = 1)
+    # y = 1 and p < 1/2 (and p = 1/2, harmlessly): p - 1 <= -1/2 after rounding too,
+    # since -1/2 is a float; p >= 0 = y when y = 0.
+    rounded = np.less_equal(loss, -0.5)
+    np.copysign(loss, -1.0, out=loss)  # -|p - y|
     np.log1p(loss, out=loss)
     np.subtract(0.0, loss, out=loss)  # "0 - s", not "-s": a perfect prediction gives 0.0, not -0.0
     where = np.nonzero(rounded)  # an index array per axis: right for arrays of any memory layout

@@ -240,31 +240,27 @@ def _hard_label_logistic_loss(
 ) -> np.ndarray[Any, np.dtype[np.float64]] | None:
     """The loss from one softplus an element, where every label is 0 or 1 (else None).
 
-    With a hard label the loss is ``softplus(x)`` (y = 0) or ``softplus(-x)`` (y = 1):
-    ``softplus(z)`` of ``z = x * (1 - 2y)``, an exact product by +1 or -1. It is formed
-    as ``max(z, 0) + log1p(exp(-|z|))``, the same operations the general form does for
-    that term, so the same bits, with the other term and the mixing by y left out:
-    about a third fewer operations.
+    With a hard label the loss is ``softplus(x)`` (y = 0) or ``softplus(-x)`` (y = 1),
+    which the general form computes as ``max(±x, 0) + log1p(exp(-|x|))``. Here
+    ``max(±x, 0)`` is ``max(x, 0) - y x``, exactly (``y x`` is 0 or x, and
+    ``max(x, 0) - x`` is ``max(-x, 0)``), and the same ``log1p(exp(-|x|))`` is added:
+    the same bits, in ten NumPy calls instead of the general form's thirteen. An
+    infinite logit still gives a loss that is not finite (``inf - inf`` or
+    ``0 * inf``), which lets the engine skip measuring the logits up front
+    (``value_propagates_non_finite``).
     """
-    sign = _hard_labels(y)
-    if sign is None:
+    loss = _hard_labels(y)
+    if loss is None:
         return None
-    np.multiply(y, -2.0, out=sign)
-    sign += 1.0  # -1 for y = 1, +1 for y = 0
-    z = sign
-    np.multiply(x, sign, out=z)
-    tail, low = _blocks.scratch(__name__, 2, z.shape)  # no fresh temporaries: see _blocks.scratch
-    np.abs(z, out=tail)
-    np.negative(tail, out=tail)
+    tail, positive = _blocks.scratch(__name__, 2, x.shape)  # no fresh temporaries: see _blocks.scratch
+    np.copysign(x, -1.0, out=tail)  # -|x|
     np.exp(tail, out=tail)
     np.log1p(tail, out=tail)
-    # max(z, 0) as z - min(z, 0): equal for finite z, but NaN for z = -inf where max gives
-    # 0, so an infinite logit still gives a non-finite loss. The engine relies on that to
-    # skip measuring the logits up front (value_propagates_non_finite).
-    np.minimum(z, 0.0, out=low)
-    z -= low
-    z += tail
-    return z
+    np.maximum(x, 0.0, out=positive)
+    np.multiply(y, x, out=loss)
+    np.subtract(positive, loss, out=loss)  # max(x, 0) - y x = max(x (1 - 2y), 0)
+    np.add(loss, tail, out=loss)
+    return loss
 
 
 def _logistic_loss_derivative(

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -567,23 +566,14 @@ _MEDIUM_LIMIT = 2.0**11
 """Largest ``(e^w + 1) / f(w)`` for which :func:`_deviance_of_exp_medium`'s value is kept."""
 
 
-_LOCAL = threading.local()
-
-
 def _scratch(size: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Ten float64 work arrays, an int64 and an int32 one, of ``size`` elements, the same memory call to call in each thread.
-
-    Fresh arrays of a few hundred kilobytes would cost page faults at every block (more
-    than the arithmetic); each thread keeps up to 3 MB. Larger sizes get fresh arrays.
-    """
-    if size > _blocks.BLOCK:
-        return [np.empty(size) for _ in range(10)], np.empty(size, np.int64), np.empty(size, np.int32)
-    pool: tuple[list[np.ndarray], np.ndarray, np.ndarray] | None = getattr(_LOCAL, "pool", None)
-    if pool is None:
-        block = _blocks.BLOCK
-        pool = [np.empty(block) for _ in range(10)], np.empty(block, np.int64), np.empty(block, np.int32)
-        _LOCAL.pool = pool
-    return [a[:size] for a in pool[0]], pool[1][:size], pool[2][:size]
+    """Ten float64 work arrays, an int64 and an int32 one, of ``size`` elements, the same
+    memory call to call in each thread (see ``_blocks.scratch``)."""
+    shape = (size,)
+    floats = _blocks.scratch(__name__, 10, shape)
+    (index,) = _blocks.scratch(__name__, 1, shape, np.int64)
+    (exponent,) = _blocks.scratch(__name__, 1, shape, np.int32)
+    return floats, index, exponent
 
 
 def _two_sum_into(a: np.ndarray, b: np.ndarray | float, s: np.ndarray, e: np.ndarray, work: np.ndarray) -> None:

@@ -127,10 +127,30 @@ def _binary_cross_entropy_derivative(xp: Namespace, p: Array, y: Array, /) -> Ar
     # like the factor 1 - p (y = 1) or p (y = 0) of the denominator, so the quotient is
     # -1/p or 1/(1 - p) to within about one unit in the last place.
     # At p == y in {0, 1} it is 0/0; its limit is 1 / (1 - p) = 1 (y = 0) or -1/p = -1 (y = 1).
+    if isinstance(p, np.ndarray) and p.ndim:
+        ratio = _binary_cross_entropy_derivative_inside(p, y)
+        if ratio is not None:
+            return ratio
     denominator = p * (1.0 - p)
     limit = (denominator == 0.0) & (p == y)
     ratio = (p - y) / xp.where(limit, 1.0, denominator)
     return xp.where(limit, 1.0 - 2.0 * y, ratio)
+
+
+def _binary_cross_entropy_derivative_inside(
+    p: np.ndarray[Any, np.dtype[np.float64]], y: np.ndarray[Any, np.dtype[np.float64]]
+) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+    """The derivative where no ``p`` is 0 or 1 (else None): ``(p - y) / (p (1 - p))``
+    with the same operations as the general form (whose limits are then not needed),
+    in one new array and one work array: six NumPy calls instead of eleven."""
+    (denominator,) = _blocks.scratch(__name__, 1, p.shape)
+    np.subtract(1.0, p, out=denominator)
+    np.multiply(p, denominator, out=denominator)
+    if np.equal(denominator, 0.0).any():
+        return None
+    ratio: np.ndarray[Any, np.dtype[np.float64]] = np.subtract(p, y)
+    np.divide(ratio, denominator, out=ratio)
+    return ratio
 
 
 _BCE = ElementwiseLoss(
@@ -269,11 +289,44 @@ def _logistic_loss_derivative(
     # d/dx = (1 - y) sigmoid(x) - pos_weight * y * sigmoid(-x). With a hard label one
     # term is 0 and the other is a sigmoid to full relative accuracy (for y = 1 it is
     # -sigmoid(-x), never the cancelling sigmoid(x) - 1).
+    if pos_weight is None and isinstance(logits, np.ndarray) and logits.ndim:
+        return _logistic_loss_derivative_numpy(logits, y)
     sigmoid_x, sigmoid_neg_x = sigmoid_pair(xp, logits)
     positive = y * sigmoid_neg_x
     if pos_weight is not None:
         positive = pos_weight * positive
     return (1.0 - y) * sigmoid_x - positive
+
+
+def _logistic_loss_derivative_numpy(
+    x: np.ndarray[Any, np.dtype[np.float64]], y: np.ndarray[Any, np.dtype[np.float64]]
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The derivative above, without ``pos_weight``, for NumPy: the operations of
+    ``sigmoid_pair`` and of the combination, in the same order (so the same bits), in
+    one new array and four work arrays instead of about fifteen fresh temporaries."""
+    e, sigmoid_x, sigmoid_neg_x, big = _blocks.scratch(__name__, 4, x.shape)
+    np.copysign(x, -1.0, out=e)  # -|x|
+    np.exp(e, out=e)
+    # big = 1 / (1 + e) to about half an ulp: _numerics._reciprocal_of_one_plus
+    np.add(1.0, e, out=sigmoid_x)  # s
+    np.subtract(1.0, sigmoid_x, out=sigmoid_neg_x)
+    np.add(sigmoid_neg_x, e, out=sigmoid_neg_x)  # c = (1 - s) + e
+    np.divide(1.0, sigmoid_x, out=big)  # r
+    np.multiply(big, big, out=sigmoid_x)
+    np.multiply(sigmoid_x, sigmoid_neg_x, out=sigmoid_x)
+    np.subtract(big, sigmoid_x, out=big)  # r - (r * r) * c
+    np.multiply(e, big, out=e)  # small = e * big
+    # _numerics.select_larger: max(small, big * condition) is big or small, exactly
+    positive = np.greater_equal(x, 0.0)
+    np.multiply(big, positive, out=sigmoid_x)
+    np.maximum(e, sigmoid_x, out=sigmoid_x)
+    np.multiply(big, np.logical_not(positive, out=positive), out=sigmoid_neg_x)
+    np.maximum(e, sigmoid_neg_x, out=sigmoid_neg_x)
+    gradient: np.ndarray[Any, np.dtype[np.float64]] = np.subtract(1.0, y)
+    np.multiply(gradient, sigmoid_x, out=gradient)
+    np.multiply(y, sigmoid_neg_x, out=sigmoid_neg_x)
+    np.subtract(gradient, sigmoid_neg_x, out=gradient)
+    return gradient
 
 
 _BCE_WITH_LOGITS = ElementwiseLoss(

@@ -8,6 +8,7 @@ sum of those values (math.fsum) for reductions; and the error messages of small 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -235,3 +236,21 @@ def test_overflow_in_worker_threads_warns_nothing():
         assert np.isinf(nn.mse_loss(x, np.zeros_like(x), reduction="none")).all()
     finally:
         _blocks.set_num_threads(None)
+
+
+def test_scratch_arrays_are_reused_per_thread_and_owner_and_never_shared():
+    first = _blocks.scratch("tests.owner", 2, (10,))
+    again = _blocks.scratch("tests.owner", 2, (5, 2))
+    assert [a.shape for a in again] == [(5, 2), (5, 2)] and all(a.dtype == np.float64 for a in again)
+    assert all(np.shares_memory(a, b) for a, b in zip(first, again, strict=True))  # the same memory
+    assert not np.shares_memory(first[0], first[1])
+    other_owner = _blocks.scratch("tests.other", 1, (10,))[0]
+    integers = _blocks.scratch("tests.owner", 1, (10,), np.int64)[0]
+    assert integers.dtype == np.int64
+    for array in (other_owner, integers):
+        assert not any(np.shares_memory(array, mine) for mine in first)
+    with ThreadPoolExecutor(1) as pool:
+        theirs = pool.submit(_blocks.scratch, "tests.owner", 2, (10,)).result()
+    assert not any(np.shares_memory(a, b) for a in first for b in theirs)
+    huge = (_blocks.SCRATCH_LIMIT + 1,)
+    assert not np.shares_memory(_blocks.scratch("tests.owner", 1, huge)[0], _blocks.scratch("tests.owner", 1, huge)[0])

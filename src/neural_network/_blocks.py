@@ -127,6 +127,8 @@ def _executor(threads: int) -> ThreadPoolExecutor:
 
 
 _local = threading.local()
+_View = tuple[int, tuple[int, ...], list[np.ndarray[Any, Any]]]
+"""What :func:`scratch` last returned to an owner: the count, the shape and the arrays."""
 
 
 def scratch(owner: str, count: int, shape: tuple[int, ...], dtype: type = np.float64) -> list[np.ndarray[Any, Any]]:
@@ -143,20 +145,20 @@ def scratch(owner: str, count: int, shape: tuple[int, ...], dtype: type = np.flo
     each other's; their contents are garbage until written. An owner must not hold them
     across a call that may use the same owner's scratch again.
     """
-    key = (owner, np.dtype(dtype).str)
-    views: dict[tuple[str, str], tuple[int, tuple[int, ...], list[np.ndarray[Any, Any]]]] | None = getattr(
-        _local, "views", None
-    )
-    if views is None:
-        views = _local.views = {}
-        _local.pools = {}
-    last = views.get(key)
+    key = (owner, dtype)
+    last: _View | None
+    try:
+        last = _local.views.get(key)
+    except AttributeError:  # this thread's first call
+        _local.views, _local.pools = {}, {}
+        last = None
     if last is not None and last[0] == count and last[1] == shape:  # as at the last call: most often
         return last[2]
+    views: dict[tuple[str, type], _View] = _local.views
     size = math.prod(shape)
     if size > SCRATCH_LIMIT:
         return [np.empty(shape, dtype) for _ in range(count)]
-    pools: dict[tuple[str, str], list[np.ndarray[Any, Any]]] = _local.pools
+    pools: dict[tuple[str, type], list[np.ndarray[Any, Any]]] = _local.pools
     pool = pools.get(key, [])
     if len(pool) < count or pool[0].size < size:
         capacity = max(size, BLOCK, pool[0].size if pool else 0)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -97,16 +98,20 @@ def main() -> None:
         results.append({"operation": name, "call": call, "element": element})
         print(f"{name:<16}{call * 1e6:>19.2f} us{element * 1e9:>27.3f} ns")
 
-    iterations = 400
-    one = min(subtract_loop(iterations) for _ in range(3))
-    threads = min(two_threads(iterations) for _ in range(3))
+    iterations, rounds = 400, 7
+    thread_ratios, process_ratios = [], []
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         two_processes(10, pool)  # start both workers before timing
-        processes = min(two_processes(iterations, pool) for _ in range(3))
-    print(f"\ntwice the work of one thread ({iterations} subtractions of {_blocks.BLOCK} elements each):")
-    print(f"  two threads:   {2 * one / threads:.2f}x the speed of one")
-    print(f"  two processes: {2 * one / processes:.2f}x the speed of one (best of 3, pool already started)")
-    results.append({"threads speed-up": 2 * one / threads, "processes speed-up": 2 * one / processes})
+        for _ in range(rounds):  # interleaved, so that a slow moment of the machine hits all three
+            one = subtract_loop(iterations)
+            thread_ratios.append(2 * one / two_threads(iterations))
+            process_ratios.append(2 * one / two_processes(iterations, pool))
+    threads, processes = statistics.median(thread_ratios), statistics.median(process_ratios)
+    print(f"\ntwice the work of one thread ({iterations} subtractions of {_blocks.BLOCK} elements each),")
+    print(f"median of {rounds} interleaved rounds:")
+    print(f"  two threads:   {threads:.2f}x the speed of one")
+    print(f"  two processes: {processes:.2f}x the speed of one (no interpreter lock to share)")
+    results.append({"threads speed-up": threads, "processes speed-up": processes})
     if arguments.json:
         write_json(arguments.json, arguments, results)
 

@@ -16,7 +16,9 @@ For each size n and dtype it times, in one run and side by side:
 * PyTorch's functional losses (value; gradient by ``backward``), same thread count;
 * scikit-learn's ``mean_squared_error`` and ``log_loss`` (values only).
 
-Each entry is the median of ``--repeats`` runs (after one warm-up); the table shows
+Each entry is the median of ``--repeats`` runs (after one warm-up), or of enough runs
+to cover about ten million elements for small n (10,000 runs at 1e3, 100 at 1e5), so
+that calls of microseconds are timed warm and their medians are stable; the table shows
 the median time and its ratio to this library's (above 1: slower than this library).
 A benchmark, not a test: these machines are shared and noisy; compare ratios within
 one run, never absolute times across runs.
@@ -39,6 +41,8 @@ import neural_network as nn
 F = torch.nn.functional  # the usual name of this module
 
 CLASSES = 10
+SMALL_CALL_ELEMENTS = 10**7
+"""Below this many elements a case is timed over SMALL_CALL_ELEMENTS // n runs."""
 
 
 def inputs(n: int, dtype: type, seed: int = 0) -> dict[str, Any]:
@@ -119,15 +123,16 @@ def main() -> None:
         for n in sizes:
             for dtype in dtypes:
                 d = inputs(n, dtype)
+                repeats = max(arguments.repeats, SMALL_CALL_ELEMENTS // n)
                 # Reading both inputs once: the floor for a two-argument loss.
-                memory = median_time(lambda d=d: (np.add.reduce(d["r"]), np.add.reduce(d["y"])), arguments.repeats)
+                memory = median_time(lambda d=d: (np.add.reduce(d["r"]), np.add.reduce(d["y"])), repeats)
                 for loss, contenders in cases(d).items():
                     row: dict[str, Any] = {"n": n, "dtype": np.dtype(dtype).name, "loss": loss, "memory": memory}
                     for name, run in contenders.items():
-                        if name == "sklearn" and n > 10**6 and arguments.repeats > 3:
+                        if name == "sklearn" and n > 10**6 and repeats > 3:
                             row[name] = median_time(run, 3)  # seconds per call at 1e7: fewer repeats
                         else:
-                            row[name] = median_time(run, arguments.repeats)
+                            row[name] = median_time(run, repeats)
                     results.append(row)
                     report(row)
     if arguments.json:

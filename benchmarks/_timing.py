@@ -21,7 +21,7 @@ def median_time(run: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def write_json(path: str, arguments: argparse.Namespace, results: list[dict[str, Any]]) -> None:
+def write_json(path: str, arguments: argparse.Namespace, results: list[dict[str, Any]] | dict[str, Any]) -> None:
     """The settings of the run and its results, as JSON at ``path``."""
     settings = {key: str(value) if not isinstance(value, (int, float, str, bool, type(None))) else value
                 for key, value in vars(arguments).items()}

@@ -55,10 +55,10 @@ def multilabel_targets(rng: np.random.Generator, samples: int, classes: int) -> 
     return targets.astype(np.int64)
 
 
-def torch_grad(loss: Callable[[torch.Tensor], torch.Tensor], *leaves: torch.Tensor) -> Callable[[], object]:
+def torch_grad(loss: Callable[..., torch.Tensor], *leaves: torch.Tensor) -> Callable[[], object]:
     def run() -> object:
         variables = [leaf.detach().requires_grad_(True) for leaf in leaves]
-        loss(*variables).backward()
+        torch.autograd.backward(loss(*variables))
         return [variable.grad for variable in variables]
 
     return run
@@ -161,8 +161,10 @@ def main() -> None:
             for loss, (arrays, contenders) in cases(n, arguments.classes).items():
                 if chosen and loss not in chosen:
                     continue
-                memory = median_time(lambda arrays=arrays: [np.add.reduce(a, axis=None) for a in arrays],
-                                     arguments.repeats)
+                def read_once(arrays: list[np.ndarray[Any, Any]] = arrays) -> object:
+                    return [np.add.reduce(a, axis=None) for a in arrays]
+
+                memory = median_time(read_once, arguments.repeats)
                 row: dict[str, Any] = {"n": n, "loss": loss, "memory": memory}
                 for name, run in contenders.items():
                     row[name] = median_time(run, arguments.repeats)

@@ -145,7 +145,7 @@ def main() -> None:
         sizes = {kind: path.stat().st_size / 2**20 for kind, path in paths.items()}
         print(f"{arguments.rows:,} rows written in {time.perf_counter() - start:.1f} s: "
               + ", ".join(f"{kind} {size:.0f} MiB" for kind, size in sizes.items()))
-        results = []
+        results: list[dict[str, Any]] = []
         for kind, path in paths.items():
             for loss in LOSSES:
                 runs = {name: [measure(argv) for _ in range(arguments.repeats)]

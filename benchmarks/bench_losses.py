@@ -47,11 +47,11 @@ SMALL_CALL_ELEMENTS = 10**7
 
 def inputs(n: int, dtype: type, seed: int = 0) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    logits = rng.standard_normal(n).astype(dtype) * 3
-    probabilities = (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(dtype)
-    labels = (rng.random(n) < 0.5).astype(dtype)
-    regression = rng.standard_normal(n).astype(dtype)
-    class_logits = rng.standard_normal((max(n // CLASSES, 1), CLASSES)).astype(dtype)
+    logits: np.ndarray[Any, Any] = rng.standard_normal(n).astype(dtype) * 3
+    probabilities: np.ndarray[Any, Any] = (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(dtype)
+    labels: np.ndarray[Any, Any] = (rng.random(n) < 0.5).astype(dtype)
+    regression: np.ndarray[Any, Any] = rng.standard_normal(n).astype(dtype)
+    class_logits: np.ndarray[Any, Any] = rng.standard_normal((max(n // CLASSES, 1), CLASSES)).astype(dtype)
     classes = rng.integers(0, CLASSES, class_logits.shape[0])
     return {"z": logits, "p": probabilities, "y": labels, "r": regression,
             "c": class_logits, "k": classes}
@@ -68,7 +68,7 @@ def cases(d: dict[str, Any]) -> dict[str, dict[str, Callable[[], object]]]:
     def torch_grad(loss: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Callable[[], object]:
         def run() -> object:
             leaf = x.detach().requires_grad_(True)
-            loss(leaf).backward()
+            torch.autograd.backward(loss(leaf))
             return leaf.grad
         return run
 
@@ -125,7 +125,10 @@ def main() -> None:
                 d = inputs(n, dtype)
                 repeats = max(arguments.repeats, SMALL_CALL_ELEMENTS // n)
                 # Reading both inputs once: the floor for a two-argument loss.
-                memory = median_time(lambda d=d: (np.add.reduce(d["r"]), np.add.reduce(d["y"])), repeats)
+                def read_once(d: dict[str, Any] = d) -> object:
+                    return np.add.reduce(d["r"]), np.add.reduce(d["y"])
+
+                memory = median_time(read_once, repeats)
                 for loss, contenders in cases(d).items():
                     row: dict[str, Any] = {"n": n, "dtype": np.dtype(dtype).name, "loss": loss, "memory": memory}
                     for name, run in contenders.items():

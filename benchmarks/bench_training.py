@@ -99,7 +99,8 @@ def pytorch(X: np.ndarray, y: np.ndarray, X_test: np.ndarray, y_test: np.ndarray
         torch.nn.Linear(HIDDEN, 1),
     )
     with torch.no_grad():
-        for linear, (weights, bias) in zip(model[::2], initial, strict=True):
+        linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+        for linear, (weights, bias) in zip(linears, initial, strict=True):
             linear.weight.copy_(torch.from_numpy(weights.T.copy()))  # torch keeps (out, in)
             linear.bias.copy_(torch.from_numpy(bias))
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)

@@ -144,14 +144,19 @@ def mp_focal(x: float, y: float, gamma: float, alpha: float | None) -> Any:
     return a * m ** MP.mpf(gamma) * ce
 
 
-@pytest.mark.parametrize("gamma", [2.0, 0.5])
-def test_binary_focal_elements_are_within_4_ulp_of_mpmath(gamma: float):
+# The bound, for any libm within 1 ulp: the loss is formed in double-double (exp_double
+# uses no libm; log_double corrects libm's log by a Newton step; sums and products keep
+# their rounding errors), all to about 2**-100 relative, and rounded once: half an ulp,
+# so 1 for gamma = 2. For gamma = 0.5 libm's pow adds its ulp (a relative error of at
+# most 2**-52) and the rounding 2**-53: 3 * 2**-53 relative, under 3 ulp of the result.
+@pytest.mark.parametrize(("gamma", "bound"), [(2.0, 1.0), (0.5, 3.0)])
+def test_binary_focal_elements_are_within_their_bound_of_mpmath(gamma: float, bound: float):
     rng = np.random.default_rng(12)
-    x = np.concatenate([rng.standard_normal(120) * 5, rng.uniform(-700, 700, 40), [40.0, -40.0, 0.0, 1e-300]])
-    y = np.concatenate([np.round(rng.random(x.size - 20)), rng.random(20)])
+    x = np.concatenate([rng.standard_normal(2000) * 8, rng.uniform(-700, 700, 200), [40.0, -40.0, 0.0, 1e-300]])
+    y = np.concatenate([np.round(rng.random(x.size - 100)), rng.random(100)])
     got = losses.binary_focal_loss(x, y, gamma=gamma, reduction="none")
     errors = [ulps(g, mp_focal(a, b, gamma, None)) for g, a, b in zip(got, x, y, strict=True)]
-    assert record(f"binary_focal_loss gamma={gamma}", errors) <= 4
+    assert record(f"binary_focal_loss gamma={gamma}", errors) <= bound
 
 
 def test_binary_focal_tail_keeps_its_value():

@@ -262,3 +262,20 @@ def test_sequential_keeps_its_parameters_in_one_flat_array_with_their_values() -
     # Assigning through the layer writes into the flat array, where optimizers see it.
     layers[1].bias = [5.0, 6.0]
     assert base[-2:].tolist() == [5.0, 6.0]
+
+
+@pytest.mark.parametrize(("sizes", "activations"), [([4, 64, 64, 2], ["relu", "relu", "identity"]),
+                                                     ([64, 1], ["sigmoid"]), ([13, 30, 3], ["tanh", "gelu"])])
+def test_each_rows_prediction_has_the_same_bits_whatever_rows_share_its_call(sizes, activations) -> None:
+    # BLAS chooses its kernel by the product's shape (a matrix-vector kernel for one row,
+    # OpenBLAS's small-matrix kernels for a few), and kernels sum in different orders:
+    # before predict used blocks of a fixed shape, a 64-2 layer gave rows of a 50-row call
+    # other bits than the same rows of a 400-row call.
+    model = build(sizes, activations, seed=3)
+    X = np.random.default_rng(4).normal(size=(1300, sizes[0]))
+    whole = model.predict(X)
+    for size in (1, 2, 7, 50, 133, 511, 512, 513):
+        for start in (0, 5, 600):
+            np.testing.assert_array_equal(model.predict(X[start : start + size]), whole[start : start + size])
+    np.testing.assert_array_equal(model.predict(np.asfortranarray(X)), whole)  # another memory layout
+    np.testing.assert_array_equal(model.predict(X[::-1])[::-1], whole)  # another order of the rows

@@ -27,6 +27,9 @@ FloatArray = NDArray[np.floating]
 
 __all__ = ["Sequential"]
 
+PREDICT_ROWS = 512
+"""``predict`` evaluates the network on blocks of exactly this many rows (see ``_predict``)."""
+
 
 class Sequential:
     """A feed-forward network: the output of each layer is the input of the next.
@@ -148,9 +151,28 @@ class Sequential:
         first._delta(gradient)
 
     def _predict(self, X: FloatArray) -> FloatArray:
-        for layer in self.layers:
-            X = layer.predict(X)
-        return X
+        """The outputs, each row's independent of the other rows and of ``X``'s memory layout.
+
+        BLAS picks its matrix-product kernel by the matrices' shapes and layout (OpenBLAS
+        has one for small products, and a matrix-vector one for a single row), and
+        kernels sum in different orders: the same row scored in batches of other sizes
+        would differ in its last bits. So every block of ``PREDICT_ROWS`` rows is copied
+        into one C-ordered work array of that shape, the last one padded with zeros, and
+        every layer always multiplies matrices of the same shapes; within one kernel
+        each row is summed alike wherever it lies.
+        """
+        rows = X.shape[0]
+        block = np.zeros((PREDICT_ROWS, *X.shape[1:]), dtype=X.dtype)
+        outputs = np.empty((rows, self.out_features), dtype=self.dtype)
+        for start in range(0, max(rows, 1), PREDICT_ROWS):
+            count = min(PREDICT_ROWS, rows - start)
+            block[:count] = X[start : start + count]
+            block[count:] = 0.0
+            result = block
+            for layer in self.layers:
+                result = layer.predict(result)
+            outputs[start : start + count] = result[:count]
+        return outputs
 
     def check_inputs(self, func: str, X: object) -> FloatArray:
         """``X`` as a finite array of shape (N, in_features) in the network's dtype."""

@@ -12,6 +12,7 @@ operation below goes through it, so PyTorch tensors stay tensors.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,9 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
     # than the whole loss for a few hundred elements): only NumPy arrays, lists and numbers.
     if all(value is None or type(value) is np.ndarray or not is_array(value) for value in arguments.values()):
         return NUMPY, None
+    for name, value in arguments.items():
+        if isinstance(value, np.ma.MaskedArray):
+            _refuse_masked(func, name)
     arrays = {name: value for name, value in arguments.items() if is_array(value)}
     try:
         xp = array_api_compat.array_namespace(*arrays.values())
@@ -86,6 +90,18 @@ def namespace(func: str, **arguments: object) -> tuple[Namespace, Any]:
         ) from None
     first = next(iter(arrays.values()))
     return xp, array_api_compat.device(first)
+
+
+def _refuse_masked(func: str, name: str) -> None:
+    """A masked array's mask would be ignored (NumPy's functions read the data under it),
+    so neither the mask nor the data would be honoured: say how to choose."""
+    raise InvalidTypeError(
+        f"{func}: {name} is a masked array (numpy.ma); expected a plain array. Its mask would be "
+        "ignored and the values under it used. To leave the masked elements out, select the "
+        f"same elements of every argument: keep = ~numpy.ma.getmaskarray({name}), then pass "
+        f"{name}.data[keep] (and the other arguments [keep]), or {name}.compressed() for a lone "
+        f"array; to count them with a value of your choice, pass {name}.filled(value)."
+    )
 
 
 NUMPY: Namespace = array_api_compat.array_namespace(np.empty(0))
@@ -330,7 +346,16 @@ def extremes(xp: Namespace, *arrays: Array) -> list[tuple[float, float]]:
 
         found = dask.compute(*[(xp.min(x), xp.max(x)) for x in arrays])
         return [(float(low), float(high)) for low, high in found]
-    return [(float(xp.min(x)), float(xp.max(x))) for x in arrays]
+    return [(float(xp.min(x)), float(xp.max(x))) for x in map(detached, arrays)]
+
+
+def detached(x: Array) -> Array:
+    """``x`` without its autograd graph, for values that checks read as Python numbers.
+
+    PyTorch warns when a tensor that requires grad becomes a float (an error under
+    ``-W error``); the checks only read values, and the loss itself keeps the graph.
+    """
+    return x.detach() if array_api_compat.is_torch_array(x) else x
 
 
 def check_range(func: str, name: str, x: Array, xp: Namespace, domain: Domain, low: float, high: float) -> None:
@@ -366,6 +391,7 @@ def _raise_non_finite(func: str, name: str, x: Array, xp: Namespace, mask: Array
 
 def _locate(xp: Namespace, x: Array, mask: Array) -> tuple[int, str, float]:
     """Count the true elements of ``mask`` and give the index and value of the first one."""
+    x, mask = detached(x), detached(mask)
     flat = xp.reshape(xp.astype(mask, xp.float32), (-1,))
     count = int(xp.sum(flat))
     position = int(xp.argmax(flat))
@@ -377,3 +403,29 @@ def _locate(xp: Namespace, x: Array, mask: Array) -> tuple[int, str, float]:
         index.append(rest)
     where = "[" + ", ".join(str(i) for i in reversed(index)) + "]" if shape else ""
     return count, where, value
+
+
+# --------------------------------------------------------------------------- options shared by the training API
+
+
+def positive_integer(func: str, name: str, value: object) -> int:
+    """``value`` as an int if it is a whole number of at least 1 (Python's or NumPy's), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidOptionError(f"{func}: {name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+def generator(func: str, rng: object) -> np.random.Generator:
+    """The random generator that ``rng`` names: a Generator itself, a seed (an integer
+    >= 0, Python's or NumPy's), or None for fresh entropy."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and int(rng) >= 0:
+        return np.random.default_rng(int(rng))
+    raise InvalidOptionError(
+        f"{func}: rng must be a numpy.random.Generator, a seed (an integer >= 0) or None; got {rng!r}. "
+        "A seed makes the result reproducible: rng=0."
+    )
+

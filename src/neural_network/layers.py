@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from neural_network import _validation
 from neural_network.activations import LAYER_KERNELS, get_activation
 from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
 from neural_network.parameters import Parameter
@@ -73,22 +74,18 @@ class Dense:
         init: str = "auto",
         dtype: type[np.floating] | np.dtype[np.floating] = np.float64,
     ) -> None:
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise InvalidOptionError(f"Dense: {name} must be a positive integer; got {value!r}.")
+        self.in_features = _validation.positive_integer("Dense", "in_features", in_features)
+        self.out_features = _validation.positive_integer("Dense", "out_features", out_features)
         if init not in _INITS:
             raise InvalidOptionError(f"Dense: init must be one of {', '.join(map(repr, _INITS))}; got {init!r}.")
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InvalidOptionError(f"Dense: dtype must be float32 or float64; got {self.dtype}.")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
         self.activation = "identity" if activation is None else activation
         get_activation(self.activation)  # a clear error for an unknown name
         self._activate, self._backward_activation = LAYER_KERNELS[self.activation]
         self.init = init if init != "auto" else ("he" if self.activation in _HE_ACTIVATIONS else "glorot")
-        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        self._weights = Parameter("weights", self._initial_weights(generator))
+        self._weights = Parameter("weights", self._initial_weights(_validation.generator("Dense", rng)))
         self._bias = Parameter("bias", np.zeros(self.out_features, dtype=self.dtype))
         self._inputs: FloatArray | None = None
         self._pre_activation: FloatArray | None = None

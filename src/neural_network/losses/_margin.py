@@ -80,7 +80,7 @@ def _smallest_magnitude(xp: Namespace, y: Array) -> float:
     if isinstance(y, np.ndarray):
         flat = np.reshape(y, -1)
         return min(_blocks.map_blocks(lambda start, stop: float(np.min(np.abs(flat[start:stop]))), flat.size))
-    return float(xp.min(xp.abs(y)))
+    return float(xp.min(xp.abs(_validation.detached(y))))
 
 
 def _indicator(xp: Namespace, mask: Array) -> Array:

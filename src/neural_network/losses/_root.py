@@ -128,7 +128,7 @@ class _RootOfSquares:
     def _reduced_square(self, batch: Batch) -> tuple[float, int, bool]:
         """The sum of the weighted scaled squares, the scale's exponent, and whether ``d`` was halved."""
         kernel = functools.partial(self._scaled_square, exponent=0, halved=False)
-        total = float(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True))
+        total = float(_validation.detached(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
         if _SAFE_SQUARES <= total < math.inf:
             return total, 0, False
         largest, halved = self._largest(batch)
@@ -136,7 +136,7 @@ class _RootOfSquares:
             return 0.0, 0, False
         exponent = -math.frexp(largest)[1]  # the largest scaled error lies in [0.5, 1)
         kernel = functools.partial(self._scaled_square, exponent=exponent, halved=halved)
-        total = float(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True))
+        total = float(_validation.detached(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
         return total, exponent, halved
 
     def _largest(self, batch: Batch) -> tuple[float, bool]:
@@ -153,7 +153,7 @@ class _RootOfSquares:
         magnitude = xp.abs(d)
         if batch.sample_weight is not None:
             magnitude = xp.where(batch.sample_weight > 0, magnitude, xp.zeros_like(magnitude))
-        return float(xp.max(magnitude)), halved
+        return float(xp.max(_validation.detached(magnitude))), halved
 
     def _scaled(self, xp: Namespace, p: Array, y: Array, exponent: int, halved: bool) -> Array:
         d = p * 0.5 - y * 0.5 if halved else self.difference(xp, p, y)

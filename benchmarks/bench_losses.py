@@ -27,6 +27,7 @@ one run, never absolute times across runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -104,6 +105,21 @@ def cases(d: dict[str, Any]) -> dict[str, dict[str, Callable[[], object]]]:
     }
 
 
+def simd_features() -> str:
+    """Which SIMD kernels NumPy uses here: with AVX-512 its float64 log, exp and log1p are
+    vectorized (about 1 ns an element); without it they are scalar libm (about 9 to 18 ns),
+    and so are this library's transcendental losses, which changes every ratio below."""
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # NumPy before 2.0
+        umath = importlib.import_module("numpy.core._multiarray_umath")
+    dispatch = list(umath.__cpu_dispatch__)
+    used = [name for name in dispatch if umath.__cpu_features__.get(name)]
+    avx512 = any("AVX512" in name or name == "X86_V4" for name in used)
+    return (f"NumPy {np.__version__}: SIMD baseline {' '.join(umath.__cpu_baseline__)}; dispatched here: "
+            f"{' '.join(used) or 'none'} of {' '.join(dispatch)}; AVX-512 kernels: {'yes' if avx512 else 'no'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1e3,1e5,1e7")
@@ -116,6 +132,7 @@ def main() -> None:
     sizes = [int(float(text)) for text in arguments.sizes.split(",")]
     dtypes = [np.dtype(text).type for text in arguments.dtypes.split(",")]
 
+    print(simd_features())
     torch.set_num_threads(arguments.threads)
     nn.set_num_threads(arguments.threads)
     results: list[dict[str, Any]] = []

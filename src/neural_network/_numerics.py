@@ -64,16 +64,18 @@ def log1p(xp: Namespace, x: Array) -> Array:
     return xp.log(u) + ((1.0 - u) + x) / xp.maximum(u, TINY)
 
 
-def softplus_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
+def softplus_pair(xp: Namespace, x: Array, *, one_log: bool = False) -> tuple[Array, Array]:
     """``softplus(x)`` and ``softplus(-x)`` from one exp and one log1p.
 
     ``softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))``: the second term
     lies in [0, log 2], so neither term overflows and their sum (both non-negative)
     loses nothing to cancellation. ``-softplus(-x)`` is ``log(sigmoid(x))`` and
     ``-softplus(x)`` is ``log(1 - sigmoid(x))``, computed without ever rounding a
-    sigmoid first.
+    sigmoid first. ``one_log``: the log1p from one log (:func:`log1p`), which costs
+    half as much where NumPy's log1p is scalar libm, for an ulp or two more error.
     """
-    tail = xp.log1p(xp.exp(-xp.abs(x)))
+    t = xp.exp(-xp.abs(x))
+    tail = log1p(xp, t) if one_log else xp.log1p(t)
     return xp.maximum(x, 0.0) + tail, xp.maximum(-x, 0.0) + tail
 
 

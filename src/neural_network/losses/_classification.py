@@ -250,7 +250,7 @@ def _logistic_loss(xp: Namespace, logits: Array, y: Array, /, pos_weight: Array 
         hard = _hard_label_logistic_loss(logits, y)
         if hard is not None:
             return hard
-    softplus_x, softplus_neg_x = softplus_pair(xp, logits)
+    softplus_x, softplus_neg_x = softplus_pair(xp, logits, one_log=True)
     positive = y * softplus_neg_x
     if pos_weight is not None:
         positive = pos_weight * positive
@@ -263,21 +263,27 @@ def _hard_label_logistic_loss(
     """The loss from one softplus an element, where every label is 0 or 1 (else None).
 
     With a hard label the loss is ``softplus(x)`` (y = 0) or ``softplus(-x)`` (y = 1),
-    which the general form computes as ``max(±x, 0) + log1p(exp(-|x|))``. Here
+    which the general form computes as ``max(±x, 0) + log1p(exp(-|x|))``, its log1p
+    from one log (``_numerics.log1p``: ``log(u) + ((1 - u) + t) / max(u, tiny)`` with
+    ``u = 1 + t``; here ``u >= 1``, so the ``max`` is ``u`` itself and is left out).
     ``max(±x, 0)`` is ``max(x, 0) - y x``, exactly (``y x`` is 0 or x, and
-    ``max(x, 0) - x`` is ``max(-x, 0)``), and the same ``log1p(exp(-|x|))`` is added:
-    the same bits, in eight NumPy calls after the label check instead of the general form's thirteen. An
-    infinite logit still gives a loss that is not finite (``inf - inf`` or
-    ``0 * inf``), which lets the engine skip measuring the logits up front
-    (``value_propagates_non_finite``).
+    ``max(x, 0) - x`` is ``max(-x, 0)``), and the same tail is added: the same bits on
+    any CPU, with a third of the general form's operations. An infinite logit still
+    gives a loss that is not finite (``inf - inf`` or ``0 * inf``), which lets the
+    engine skip measuring the logits up front (``value_propagates_non_finite``).
     """
     if not _hard_labels(y):
         return None
-    tail, positive = _blocks.scratch(__name__, 2, x.shape)  # no fresh temporaries: see _blocks.scratch
-    np.abs(x, out=tail)
-    np.negative(tail, out=tail)
-    np.exp(tail, out=tail)
-    np.log1p(tail, out=tail)
+    t, tail, positive = _blocks.scratch(__name__, 3, x.shape)  # no fresh temporaries: see _blocks.scratch
+    np.abs(x, out=t)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.add(1.0, t, out=tail)  # u
+    np.subtract(1.0, tail, out=positive)
+    np.add(positive, t, out=positive)
+    np.divide(positive, tail, out=positive)  # ((1 - u) + t) / u
+    np.log(tail, out=tail)
+    np.add(tail, positive, out=tail)  # log1p(t)
     np.maximum(x, 0.0, out=positive)
     loss: np.ndarray[Any, np.dtype[np.float64]] = np.multiply(y, x)
     np.subtract(positive, loss, out=loss)  # max(x, 0) - y x = max(x (1 - 2y), 0)

@@ -47,10 +47,19 @@ used. (The digests catch corruption and accidental edits; they are no signature 
 a forger, who could recompute them.)
 
 Saving never leaves a half-written file: the archive is written to a temporary file in
-the same folder, flushed to disk, then renamed onto the target in one step
-(``os.replace``). If anything fails, the temporary file is removed and a file already
-at the target is left as it was. The file is written at exactly the path given: unlike
-``np.savez``, :func:`save` does not append ``.npz`` (use that suffix by convention).
+the same folder (``.<name>.<process id>.<random>.tmp``), flushed to disk, then renamed
+onto the target in one step (``os.replace``). If anything fails, the temporary file is
+removed and a file already at the target is left as it was; if the process is killed,
+the next save to the same path removes its temporary file. The file is written at
+exactly the path given: unlike ``np.savez``, :func:`save` does not append ``.npz`` (use
+that suffix by convention).
+
+Loading checks everything the file declares before it reads an array: the zip
+directory (uncompressed, unencrypted ``.npy`` entries that lie inside the file), then
+each entry's ``.npy`` header against the table and the layers, and the size it declares
+against its shape and dtype. So a damaged or hostile file is refused with an
+:class:`~neural_network.errors.InvalidInputError` before it can make loading allocate
+more memory than the file holds.
 """
 
 from __future__ import annotations
@@ -63,11 +72,13 @@ from typing import Any
 import numpy as np
 
 from neural_network import __version__
+from neural_network.errors import InvalidInputError
 from neural_network.network import Sequential
 from neural_network.optimizers import Optimizer
 from neural_network.serialization._format import (
     FORMAT_NAME,
     FORMAT_VERSION,
+    MAX_DOCUMENT_BYTES,
     MODEL_ENTRY,
     AnyArray,
     Checkpoint,
@@ -155,8 +166,14 @@ def save(
         "rng": rng_part,
         "metadata": metadata_part,
     }
-    text = json.dumps(document, indent=1, allow_nan=False)
-    arrays[MODEL_ENTRY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    text = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise InvalidInputError(
+            f"save: the file's JSON description would take {len(text)} bytes, more than the "
+            f"{MAX_DOCUMENT_BYTES // 2**20} MiB that load reads; the metadata's JSON values fill it. "
+            "Store large values as NumPy arrays, e.g. np.asarray(values), which are kept beside it."
+        )
+    arrays[MODEL_ENTRY] = np.frombuffer(text, dtype=np.uint8)
     _write_atomically(target, arrays)
 
 
@@ -186,6 +203,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         No file at ``path``, or ``path`` is a folder.
     InvalidInputError (and its subclasses ShapeMismatchError, NonFiniteError)
         The file is not a model file, is truncated or corrupted, was written by a newer
-        version of this package, or disagrees with itself (the message says where).
+        version of this package, or disagrees with itself (the message says where). So is
+        a file that declares more than it holds, or than its layers need (an entry's size,
+        a ``.npy`` header's shape, a JSON document over 64 MiB), or holds compressed or
+        encrypted entries, or an impossible generator state: all are refused before any
+        array is read.
     """
     return _read(path, "load_checkpoint")

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from neural_network.errors import InvalidInputError
 from neural_network.network import Sequential
 from neural_network.optimizers import Optimizer
 
@@ -20,10 +21,27 @@ FORMAT_VERSION = 1
 MODEL_ENTRY = "__model__.json"
 """The name of the archive entry that holds the JSON document."""
 
+MAX_DOCUMENT_BYTES = 64 * 2**20
+"""The largest JSON document (in bytes) that :func:`save` writes and loading reads: 64 MiB.
+
+Loading checks the size the archive declares before reading the document, so a file
+cannot make it read and parse gigabytes of JSON. Large values belong in NumPy arrays,
+which are stored beside the document."""
+
 AnyArray = NDArray[Any]
 JsonPath = list[str | int]
 """Where an array sits inside a JSON value: dict keys and list indices, outermost first."""
 
+
+@dataclass(frozen=True)
+class _Source:
+    """The file being read, for error messages: ``load: 'model.npz': <problem>``."""
+
+    owner: str
+    path: str
+
+    def error(self, problem: str, kind: type[InvalidInputError] = InvalidInputError) -> InvalidInputError:
+        return kind(f"{self.owner}: {self.path!r}: {problem}")
 
 
 @dataclass(frozen=True, eq=False)

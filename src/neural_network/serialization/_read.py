@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import zipfile
-import zlib
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 
@@ -24,27 +23,26 @@ from neural_network.errors import (
 from neural_network.layers import Dense
 from neural_network.network import Sequential
 from neural_network.optimizers import OPTIMIZERS, Optimizer, get_optimizer
+from neural_network.serialization._archive import Archive, not_a_model
 from neural_network.serialization._format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MODEL_ENTRY,
     AnyArray,
     Checkpoint,
+    _Source,
 )
 from neural_network.serialization._write import _digest
 
 # =========================================================================== loading
 
 
-@dataclass(frozen=True)
-class _Source:
-    """The file being read, for error messages: ``load: 'model.npz': <problem>``."""
+class _Record(NamedTuple):
+    """An array's entry in the document's table: what saving recorded of it."""
 
-    owner: str
-    path: str
-
-    def error(self, problem: str, kind: type[InvalidInputError] = InvalidInputError) -> InvalidInputError:
-        return kind(f"{self.owner}: {self.path!r}: {problem}")
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    sha256: str
 
 
 class _Arrays:
@@ -62,14 +60,6 @@ class _Arrays:
             )
         return self._arrays.pop(name)
 
-    def shape_of(self, name: str, where: str) -> tuple[int, ...]:
-        if name not in self._arrays:
-            raise self._source.error(
-                f"{where} needs the array {name!r}, which the file does not hold. The file is "
-                "damaged or was not written by save."
-            )
-        return self._arrays[name].shape
-
     def check_all_taken(self) -> None:
         if self._arrays:
             raise self._source.error(
@@ -83,9 +73,17 @@ def _read(path: object, owner: str) -> Checkpoint:
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise InvalidTypeError(f"{owner}: path must be a str or a pathlib.Path; got {describe(path)}.")
     source = _Source(owner, str(os.fspath(path)))
-    entries = _read_archive(source)
-    document = _read_document(source, entries.pop(MODEL_ENTRY))
-    arrays = _Arrays(source, _check_arrays(source, document, entries))
+    # Everything the file declares is checked before any array is read (see _archive).
+    with _open(source) as file, Archive(source, file) as archive:
+        document = _read_document(source, archive.read_document())
+        records = _records(source, document, archive.names - {MODEL_ENTRY})
+        for name, record in records.items():
+            archive.check(name, record.shape, record.dtype)
+        _check_architecture(source, document, records)
+        values = {
+            name: _checked(source, name, record, archive.read(name)) for name, record in records.items()
+        }
+    arrays = _Arrays(source, values)
     model = _build_model(source, _field(source, document, "model", dict, "the document"), arrays)
     optimizer_part = _field(source, document, "optimizer", (dict, type(None)), "the document")
     rng_part = _field(source, document, "rng", (dict, type(None)), "the document")
@@ -103,8 +101,9 @@ def _read(path: object, owner: str) -> Checkpoint:
 # --------------------------------------------------------------------------- the archive
 
 
-def _read_archive(source: _Source) -> dict[str, Any]:
-    """Every entry of the ``.npz`` archive, read without pickle."""
+@contextlib.contextmanager
+def _open(source: _Source) -> Iterator[IO[bytes]]:
+    """The file at ``source.path``, open for reading, once it looks like a zip archive."""
     file_path = Path(source.path)
     if not file_path.exists():
         hint = ""
@@ -120,61 +119,18 @@ def _read_archive(source: _Source) -> dict[str, Any]:
         file.seek(0)
         if start != b"PK\x03\x04":  # every zip archive (and so every .npz) starts so
             if start.startswith(b"\x93NUM"):
-                raise _not_a_model(source, "it holds a single .npy array, not an .npz archive")
-            raise _not_a_model(source, f"it begins with {start!r}, not as a zip archive (.npz) does")
-        try:
-            archive = np.load(file, allow_pickle=False)
-        except (zipfile.BadZipFile, EOFError, ValueError, OSError) as exc:
-            raise _not_a_model(source, f"NumPy cannot open it: {exc}") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise _not_a_model(source, "it holds a single .npy array, not an .npz archive")
-        with archive:
-            names = list(archive.files)
-            if MODEL_ENTRY not in names:
-                raise source.error(
-                    f"not a neural_network model file: expected an entry {MODEL_ENTRY!r} in the .npz "
-                    f"archive; got the entries {names}. Write model files with model.save(path), "
-                    "not np.savez."
-                )
-            return {name: _read_entry(source, archive, name) for name in names}
-
-
-def _not_a_model(source: _Source, detail: str) -> InvalidInputError:
-    return source.error(
-        f"not a neural_network model file or truncated: expected an .npz archive written by "
-        f"save; {detail}. Check that the file was copied completely, or save the model again."
-    )
-
-
-def _read_entry(source: _Source, archive: Any, name: str) -> Any:
-    """One entry, as NumPy reads it; every way a damaged entry can fail becomes our error."""
-    try:
-        return archive[name]
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise source.error(
-                f"the entry {name!r} holds Python objects that only pickle could read. Loading never "
-                "unpickles (a pickle can run any code), and save never writes such entries: this "
-                "file was not written by save."
-            ) from None
-        raise source.error(f"the entry {name!r} is corrupted ({exc}). Use an intact copy.") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise source.error(
-            f"the entry {name!r} is truncated or corrupted ({exc}). Use an intact copy of the file."
-        ) from None
+                raise not_a_model(source, "it holds a single .npy array, not an .npz archive")
+            raise not_a_model(source, f"it begins with {start!r}, not as a zip archive (.npz) does")
+        yield file
 
 
 # --------------------------------------------------------------------------- the JSON document
 
 
-def _read_document(source: _Source, entry: object) -> dict[str, Any]:
+def _read_document(source: _Source, text: bytes) -> dict[str, Any]:
     """The JSON document, checked for its format name and version."""
-    if not isinstance(entry, np.ndarray) or entry.dtype != np.uint8 or entry.ndim != 1:
-        raise source.error(
-            f"the entry {MODEL_ENTRY!r} must be a 1-D array of bytes (uint8); got {describe(entry)}."
-        )
     try:
-        document = json.loads(entry.tobytes().decode("utf-8"), parse_constant=_refuse_constant)
+        document = json.loads(text.decode("utf-8"), parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise source.error(
             f"the entry {MODEL_ENTRY!r} must hold a JSON document in UTF-8; it does not ({exc}). "
@@ -223,10 +179,10 @@ def _field(source: _Source, mapping: object, key: str, kind: type | tuple[type, 
 # --------------------------------------------------------------------------- the arrays
 
 
-def _check_arrays(source: _Source, document: dict[str, Any], entries: dict[str, Any]) -> dict[str, AnyArray]:
-    """The archive's arrays, each checked against the table's shape, dtype and digest."""
+def _records(source: _Source, document: dict[str, Any], names: set[str]) -> dict[str, _Record]:
+    """The document's table of arrays, which must list exactly the arrays in the archive."""
     table = _field(source, document, "arrays", dict, "the document")
-    missing, extra = sorted(set(table) - set(entries)), sorted(set(entries) - set(table))
+    missing, extra = sorted(set(table) - names), sorted(names - set(table))
     if missing:
         raise source.error(
             f"the file is incomplete: the arrays {missing} are listed in its table but absent."
@@ -235,31 +191,77 @@ def _check_arrays(source: _Source, document: dict[str, Any], entries: dict[str, 
         raise source.error(
             f"the file holds arrays its table does not list: {extra}. It was altered after it was saved."
         )
-    return {name: _check_array(source, name, table[name], entries[name]) for name in table}
+    return {name: _record(source, name, record) for name, record in table.items()}
 
 
-def _check_array(source: _Source, name: str, record: object, array: object) -> AnyArray:
+def _record(source: _Source, name: str, record: object) -> _Record:
     where = f"the table entry of {name!r}"
     shape = _shape(source, _field(source, record, "shape", list, where), where)
-    dtype = _field(source, record, "dtype", str, where)
-    digest = _field(source, record, "sha256", str, where)
-    if not isinstance(array, np.ndarray):
-        raise source.error(f"the entry {name!r} must be a .npy array; got {describe(array)}.")
-    if array.shape != shape:
+    text = _field(source, record, "dtype", str, where)
+    try:
+        dtype = np.dtype(text)
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.kind not in "biufc" or dtype.str != text:
         raise source.error(
-            f"the array {name!r} has shape {array.shape} but the table records {shape}. "
-            "The file was altered after it was saved.",
-            ShapeMismatchError,
+            f"{where}: the dtype must be a NumPy numeric type as save records it, such as '<f8'; "
+            f"got {text!r}. The file was altered after it was saved."
         )
-    if array.dtype.str != dtype:
-        raise source.error(
-            f"the array {name!r} has dtype {array.dtype.str!r} but the table records {dtype!r}. "
-            "The file was altered after it was saved."
-        )
-    if _digest(array) != digest:
+    return _Record(shape, dtype, _field(source, record, "sha256", str, where))
+
+
+def _check_architecture(source: _Source, document: dict[str, Any], records: dict[str, _Record]) -> None:
+    """Refuse, before any array is read, a table whose weights, biases or optimizer buffers
+    do not have the shapes (and weights the dtypes) that the layers described need."""
+    layers = _layers(source, _field(source, document, "model", dict, "the document"))
+    shapes = []  # the parameters' shapes, in the order of Sequential.parameters()
+    for position, spec in enumerate(layers):
+        in_features, out_features, dtype = _layer_spec(source, position, spec)
+        where = f"layer {position}, Dense({in_features}, {out_features}),"
+        for kind, shape in (("weights", (in_features, out_features)), ("bias", (out_features,))):
+            name = f"parameters/{position}.{kind}"
+            if name not in records:
+                raise source.error(
+                    f"{where} needs the array {name!r}, which the file does not hold. The file is "
+                    "damaged or was not written by save."
+                )
+            if records[name].shape != shape:
+                raise source.error(
+                    f"{where} needs {kind} of shape {shape}; the array {name!r} has shape "
+                    f"{records[name].shape}. The file was altered after it was saved.",
+                    ShapeMismatchError,
+                )
+            if records[name].dtype.name != dtype:  # by name: either byte order will do
+                raise source.error(
+                    f"the array {name!r} has dtype {records[name].dtype.name} but its layer is {dtype}. "
+                    "The file was altered after it was saved."
+                )
+            shapes.append(shape)
+    for name, record in records.items():
+        folder, _, rest = name.partition("/")
+        if folder != "optimizer":
+            continue
+        index = rest.partition("/")[0]  # the writer names buffers optimizer/<parameter>/<buffer>
+        if index not in {str(i) for i in range(len(shapes))}:
+            raise source.error(
+                f"the array {name!r} is named as optimizer state of parameter {index!r}, but the "
+                f"model has parameters 0 to {len(shapes) - 1}. The file was altered after it was saved."
+            )
+        if record.shape != shapes[int(index)]:
+            raise source.error(
+                f"the optimizer state {name!r} must have its parameter's shape {shapes[int(index)]}; "
+                f"it has {record.shape}. The file was altered after it was saved.",
+                ShapeMismatchError,
+            )
+
+
+def _checked(source: _Source, name: str, record: _Record, array: AnyArray) -> AnyArray:
+    """``array``, once its values are checked against the digest recorded when it was saved."""
+    digest = _digest(array)
+    if digest != record.sha256:
         raise source.error(
             f"the array {name!r} was tampered with or corrupted: its SHA-256 digest is "
-            f"{_digest(array)[:16]}..., not the {digest[:16]}... recorded when it was saved. "
+            f"{digest[:16]}..., not the {record.sha256[:16]}... recorded when it was saved. "
             "Use an intact copy of the file."
         )
     return array
@@ -274,24 +276,25 @@ def _shape(source: _Source, value: list[Any], where: str) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- the model
 
 
-def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
-    """The layers rebuilt from their constructor arguments, then the saved values copied in."""
+def _layers(source: _Source, part: dict[str, Any]) -> list[Any]:
+    """The layers' descriptions in the model's part of the document."""
     if part.get("class") != "Sequential":
         raise source.error(f"the model must be a 'Sequential'; got {part.get('class')!r}.")
-    specs = _field(source, part, "layers", list, "the model")
+    specs: list[Any] = _field(source, part, "layers", list, "the model")
     if not specs:
         raise source.error("the model has no layers; a Sequential needs at least one.")
-    layers = [_build_layer(source, position, spec, arrays) for position, spec in enumerate(specs)]
+    return specs
+
+
+def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
+    """The layers rebuilt from their constructor arguments, then the saved values copied in."""
+    layers = [_build_layer(source, position, spec) for position, spec in enumerate(_layers(source, part))]
     try:
         model = Sequential(layers)
     except InvalidInputError as exc:
         raise source.error(f"the layers do not form a network: {exc}", _file_error_kind(exc)) from None
     for name, parameter in model.named_parameters():
-        value = arrays.take(f"parameters/{name}", "the model")
-        if value.dtype.name != parameter.value.dtype.name:  # by name: either byte order will do
-            raise source.error(
-                f"the array 'parameters/{name}' has dtype {value.dtype} but its layer is {parameter.value.dtype}."
-            )
+        value = arrays.take(f"parameters/{name}", "the model")  # its shape and dtype are checked
         if not np.all(np.isfinite(value)):
             raise source.error(
                 f"the array 'parameters/{name}' holds NaN or infinity; a model with non-finite "
@@ -302,28 +305,26 @@ def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequ
     return model
 
 
-def _build_layer(source: _Source, position: int, spec: object, arrays: _Arrays) -> Dense:
+def _layer_spec(source: _Source, position: int, spec: object) -> tuple[int, int, str]:
+    """A layer's class (Dense), numbers of inputs and outputs, and dtype name."""
     where = f"layer {position}"
     kind = _field(source, spec, "class", str, where)
     if kind != "Dense":
         raise source.error(f"{where} must be a 'Dense' layer; got {kind!r}.")
     in_features = _field(source, spec, "in_features", int, where)
     out_features = _field(source, spec, "out_features", int, where)
-    activation = _field(source, spec, "activation", str, where)
-    init = _field(source, spec, "init", str, where)
     dtype = _field(source, spec, "dtype", str, where)
     if dtype not in ("float32", "float64"):
         raise source.error(f"{where}: dtype must be 'float32' or 'float64'; got {dtype!r}.")
-    # Check the shapes before building, so that a damaged size never allocates memory.
-    for name, shape in (("weights", (in_features, out_features)), ("bias", (out_features,))):
-        actual = arrays.shape_of(f"parameters/{position}.{name}", where)
-        if actual != shape:
-            raise source.error(
-                f"{where}, Dense({in_features}, {out_features}), needs {name} of shape {shape}; the "
-                f"array 'parameters/{position}.{name}' has shape {actual}. The file was altered "
-                "after it was saved.",
-                ShapeMismatchError,
-            )
+    return in_features, out_features, dtype
+
+
+def _build_layer(source: _Source, position: int, spec: object) -> Dense:
+    """A new layer as described (the sizes were checked against the arrays before any was read)."""
+    where = f"layer {position}"
+    in_features, out_features, dtype = _layer_spec(source, position, spec)
+    activation = _field(source, spec, "activation", str, where)
+    init = _field(source, spec, "init", str, where)
     try:
         return Dense(in_features, out_features, activation, rng=0, init=init, dtype=np.dtype(dtype))
     except InvalidInputError as exc:
@@ -386,19 +387,57 @@ def _check_optimizer_matches(source: _Source, entries: list[dict[str, Any]], mod
 # --------------------------------------------------------------------------- the generator
 
 
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+_RNG_LIMITS = {"pos": 624, "buffer_pos": 4, "has_uint32": 1, "uinteger": 2**32 - 1}
+"""The largest value of each integer in a bit generator's state; the others are 128-bit."""
+
+
 def _build_rng(source: _Source, part: dict[str, Any], arrays: _Arrays) -> np.random.Generator:
     """A generator whose bit generator has exactly the saved state."""
     name = _field(source, part, "bit_generator", str, "the rng")
-    kind = getattr(np.random, name, None)
-    if not (isinstance(kind, type) and issubclass(kind, np.random.BitGenerator)):
-        raise source.error(f"the rng's bit generator must be one of NumPy's, such as 'PCG64'; got {name!r}.")
+    if name not in _BIT_GENERATORS:
+        raise source.error(
+            f"the rng's bit generator must be one of NumPy's {list(_BIT_GENERATORS)}; got {name!r}."
+        )
+    bit_generator = getattr(np.random, name)(0)  # any seed: the state is replaced at once
     state = _restore_json(source, part, "rng", arrays)
-    bit_generator = kind(0)  # any seed: the state is replaced at once
+    _check_rng_state(source, name, bit_generator.state, state, "state", "state")
     try:
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise source.error(f"the rng state is not a valid {name} state ({exc!r}).") from None
     return np.random.Generator(bit_generator)
+
+
+def _check_rng_state(
+    source: _Source, name: str, template: object, value: object, key: str, where: str
+) -> None:
+    """Refuse a state that differs in layout from ``template`` (a fresh generator's), or holds an
+    integer out of range. NumPy would raise OverflowError for some, and accept others (MT19937's
+    ``pos``, Philox's ``buffer_pos``) only to read outside the generator's state when drawing."""
+    if isinstance(template, dict):
+        if isinstance(value, dict) and set(value) == set(template):
+            for k in template:
+                _check_rng_state(source, name, template[k], value[k], k, f"{where}[{k!r}]")
+            return
+        expected = f"a dict with the keys {sorted(template)}"
+    elif isinstance(template, np.ndarray):
+        if isinstance(value, np.ndarray) and value.shape == template.shape and value.dtype == template.dtype:
+            return
+        expected = f"an array of shape {template.shape} and dtype {template.dtype}"
+    elif isinstance(template, int):
+        limit = _RNG_LIMITS.get(key, 2**128 - 1)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit:
+            return
+        expected = f"an integer from 0 to {limit}"
+    else:  # the bit generator's name
+        if value == template:
+            return
+        expected = repr(template)
+    raise source.error(
+        f"the rng state is not a valid {name} state: {where} must be {expected}; got {describe(value)}. "
+        "The file was altered after it was saved; use an intact copy."
+    )
 
 
 # --------------------------------------------------------------------------- JSON with arrays

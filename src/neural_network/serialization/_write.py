@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import math
 import os
+import re
 import secrets
 import stat
 import zipfile
@@ -214,6 +215,7 @@ def _digest(array: AnyArray) -> str:
 
 def _write_atomically(target: Path, arrays: dict[str, AnyArray]) -> None:
     """Write the archive to a temporary file beside ``target``, sync it, then rename it onto ``target``."""
+    _remove_stale_temporaries(target)
     file, temporary = _open_temporary(target)
     try:
         with file:
@@ -242,13 +244,20 @@ def _write_npz(file: IO[bytes], arrays: dict[str, AnyArray]) -> None:
                 np.lib.format.write_array(entry, array, allow_pickle=False)
 
 
+def _temporary_names(target: Path) -> re.Pattern[str]:
+    """The names of the temporary files of saves to ``target``: ``.<name>.<pid>.<16 hex digits>.tmp``,
+    where ``<pid>`` is the writing process's id (the pattern's group 1)."""
+    return re.compile(re.escape(f".{target.name}.") + r"([0-9]{1,10})\.[0-9a-f]{16}\.tmp")
+
+
 def _open_temporary(target: Path) -> tuple[IO[bytes], Path]:
-    """A new, hidden file in the folder of ``target``, open for writing.
+    """A new, hidden file in the folder of ``target``, open for writing, named as
+    :func:`_temporary_names` says (a random part keeps the threads of one process apart).
 
     Created with mode 0o666 (less the umask), as ``open`` would create ``target`` itself:
     ``tempfile.mkstemp`` would give 0o600, which the rename would carry over.
     """
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     descriptor = os.open(temporary, flags, 0o666)
     try:
@@ -257,6 +266,51 @@ def _open_temporary(target: Path) -> tuple[IO[bytes], Path]:
         os.close(descriptor)
         os.remove(temporary)
         raise
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files that saves to ``target`` left behind when they were killed
+    (kill -9, a crash, a power cut): those named as :func:`_temporary_names` says whose writing
+    process no longer runs.
+
+    Why the process and not the file's age: a save in progress in another process (or thread)
+    may have started long ago (a large model, a slow disk), and removing its file would make
+    it fail; whether its process still runs says exactly whether it can still finish. A dead
+    writer's id that another program has since taken keeps its leftover until that program
+    ends, which is harmless. Process ids are per machine: two machines saving to one path in
+    a shared folder at the same moment may remove each other's file (one save then fails).
+    Nothing here ever makes this save fail.
+    """
+    names = _temporary_names(target)
+    try:
+        found = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in found:
+        match = names.fullmatch(name)
+        if match is not None and not _is_running(int(match[1])):
+            with contextlib.suppress(OSError):
+                os.remove(target.with_name(name))
+
+
+def _is_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine.
+
+    On Windows, where ``os.kill`` would end the process, only this process counts as running:
+    Windows refuses to remove a file that another process holds open, so the file of a save
+    in progress elsewhere survives the attempt.
+    """
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0 sends nothing: it only asks whether the process exists
+    except (ProcessLookupError, OverflowError):
+        return False
+    except OSError:  # PermissionError: it runs, as another user
+        return True
+    return True
 
 
 def _sync_folder(folder: Path) -> None:

@@ -1,0 +1,78 @@
+"""Every element-wise loss gives each element the same bits whatever the call's length and threads.
+
+One call on more than 2**17 elements goes through the blocked, threaded engine; calls on
+slices of 1,000 go through the small-call path. Both must compute the same operations
+on each element (not merely agree on one CPU's libm), so the per-element values and
+derivatives must be identical, with 1 thread and with 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from loss_catalog import ENTRIES, Entry
+from neural_network import _blocks
+
+SIZE = 2**17 + 4321  # three blocks of 65,536 and a ragged end
+SLICE = 1000
+
+
+def _elementwise(entry: Entry) -> bool:
+    """Whether the loss gives one value per element of its first argument (a 1-d draw)."""
+    arguments = entry.draw(np.random.default_rng(0), 64)
+    if "none" not in entry.reductions or any(np.ndim(a) != 1 for a in arguments):
+        return False
+    if len({np.shape(a) for a in arguments}) != 1:
+        return False
+    return bool(np.shape(entry.value(*arguments, reduction="none", **entry.options)) == np.shape(arguments[0]))
+
+
+ELEMENTWISE = [entry for entry in ENTRIES if _elementwise(entry)]
+
+
+def test_the_catalog_has_the_element_wise_losses_it_should():
+    names = {entry.name for entry in ELEMENTWISE}
+    assert {"mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "huber_loss",
+            "binary_focal_loss", "poisson_nll_loss", "tweedie_deviance"} <= names
+    assert len(names) >= 20
+
+
+def _in_slices(function, arguments: tuple[np.ndarray, ...], options: dict) -> np.ndarray:
+    return np.concatenate([
+        np.asarray(function(*(a[i : i + SLICE] for a in arguments), reduction="none", **options))
+        for i in range(0, SIZE, SLICE)
+    ])
+
+
+HARD_LABELS = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "binary_focal_loss", "brier_score_loss"]
+"""Losses with kernels of their own for labels that are all 0 or 1."""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(
+    ("entry", "hard"),
+    [(entry, False) for entry in ELEMENTWISE] + [(entry, True) for entry in ELEMENTWISE if entry.name in HARD_LABELS],
+    ids=lambda value: value.name if isinstance(value, Entry) else ("hard-labels" if value else ""),
+)
+def test_per_element_bits_are_those_of_slices_of_a_thousand(entry: Entry, hard: bool, threads: int):
+    arguments = tuple(np.ascontiguousarray(a) for a in entry.draw(np.random.default_rng(7), SIZE))
+    if hard:
+        arguments = (arguments[0], np.round(arguments[1]))
+    assert arguments[0].size > 2**17
+    _blocks.set_num_threads(threads)
+    try:
+        whole = np.asarray(entry.value(*arguments, reduction="none", **entry.options))
+        sliced = _in_slices(entry.value, arguments, entry.options)
+        np.testing.assert_array_equal(whole, sliced)
+        # The gradient of the sum is the per-element derivative (a tuple: one per argument).
+        whole_grad = entry.grad(*arguments, reduction="sum", **entry.options)
+        pieces = [entry.grad(*(a[i : i + SLICE] for a in arguments), reduction="sum", **entry.options)
+                  for i in range(0, SIZE, SLICE)]
+        if not isinstance(whole_grad, tuple):
+            whole_grad, pieces = (whole_grad,), [(piece,) for piece in pieces]
+        for position, got in enumerate(whole_grad):
+            expected = np.concatenate([np.asarray(piece[position]) for piece in pieces])
+            np.testing.assert_array_equal(np.asarray(got), expected)
+    finally:
+        _blocks.set_num_threads(None)

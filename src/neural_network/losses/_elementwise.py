@@ -244,7 +244,7 @@ class ElementwiseLoss:
                 )
             w = _validation.working(xp, w)
             if reduction == "mean":
-                w = _scale_weights(w, largest, math.prod(x.shape))
+                w = _reduction.scale_weights(w, largest, math.prod(x.shape))
 
         return Batch(
             xp=xp,
@@ -387,23 +387,6 @@ def _all_finite_small(result: Array) -> bool:
     if isinstance(result, np.ndarray):
         return bool(np.isfinite(result).all())
     return math.isfinite(result)
-
-
-def _scale_weights(weights: Array, largest: float, count: int) -> Array:
-    """The weights times a power of two chosen so that the weighted mean loses nothing.
-
-    A weighted mean, and its gradient, do not change when every weight is multiplied by
-    the same number, and multiplying by a power of two is exact. Weights whose largest is
-    below 1 are scaled up until it lies in [1, 2), so subnormal weights keep their bits
-    in ``w * l``. Weights are scaled down only if ``sum(w)`` could overflow; a weight
-    below 2**-1074 of the largest then counts as 0 (its share is below every float64).
-    The factor is applied in two halves because 2**k alone may not be a float64.
-    """
-    exponent = 1 - math.frexp(largest)[1]
-    if exponent == 0 or (exponent < 0 and largest * count < 2.0**1000):
-        return weights
-    half = exponent // 2
-    return (weights * 2.0**half) * 2.0 ** (exponent - half)
 
 
 def _is_blocked(xp: Namespace, x: Array) -> bool:

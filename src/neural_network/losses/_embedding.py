@@ -137,6 +137,8 @@ class _Rows:
                     "a positive weight, or use reduction='sum'."
                 )
             self.weight = xp.reshape(_validation.working(xp, w), (-1,))
+            if self.reduction == "mean":  # the same mean, without overflow or lost bits
+                self.weight = _reduction.scale_weights(self.weight, largest, self.rows)
 
     def _as_rows(self, a: Array) -> Float64:
         x = _validation.working(self.xp, a)
@@ -169,36 +171,38 @@ class _Rows:
 
 
 def _scaled(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
-    """Rows ``x / s`` and ``s`` (a column): ``s`` the power of two at or just above each row's
-    largest magnitude (1 for a zero row), so ``x / s`` is exact and its squares neither
-    overflow nor underflow where it matters."""
+    """Rows ``x / s`` and ``s`` (a column): ``s`` the power of two at or just below each row's
+    largest magnitude (1 for a zero row), so ``x / s`` is exact, its largest entry lies in
+    [1, 2), and its squares neither overflow nor underflow where it matters. (The power
+    just above would be ``2**1024``, beyond the float64 range, for rows reaching ``2**1023``.)"""
     if isinstance(x, np.ndarray):
         # The initial 0 also serves rows without features, and NumPy's maximum over short
         # rows runs twice as fast with it.
         largest = np.max(np.abs(x), axis=1, initial=0.0)
         _, exponent = np.frexp(largest)
-        s = np.ldexp(1.0, exponent)
+        s = np.ldexp(1.0, exponent - 1)
     elif x.shape[1] == 0:  # rows without features: nothing to scale (max has no identity)
         return x, xp.ones((x.shape[0], 1), dtype=xp.float64, device=array_api_compat.device(x))
     else:
         largest = xp.max(xp.abs(x), axis=1)
-        s = _power_of_two_above(xp, largest)
+        s = _power_of_two_below(xp, largest)
     s = xp.where(largest > 0.0, s, 1.0)[:, None]
     return x / s, s
 
 
-def _power_of_two_above(xp: Namespace, largest: Float64) -> Float64:
-    """``2**e`` with ``largest = m 2**e``, ``0.5 <= m < 1``: NumPy's ``ldexp(1, frexp(largest)[1])``.
+def _power_of_two_below(xp: Namespace, largest: Float64) -> Float64:
+    """``2**(e - 1)`` with ``largest = m 2**e``, ``0.5 <= m < 1``: NumPy's ``ldexp(1, frexp(largest)[1] - 1)``.
 
     The array API has no ``frexp``: ``log2`` gives the exponent to within one (it may round
     up to the next integer just below a power of two), and the comparisons correct it.
     Powers of two are exact in every library's ``pow``. The value where ``largest`` is 0
     is not used.
     """
-    with np.errstate(divide="ignore"):  # log2(0) = -inf, for the rows of zeros
-        s = 2.0 ** (xp.floor(xp.log2(largest)) + 1.0)
-    s = xp.where(largest < 0.5 * s, 0.5 * s, s)
-    return xp.where(largest >= s, 2.0 * s, s)
+    # log2(0) = -inf for the rows of zeros; 2 s = inf for s = 2**1023, and is not taken.
+    with np.errstate(divide="ignore", over="ignore"):
+        s = 2.0 ** xp.floor(xp.log2(largest))
+        s = xp.where(largest < s, 0.5 * s, s)
+        return xp.where(largest >= 2.0 * s, 2.0 * s, s)
 
 
 # --------------------------------------------------------------------------- cosine embedding

@@ -34,6 +34,7 @@ from neural_network.losses._softmax_checks import (
     _prepare,
     _rows,
     _samples,
+    _scale_for_mean,
 )
 from neural_network.losses._softmax_math import (
     _classes,
@@ -359,6 +360,7 @@ def _class_prepare(func: str, input: object, target: object, reduction: object, 
         )
     checked.reduction = checked_reduction
     if checked_reduction == "mean":
+        _scale_for_mean(checked)
         checked.mean_weight = _mean_weight(checked)
         _check_mean_defined(func, checked.xp, _samples(checked), checked.mean_weight)
     return checked

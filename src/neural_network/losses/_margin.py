@@ -29,7 +29,7 @@ from neural_network._numerics import sigmoid_pair, two_sum
 from neural_network._validation import EXTENDED_REAL, NONNEGATIVE, REAL, Array, Domain, Namespace
 from neural_network.errors import InvalidInputError, InvalidTypeError, OutOfRangeError, ShapeMismatchError
 from neural_network.losses._common import _option
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, _scale_weights
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 
 # --------------------------------------------------------------------------- labels -1 and +1
@@ -606,7 +606,7 @@ def _ranking_weights(
     w = np.reshape(_validation.working(np, w), -1)
     if reduction != "mean":
         return w, 1.0
-    w = _scale_weights(w, largest, x1.size)
+    w = _reduction.scale_weights(w, largest, x1.size)
     return w, float(_reduction.total(np, w))
 
 

@@ -447,6 +447,8 @@ def _softmax_prepare(
                 "Give at least one sample a positive weight, or use reduction='sum'."
             )
         w = xp.reshape(_validation.working(xp, s), (-1,))
+        if checked_reduction == "mean":
+            w = _reduction.scale_weights(w, largest, rows)
     if checked_reduction == "mean" and rows == 0:
         raise EmptyInputError(
             f"{func}: reduction='mean' needs at least one sample; got input.shape={shape}. "
@@ -643,8 +645,10 @@ def _circle_prepare(
                 f"{func}: sample_weight must hold one weight per embedding (anchor), shape ({n},); got "
                 f"sample_weight.shape={tuple(s.shape)}."
             )
-        _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
+        _, largest = _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
         w = _validation.working(xp, s)
+        if checked_reduction == "mean":
+            w = _reduction.scale_weights(w, largest, n)
     return _CircleArguments(
         xp=xp, x=_validation.working(xp, x), labels=y64, gamma=g, margin=m,
         remove_diagonal=bool(remove_diagonal), reduction=checked_reduction, weight=w, dtype=x.dtype,
@@ -856,11 +860,13 @@ def circle_loss_grad(
     # here; its gradient is undefined, and NumPy is not to warn about it.
     with np.errstate(over="ignore", invalid="ignore"):
         G = sig[:, None] * (q * da + r * db) * dd
-        w = args.weight
+        # The weights of a sum scaled (and the result brought back): huge ones do not
+        # overflow the products below, where rows of opposite signs would make inf - inf.
+        w, exponent = _reduction.sum_weights(xp, args.weight, args.reduction)
         if w is not None:
             G = w[:, None] * xp.where(w[:, None] == 0.0, 0.0, G)
         if args.reduction == "mean":
             G = G / _reduction.total(xp, mean_weight)
-        dx = G @ x + xp.permute_dims(G, (1, 0)) @ x
+        dx = _reduction.unscale(G @ x + xp.permute_dims(G, (1, 0)) @ x, exponent)
         return xp.astype(dx, args.dtype, copy=False)
 

@@ -44,9 +44,10 @@ RELEVANCE = Domain(
 
 
 def _sample_weight(
-    func: str, sample_weight: object, xp: Namespace, device: Any, shape: tuple[int, ...]
+    func: str, sample_weight: object, xp: Namespace, device: Any, shape: tuple[int, ...], reduction: str
 ) -> Array | None:
-    """The sample weights as a float64 array of ``shape`` (one per sample), or None."""
+    """The sample weights as a float64 array of ``shape`` (one per sample), or None; scaled
+    for a mean (``_reduction.scale_weights``: the mean does not change)."""
     if sample_weight is None:
         return None
     w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
@@ -55,7 +56,9 @@ def _sample_weight(
             f"{func}: sample_weight must hold one weight per sample, shape {shape}; got shape "
             f"{tuple(w.shape)}. Pass a weight for each row (list, anchor) of the batch."
         )
-    _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+    _, largest = _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+    if reduction == "mean":
+        return _reduction.scale_weights(_validation.working(xp, w), largest, math.prod(shape))
     return _validation.working(xp, w)
 
 
@@ -224,7 +227,7 @@ def _ranking_prepare(
                 "than 0 and 1. Pass a boolean array, e.g. where=lengths[:, None] > arange(L)."
             )
         mask = xp.reshape(_validation.working(xp, m), rows)
-    w = _sample_weight(func, sample_weight, xp, device, lists)
+    w = _sample_weight(func, sample_weight, xp, device, lists, checked_reduction)
     if w is not None:
         w = xp.reshape(w, (rows[0],))
     scores = xp.reshape(_validation.working(xp, x), rows)
@@ -373,7 +376,7 @@ def _ntxent_prepare(
         )
     if x.shape[1] == 0 and x.shape[0]:
         raise ShapeMismatchError(f"{func}: embeddings must have at least one feature; got shape {tuple(x.shape)}.")
-    w = _sample_weight(func, sample_weight, xp, device, (x.shape[0],))
+    w = _sample_weight(func, sample_weight, xp, device, (x.shape[0],), checked_reduction)
     return xp, x64, _validation.working(xp, y), t, checked_reduction, w, x.dtype
 
 
@@ -502,12 +505,15 @@ def ntxent_loss_grad(
     q = xp.where(negative, xp.exp(xp.where(negative, s - xp.where(xp.isfinite(lse), lse, 0.0), -math.inf)), 0.0)
     g = q * xp.sum(sig, axis=1, keepdims=True) - sig  # d(anchor loss)/ds, row by row
     count = _pair_counts(xp, positive)
+    # The weights of a sum scaled (and the result brought back): huge ones do not overflow
+    # the products below, where rows of opposite signs would make inf - inf.
+    w, exponent = _reduction.sum_weights(xp, w, reduction_)
     g = _reduce_gradient(func, xp, g, reduction_, w, count, xp.float64,
                          "the number of positive pairs (labels that occur at least twice)")
     g = g / t
     du = g @ u + xp.permute_dims(g, (1, 0)) @ u
     radial = xp.sum(du * u, axis=1, keepdims=True)
-    dx = ((du - radial * u) / nv) / largest
+    dx = _reduction.unscale(((du - radial * u) / nv) / largest, exponent)
     return xp.astype(dx, dtype, copy=False)
 
 

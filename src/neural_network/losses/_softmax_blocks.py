@@ -259,10 +259,12 @@ class _Values:
         self.none = run.reduction == "none"
         aligned = all(((n1 - n0) * (j1 - j0)) % _reduction.BLOCK == 0 for n0, n1, j0, j1 in run.spans[:-1])
         self.out = None if aligned and not self.none else np.empty(samples, dtype=dtype if self.none else np.float64)
+        # A sum's weights scaled as reduce_values scales them, and the total brought back at the end.
+        self.weights, self.exponent = _reduction.sum_weights(np, run.sample_weight, run.reduction)
 
     def add(self, values: Array, start: int, stop: int) -> list[float]:
         """Weight a block's losses; return its partial sums, or keep them for the end."""
-        s = self.run.sample_weight
+        s = self.weights
         if s is not None:
             values = _reduction.apply_sample_weight(np, values, s[start:stop])
         if self.out is not None:
@@ -279,7 +281,9 @@ class _Values:
         if self.out is None:
             total = float(_reduction.combine([partial for piece in pieces for partial in piece[-1]]))
         else:
-            total = float(_reduction.total(np, self.out))
+            with np.errstate(over="ignore"):  # beyond the range (huge class weights): inf
+                total = float(_reduction.total(np, self.out))
+        total = float(_reduction.unscale(np.float64(total), self.exponent))
         denominator = float(self.run.denominator)
         if self.run.reduction == "mean" and denominator > 0:  # IEEE division, as NumPy's
             total = total / denominator
@@ -359,7 +363,8 @@ def _cross_entropy_numpy(
     out = np.empty(checked.x.shape, dtype=checked.x.dtype) if gradient else None
     out3 = None if out is None else out.reshape(count, classes, inner)
     w = None if run.weight is None else (run.weight[:, None] if axis == 0 else run.weight[None, :])
-    sum_w = float(classes) if run.weight is None else float(np.add.reduce(run.weight))
+    with np.errstate(over="ignore"):  # class weights summing beyond the range: inf
+        sum_w = float(classes) if run.weight is None else float(np.add.reduce(run.weight))
 
     def task(n0: int, n1: int, j0: int, j1: int, start: int, stop: int) -> tuple[Any, ...]:
         samples = stop - start

@@ -176,8 +176,28 @@ def _check_the_rest(
             "probabilities give an ignored sample sample_weight 0 instead (PyTorch refuses it too)."
         )
     if checked.reduction == "mean":
+        _scale_for_mean(checked)
         checked.mean_weight = _mean_weight(checked)
         _check_mean_defined(func, xp, _samples(checked), checked.mean_weight)
+
+
+def _scale_for_mean(checked: _Checked) -> None:
+    """Scale the weights of a mean by powers of two (``_reduction.scale_weights``): the mean
+    and its gradient do not change, and neither ``s * w[y] * loss`` nor the denominator
+    overflows or loses the bits of tiny weights.
+
+    The class weights cancel only over class indices (the mean divides by the summed
+    ``w[y]``); over probabilities they scale the loss and are left as they are.
+    """
+    xp, bound = checked.xp, float(_samples(checked))  # the denominator sums this many weights
+    if checked.weight is not None and checked.target.indices is not None:
+        largest = _reduction.largest(xp, checked.weight)
+        exponent = _reduction.weight_exponent(largest, _samples(checked))
+        checked.weight = _reduction.scale(checked.weight, exponent)
+        bound *= max(1.0, math.ldexp(largest, exponent))  # each sample weight meets one at most this large
+    if checked.sample_weight is not None:
+        largest = _reduction.largest(xp, checked.sample_weight)
+        checked.sample_weight = _reduction.scale(checked.sample_weight, _reduction.weight_exponent(largest, bound))
 
 
 def _small_indices(

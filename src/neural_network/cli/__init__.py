@@ -26,8 +26,11 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from neural_network import __version__
-from neural_network.cli._errors import UNEXPECTED, CommandError
+from neural_network.cli._errors import UNEXPECTED, USAGE_OR_DATA, CommandError
 from neural_network.errors import InvalidInputError, InvalidTypeError
+
+CLI_LIBRARIES = {"pyarrow": "PyArrow", "rich": "Rich", "matplotlib": "Matplotlib"}
+"""The libraries of the ``cli`` extra, which ``pip install .`` alone does not install, by their names."""
 
 COMMANDS = ("train", "evaluate", "predict", "loss")
 """Commands whose module ``neural_network.cli.<name>`` defines ``add_parser`` and ``run``."""
@@ -93,14 +96,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status
     except (InvalidInputError, InvalidTypeError) as error:  # the library's own clear messages
         print(f"neural-network {arguments.command}: {error}", file=sys.stderr)
-        return 2
+        return USAGE_OR_DATA
     except KeyboardInterrupt:
         print(f"neural-network {arguments.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # anything else is a bug: say so in one line, no traceback
+        missing = _missing_extra(error)
+        if missing is not None:
+            print(f"neural-network {arguments.command}: {missing}", file=sys.stderr)
+            return USAGE_OR_DATA
         print(
             f"neural-network {arguments.command}: unexpected error: {type(error).__name__}: {error}. "
             "This is a bug; please report it with the command you ran.",
             file=sys.stderr,
         )
         return UNEXPECTED
+
+
+def _missing_extra(error: Exception) -> str | None:
+    """The message for a library of the ``cli`` extra that is not installed, or None for any other error."""
+    if not isinstance(error, ModuleNotFoundError) or error.name is None:
+        return None
+    library = CLI_LIBRARIES.get(error.name.partition(".")[0])
+    if library is None:
+        return None
+    return (
+        f"this command needs {library}, which is not installed: the command line's libraries come with "
+        'the cli extra. Install them with: pip install "neural_network[cli]"'
+    )

@@ -43,3 +43,17 @@ def missing_columns(path: str, names: Sequence[str], available: Sequence[str], *
     close = [f"{folded[name.lower()]!r} for {name!r}" for name in names if name.lower() in folded]
     hint = f" Column names are case-sensitive: did you mean {', '.join(close)}?" if close else ""
     return CommandError(f"{path} has no {noun} {absent} ({role}); its columns are {listed}.{hint}")
+
+
+def refuse_repeated_columns(path: str, names: Sequence[str]) -> None:
+    """Refuse a file that names a column twice: which of the two a command read would be a guess.
+
+    Every command checks the header with this before it reads any data (see ``_stream.columns_of``).
+    """
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        listed = ", ".join(repr(name) for name in repeated)
+        raise CommandError(
+            f"{path}: the column name(s) {listed} appear more than once in its header; a command could only "
+            "guess which one you mean. Give every column its own name (rename or remove the copies)."
+        )

@@ -146,12 +146,19 @@ def load_model(path: str) -> tuple[Sequential, ModelCard]:
         raise CommandError(f"no model file {path!r}; check the path (it is the model.npz that train wrote).")
     if os.path.isdir(path):
         raise CommandError(f"MODEL {path!r} is a folder; give the model.npz file in it.")
-    with open(path, "rb") as file:
-        if file.read(4) != b"PK\x03\x04":  # every .npz file is a zip archive, which starts so
-            raise CommandError(
-                f"MODEL {path!r} is not a model file: a model file is the .npz archive that "
-                "`neural-network train` writes (model.npz in its output folder)."
-            )
+    try:
+        with open(path, "rb") as file:
+            start = file.read(4)
+    except OSError as error:  # no permission to read it, most often
+        raise CommandError(
+            f"cannot read the model file {path!r}: {error.strerror or error}. Check that you may read it "
+            f"(ls -l {path}; chmod u+r gives you the right, if the file is yours)."
+        ) from None
+    if start != b"PK\x03\x04":  # every .npz file is a zip archive, which starts so
+        raise CommandError(
+            f"MODEL {path!r} is not a model file: a model file is the .npz archive that "
+            "`neural-network train` writes (model.npz in its output folder)."
+        )
     checkpoint = load_checkpoint(path)  # the library's clear errors for a damaged or foreign archive
     card = _card(path, checkpoint.metadata.get(KEY))
     model = checkpoint.model

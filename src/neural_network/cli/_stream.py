@@ -29,7 +29,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from neural_network.cli._errors import CommandError, missing_column
+from neural_network.cli._errors import CommandError, missing_column, refuse_repeated_columns
+from neural_network.cli._numbers import EXAMPLES, WHOLE_CELL
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -79,31 +80,116 @@ def check_readable(path: str) -> None:
         raise CommandError(f"{path}: cannot open it: {error.strerror or error}.") from None
 
 
-def columns_of(path: str) -> list[str]:
-    """The column names of a CSV (its header) or Parquet file (its schema)."""
-    if is_parquet(path):
+def columns_of(path: str, parquet: bool | None = None) -> list[str]:
+    """The column names of a CSV (its header) or Parquet file (its schema), each named once.
+
+    Every command reads the names with this before any data: a header that is not UTF-8,
+    a damaged compressed file and a name given to two columns are refused here.
+    ``parquet`` says which format to read; by default the file's magic bytes tell.
+    """
+    if parquet is None:
+        parquet = is_parquet(path)
+    if parquet:
         try:
-            return list(pq.ParquetFile(path).schema_arrow.names)
+            names = list(pq.ParquetFile(path).schema_arrow.names)
         except (pa.ArrowException, OSError) as error:
             raise CommandError(f"{path}: cannot read it as Parquet: {error}") from None
-    header = _csv_header(path)
-    if header is None:
-        raise CommandError(f"{path} is empty: a CSV file needs a header line naming its columns.")
-    return header
+    else:
+        header = _csv_header(path)
+        if header is None:
+            raise CommandError(f"{path} is empty: a CSV file needs a header line naming its columns.")
+        names = header
+    refuse_repeated_columns(path, names)
+    return names
 
 
 def _csv_header(path: str) -> list[str] | None:
     """The first record of a CSV file, read with the csv module (compressed files too)."""
     data = b""
-    with pa.input_stream(path, compression="detect") as stream:
-        while b"\n" not in data:
-            block = stream.read(1 << 16)
-            if not block:
-                break
-            data += block
-    text = data.decode("utf-8-sig", errors="replace")
+    try:
+        with pa.input_stream(path, compression="detect") as stream:
+            while b"\n" not in data:
+                block = stream.read(1 << 16)
+                if not block:
+                    break
+                data += block
+    except (pa.ArrowException, OSError) as error:
+        raise unreadable(path, error) from None
+    first_line = data.partition(b"\n")[0]
+    try:
+        first_line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise not_utf8(path, 1, first_line, None) from None
+    text = data.decode("utf-8-sig", errors="replace")  # only the first line is used, unless a name spans lines
     for row in csv.reader(io.StringIO(text), delimiter=delimiter(path)):
         return row or None
+    return None
+
+
+def unreadable(path: str, error: Exception, first_row: int | None = None) -> CommandError:
+    """The error for a file that cannot be read: a damaged compressed file is said to be one."""
+    near = "" if first_row is None else f" (near row {first_row})"
+    suffix = compression_of(path)
+    if suffix is None:
+        return CommandError(f"{path}: cannot read it{near}: {error}")
+    return CommandError(
+        f"{path}: cannot decompress it{near}: {error}. It is not a valid {suffix} file, or it is damaged or "
+        "cut short: compress the CSV file again, or download it again (`gzip -t FILE` tests a .gz file)."
+    )
+
+
+# --------------------------------------------------------------------------- text that is not UTF-8
+
+
+def not_utf8(path: str, line_number: int, line: bytes, header: Sequence[str] | None) -> CommandError:
+    """The error for ``line`` (the ``line_number``-th of the file, 1 for the header), which is not UTF-8.
+
+    Names the first cell that is not UTF-8 (its column from ``header``, where given),
+    shows it, and says how to fix the file.
+    """
+    # Latin-1 gives every byte a character of its own, so a cell's bytes come back exactly.
+    cells = [cell.encode("latin-1") for cell in next(csv.reader([line.decode("latin-1")], delimiter=delimiter(path)))]
+    index = next((index for index, cell in enumerate(cells) if not _is_utf8(cell)), 0)
+    cell = cells[index] if cells else line
+    if line_number == 1:
+        where = f"its header (line 1), in the name of column {index + 1},"
+    elif header is not None and index < len(header):
+        where = f"column {header[index]!r}, row {line_number - 1} (line {line_number}),"
+    else:
+        where = f"row {line_number - 1} (line {line_number}), column {index + 1},"
+    shown = cell.decode("utf-8", errors="backslashreplace")  # the bytes UTF-8 refuses, as \xe9
+    return CommandError(
+        f"{path} is not UTF-8 text: {where} holds '{shown}'. "
+        "The file was saved in another encoding (such as Latin-1 or Windows-1252). Save it as UTF-8 (in a "
+        'spreadsheet: "CSV UTF-8"), or convert it: iconv -f latin1 -t utf-8 OLD.csv > NEW.csv'
+    )
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def find_non_utf8(path: str) -> CommandError | None:
+    """The error for the first line of a CSV file that is not UTF-8, or None if every line is.
+
+    A second pass over the file, taken only when a reader has met text that is not UTF-8.
+    """
+    header: list[str] | None = None
+    try:
+        with pa.input_stream(path, compression="detect") as stream:
+            for number, line in enumerate(io.BufferedReader(stream), start=1):
+                try:
+                    text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    return not_utf8(path, number, line.rstrip(b"\r\n"), header)
+                if number == 1:
+                    header = next(csv.reader([text], delimiter=delimiter(path)), [])
+    except (pa.ArrowException, OSError):
+        return None
     return None
 
 
@@ -203,7 +289,7 @@ def _csv_batches(path: str, names: list[str], batch_rows: int) -> Iterator[Chunk
     except pa.ArrowInvalid as error:
         raise _csv_error(path, names, first_row, error) from None
     except (pa.ArrowException, OSError) as error:
-        raise CommandError(f"{path}: cannot read it as CSV (near row {first_row}): {error}") from None
+        raise unreadable(path, error, first_row) from None
 
 
 def _chunk(path: str, first_row: int, batch: Any, names: list[str]) -> Chunk:
@@ -271,13 +357,13 @@ def _cells(count: int) -> str:
 
 
 def _unconvertible_cell(path: str, names: list[str], start_row: int) -> CommandError | None:
-    """Read the columns again as text and find the first cell that is not a number."""
+    """Read the columns again as text and find the first cell that is not a number (or not UTF-8)."""
     first_row = 1
     try:
         reader = pacsv.open_csv(path, **_csv_options(path, names, pa.string(), threads=True))
         for batch in reader:
             if first_row + batch.num_rows > start_row:
-                problems = [_first_bad_cell(batch.column(name)) for name in names]
+                problems = [first_non_number(batch.column(name)) for name in names]
                 found = [(index, name) for index, name in zip(problems, names, strict=True) if index is not None]
                 if found:
                     index, name = min(found)
@@ -286,31 +372,21 @@ def _unconvertible_cell(path: str, names: list[str], start_row: int) -> CommandE
                     what = "is empty" if text.strip() == "" else f"holds {text[:40]!r}, which is not a number"
                     return CommandError(
                         f"{path}, row {row} (line {row + 1}): column {name!r} {what}; every cell must "
-                        "hold a number (such as 0.25, -3 or 1e-5)."
+                        f"hold a number ({EXAMPLES})."
                     )
             first_row += batch.num_rows
+    except pa.ArrowInvalid as error:
+        return find_non_utf8(path) if "UTF8" in str(error) else None
     except (pa.ArrowException, OSError):
         return None
     return None
 
 
-def _converts(column: Any) -> bool:
-    try:
-        pc.cast(pc.utf8_trim_whitespace(column), pa.float64())
-    except pa.ArrowInvalid:
-        return False
-    return True
+def first_non_number(column: Any) -> int | None:
+    """The index of the first cell of a text column that is not a number (see ``_numbers``), or None.
 
-
-def _first_bad_cell(column: Any) -> int | None:
-    """The index of the first cell of a text column that is not a number (bisection)."""
-    if _converts(column):
-        return None
-    low, high = 0, len(column)  # column[:low] converts, column[:high] does not
-    while high - low > 1:
-        middle = (low + high) // 2
-        if _converts(column.slice(0, middle)):
-            low = middle
-        else:
-            high = middle
-    return high - 1
+    A missing cell (null) is passed over: it is reported as empty where it is read.
+    """
+    numbers = pc.fill_null(pc.match_substring_regex(column, WHOLE_CELL), True)
+    index = int(pc.index(numbers, False).as_py())
+    return None if index < 0 else index

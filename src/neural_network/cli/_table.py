@@ -4,7 +4,9 @@ The format is told by the file's extension: ``.csv``, or ``.parquet`` (also ``.p
 A file is read whole into memory (``train``, ``evaluate`` and ``predict`` need all of it).
 
 Rows are numbered as a person counts them in a spreadsheet of the data: the first row
-under the header is row 1. In a CSV file, an empty cell is a missing value (and so is a
+under the header is row 1. A CSV file must be UTF-8 text; its cells are read as text,
+and a column is numbers when every cell is one by :mod:`neural_network.cli._numbers`
+(the definition every command shares). An empty cell is a missing value (and so is a
 cell in a Parquet file that holds null); every other cell is taken as written, so ``NA``
 in a column of numbers is reported as a cell that is not a number. Every problem is a
 :class:`~neural_network.cli._errors.CommandError` that names the file, the column and
@@ -26,11 +28,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from neural_network.cli import _stream
 from neural_network.cli._errors import CommandError, missing_columns
+from neural_network.cli._numbers import EXAMPLES
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 """The extensions this module reads and writes, and the format each one names."""
@@ -59,6 +64,8 @@ class Table:
 
     path: str
     data: Any  # pyarrow.Table
+    untyped: bool = False
+    """Whether the cells came as text with no type (CSV): then a column of numbers is told by its cells."""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -94,7 +101,7 @@ class Table:
         if self.is_numeric(name):
             values = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
         elif _is_text(column.type):
-            values = self._parse_numbers(name, column.to_pylist(), hint)
+            values = self._parse_numbers(name, column, hint)
         else:
             raise CommandError(
                 f"{self.path}: column {name!r} holds {column.type} values; expected numbers. "
@@ -110,11 +117,17 @@ class Table:
         return values
 
     def values(self, name: str) -> Column:
-        """The column as numbers (if it holds numbers) or as text, with no cell empty."""
+        """The column as numbers or as text, with no cell empty.
+
+        Numbers: a numeric column, or a CSV column every cell of which is a number. A text
+        column of a Parquet file stays text, as its writer typed it.
+        """
         column = self.data.column(name)
-        if self.is_numeric(name):
-            return self.numbers(name)
         self._refuse_empty(name, column)
+        if self.is_numeric(name) or (
+            self.untyped and _is_text(column.type) and _stream.first_non_number(column) is None
+        ):
+            return self.numbers(name)
         if not _is_text(column.type):
             raise CommandError(
                 f"{self.path}: column {name!r} holds {column.type} values; expected numbers or text labels. "
@@ -130,17 +143,16 @@ class Table:
                 "header); fill it in or drop the row."
             )
 
-    def _parse_numbers(self, name: str, cells: list[Any], hint: str) -> NDArray[np.float64]:
-        numbers = np.empty(len(cells), dtype=np.float64)
-        for row, cell in enumerate(cells):
-            try:
-                numbers[row] = float(cell)
-            except ValueError:
-                raise CommandError(
-                    f"{self.path}: column {name!r}, row {row + 1}: {cell!r} is not a number (rows counted "
-                    f"from 1 below the header); correct the cell or drop the row.{hint}"
-                ) from None
-        return numbers
+    def _parse_numbers(self, name: str, column: Any, hint: str) -> NDArray[np.float64]:
+        """A text column as numbers: every cell must be one (see :mod:`neural_network.cli._numbers`)."""
+        row = _stream.first_non_number(column)
+        if row is not None:
+            raise CommandError(
+                f"{self.path}: column {name!r}, row {row + 1}: {column[row].as_py()!r} is not a number "
+                f"({EXAMPLES}; rows counted from 1 below the header); correct the cell or drop the row.{hint}"
+            )
+        trimmed = pc.utf8_trim(column, " \t")
+        return np.asarray(pc.cast(trimmed, pa.float64()).to_numpy(), dtype=np.float64)
 
 
 def _is_text(kind: Any) -> bool:
@@ -165,28 +177,27 @@ def read_table(path: str) -> Table:
         raise CommandError(f"no file {path!r}{where}; check the path.")
     if location.is_dir():
         raise CommandError(f"{path!r} is a folder; expected a {kind} file.")
-    data = _read_csv(path) if kind == "CSV" else _read_parquet(path)
+    names = _stream.columns_of(path, parquet=kind == "Parquet")  # refuses a name given to two columns
+    data = _read_csv(path, names) if kind == "CSV" else _read_parquet(path)
     for index, column in enumerate(data.columns):
         if pa.types.is_dictionary(column.type):  # a categorical column (pandas' "category"): its values
             data = data.set_column(index, data.field(index).name, column.cast(column.type.value_type))
-    names = list(data.column_names)
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise CommandError(
-            f"{path}: the column name(s) {', '.join(map(repr, repeated))} appear more than once; "
-            "give every column its own name."
-        )
     if data.num_rows == 0:
         raise CommandError(f"{path} has no rows of data, only the column names {', '.join(map(repr, names))}.")
-    return Table(path, data)
+    return Table(path, data, untyped=kind == "CSV")
 
 
-def _read_csv(path: str) -> Any:
-    # Only an empty cell is missing; "NA" or "null" are text, reported if a number was expected.
-    convert = pa_csv.ConvertOptions(null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True)
+def _read_csv(path: str, names: Sequence[str]) -> Any:
+    # Every cell as text, numbers told by _numbers; only an empty cell is missing ("NA" is text).
+    convert = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()),
+        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+    )
     try:
         return pa_csv.read_csv(path, convert_options=convert)
     except pa.ArrowInvalid as error:
+        if "UTF8" in str(error):
+            raise _stream.find_non_utf8(path) or CommandError(f"{path} is not UTF-8 text: {error}") from None
         if "Expected" in str(error) and "columns" in str(error):
             _explain_ragged_row(path, convert)
         raise CommandError(f"cannot read {path} as CSV: {error}") from None

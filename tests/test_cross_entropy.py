@@ -38,6 +38,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from error_model import additions
 from neural_network import cross_entropy, cross_entropy_grad, nll_loss, nll_loss_grad
 from neural_network._blocks import BLOCK, set_num_threads
 from neural_network._reduction import total as reduction_total
@@ -525,19 +526,6 @@ MP.prec = 200
 # same-sign terms adds, to each term's error, u per addition the term passes through.
 
 
-def additions(n: int) -> int:
-    """The most roundings a term passes in NumPy's pairwise sum of ``n`` terms (blocks of
-    128 in 8 running sums, halves beyond; +1 for the reduction's first add where n >= 8)."""
-
-    def pairwise(n: int) -> int:
-        if n < 8:
-            return max(n - 1, 0)
-        if n <= 128:
-            return (n - n % 8) // 8 - 1 + 3 + n % 8
-        half = n // 2 - (n // 2) % 8
-        return 1 + max(pairwise(half), pairwise(n - half))
-
-    return pairwise(n) + (n >= 8)
 
 
 def rest_additions(classes: int) -> int:

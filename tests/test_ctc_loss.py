@@ -21,6 +21,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from error_model import U
 from neural_network import losses
 from neural_network.errors import (
     EmptyInputError,
@@ -44,7 +45,6 @@ REDUCTIONS = ["mean", "sum", "none"]
 # a correctly rounded operation errs by <= u relative, a libm function by <= 2u; a relative
 # error k u is within k ulp. Errors pass through condition numbers (absolute ones through
 # logaddexp with weights summing to 1); a sum of same-sign terms adds u per addition.
-U = 2.0**-53
 
 
 def ctc_rel(frames: int, width: int, nll: float) -> float:

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as tf
 
+from error_model import U
 from neural_network import losses
 from neural_network.errors import EmptyInputError, InvalidOptionError, OutOfRangeError, ShapeMismatchError
 
@@ -18,7 +19,6 @@ DTYPES = (np.float32, np.float64)
 # Error model of the bounds, for any libm within 1 ulp: u = 2**-53; a correctly rounded
 # operation (+, -, *, /, sqrt) errs by <= u relative, a libm function by <= 2u; errors pass
 # through condition numbers.
-U = 2.0**-53
 
 
 def _tol(dtype: Any) -> dict[str, float]:

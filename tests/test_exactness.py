@@ -27,6 +27,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from error_model import pairwise_roundings
 from neural_network import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -80,14 +81,6 @@ OVERFLOW = 1.5
 """Redone in the extended range (a few roundings of 2**-64) and rounded once to float64."""
 
 
-def _pairwise_roundings(n: int) -> int:
-    # NumPy's pairwise sum: sequential below 8 terms, 8 accumulators up to 128, halves above.
-    if n < 8:
-        return max(n - 1, 0)
-    if n <= 128:
-        return n // 8 - 1 + 3 + n % 8
-    half = n // 2 - (n // 2) % 8
-    return 1 + max(_pairwise_roundings(half), _pairwise_roundings(n - half))
 
 
 def sum_roundings(n: int) -> int:
@@ -95,7 +88,7 @@ def sum_roundings(n: int) -> int:
     the first term starts the reduction and the rest are summed pairwise; math.fsum of the
     partials rounds once more. Terms of one sign: relative error <= that many u."""
     blocks = {min(n, 2048), n % 2048 if n > 2048 else 0}
-    worst = max(1 + _pairwise_roundings(size - 1) if size > 1 else 0 for size in blocks)
+    worst = max(1 + pairwise_roundings(size - 1) if size > 1 else 0 for size in blocks)
     return worst + (1 if n > 2048 else 0)
 
 

@@ -24,6 +24,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from error_model import U, additions
 from neural_network import losses
 from neural_network.errors import (
     InvalidOptionError,
@@ -45,22 +46,8 @@ WORST: dict[str, float] = {}
 # a relative error k u is within k ulp. Errors pass through condition numbers; a sum of
 # same-sign terms adds u per addition a term passes through (additions); cancellation
 # multiplies by the condition number. The double-double helpers of _numerics add nothing.
-U = 2.0**-53
 
 
-def additions(n: int) -> int:
-    """The most roundings a term passes in NumPy's pairwise sum of ``n`` terms (+1 for the
-    reduction's first add where n >= 8)."""
-
-    def pairwise(n: int) -> int:
-        if n < 8:
-            return max(n - 1, 0)
-        if n <= 128:
-            return (n - n % 8) // 8 - 1 + 3 + n % 8
-        half = n // 2 - (n // 2) % 8
-        return 1 + max(pairwise(half), pairwise(n - half))
-
-    return pairwise(n) + (n >= 8)
 
 
 def ulps(got: float, exact: Any) -> float:

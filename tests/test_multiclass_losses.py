@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import torch
 
+from error_model import additions
 from neural_network.errors import (
     EmptyInputError,
     InvalidOptionError,
@@ -62,19 +63,6 @@ def _record(name: str, value: float) -> None:
 # rounded once: 1/2 ulp plus the float64 bound times 2**-29.
 
 
-def additions(n: int) -> int:
-    """The most roundings a term passes in NumPy's pairwise sum of ``n`` terms (+1 for the
-    reduction's first add where n >= 8)."""
-
-    def pairwise(n: int) -> int:
-        if n < 8:
-            return max(n - 1, 0)
-        if n <= 128:
-            return (n - n % 8) // 8 - 1 + 3 + n % 8
-        half = n // 2 - (n // 2) % 8
-        return 1 + max(pairwise(half), pairwise(n - half))
-
-    return pairwise(n) + (n >= 8)
 
 
 def safe_ulps(classes: int) -> float:

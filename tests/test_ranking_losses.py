@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from error_model import U
 from neural_network import losses
 from neural_network.errors import InvalidInputError, InvalidTypeError
 
@@ -22,7 +23,6 @@ RNG = np.random.default_rng(20240611)
 # Error model of the bounds, for any libm whose exp, log, log1p are within 1 ulp: u = 2**-53;
 # a correctly rounded operation errs by <= u relative, a libm function by <= 2u; errors pass
 # through condition numbers; cancellation multiplies an absolute error into a relative one.
-U = 2.0**-53
 
 
 def _fd(f: Callable[[np.ndarray[Any, Any]], float], x: np.ndarray[Any, Any], h: float = 1e-6) -> np.ndarray[Any, Any]:

@@ -13,6 +13,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from error_model import U
 from neural_network import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -26,7 +27,6 @@ from neural_network._reduction import BLOCK
 # function (log, exp, log1p, ...) within 2u (1 ulp), and k u relative is within k ulp.
 # NumPy's pairwise sum (np.add.reduce) puts each term through at most 22 roundings in a
 # block of 2048 (lanes of 8, a tree of 3, a tail of up to 7, 8 halvings) and 3 for n = 3.
-U = 2.0**-53
 
 
 def exact_mean_of_squares(pred: np.ndarray, target: np.ndarray) -> Fraction:

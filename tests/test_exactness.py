@@ -1073,3 +1073,21 @@ def test_hard_label_bce_next_to_one_half_is_within_1_ulp_and_equals_the_general_
     for value, probability in zip(got[:5].tolist(), near, strict=True):
         assert ulp_error(value, exact_bce(probability, 1.0), np.float64) <= 1  # y = 1: one log
     np.testing.assert_array_equal(got[:5], binary_cross_entropy(a[:5], np.ones(5), reduction="none"))
+
+
+def test_pos_weight_does_not_magnify_the_lost_bits_of_a_subnormal_exp():
+    # Beyond x = 708 the positive term y * softplus(-x) (and y * sigmoid(-x) in the
+    # gradient) is exp(-x), a subnormal number that has lost bits; pos_weight = 100 used
+    # to multiply that loss (43 ulp at x = 745). Now exp(-x) is scaled into the normal
+    # range first: pos_weight * y (u), libm's exp (2u) and its shift correction (u, u),
+    # the product (u), then one rounding into the subnormal range (half an ulp there):
+    # 6u relative, and 0.5 ulp more where the result is subnormal: 6.5 ulp.
+    x = np.concatenate([np.linspace(700.0, 760.0, 61), [708.0, 708.5, 745.0, 745.1]])
+    y = np.ones_like(x)
+    for pos_weight in (3.0, 100.0, 1000.0):
+        weights = np.full_like(x, pos_weight)
+        values = binary_cross_entropy_with_logits(x, y, pos_weight=weights, reduction="none")
+        grads = binary_cross_entropy_with_logits_grad(x, y, pos_weight=weights, reduction="none")
+        for got, grad, logit in zip(values, grads, x, strict=True):
+            assert ulp_error(got, exact_logistic_loss(logit, 1.0, pos_weight), np.float64) <= 6.5
+            assert ulp_error(grad, exact_logistic_derivative(logit, 1.0, pos_weight), np.float64) <= 6.5

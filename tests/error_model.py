@@ -35,3 +35,9 @@ def pairwise_roundings(n: int) -> int:
 def additions(n: int) -> int:
     """:func:`pairwise_roundings`, plus the reduction's first add where ``n >= 8``."""
     return pairwise_roundings(n) + (n >= 8)
+
+
+def any_order(n: int) -> int:
+    """The most roundings a term passes in a sum of ``n`` terms added in any order (another
+    library's reduction, whose order is not NumPy's): ``n - 1``."""
+    return max(n - 1, 0)

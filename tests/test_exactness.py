@@ -70,13 +70,11 @@ BCE = 9.0
 """Soft labels: y*log(p): 2u + u; (1 - y) u, log1p 6u, the product u: 8u; the sum of the
 two terms (both >= 0) u. Hard labels alone: log 2u (y = 1), log1p 6u (y = 0)."""
 BCE_HARD = 6.0
-LOGISTIC_LOSS = 9.5
-"""tail = log1p(exp(-|x|)): exp 2u (condition <= 1) + log1p 3.5u (libm's 2u where NumPy's
-log1p is vectorized, else _numerics.log1p from one log: libm's log 2u, the final add u,
-its correction's truncation 0.5u); + max(+-x, 0) (>= 0): 6.5u; times y, pos_weight or the
-rounded 1 - y: 8.5u; the sum of the two terms u."""
-LOGISTIC_LOSS_HARD = 6.5
-"""One label 0 or 1: max(x, 0) - y x is exact, + tail: 6.5u."""
+LOGISTIC_LOSS = 8.0
+"""tail = log1p(exp(-|x|)): exp 2u (condition <= 1) + log1p 2u; + max(+-x, 0) (>= 0): 5u;
+times y, pos_weight or the rounded 1 - y: 7u; the sum of the two terms u."""
+LOGISTIC_LOSS_HARD = 5.0
+"""One label 0 or 1: max(x, 0) - y x is exact, + tail: 5u."""
 WEIGHT = 1.0
 """A sample weight multiplies once."""
 OVERFLOW = 1.5

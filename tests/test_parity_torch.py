@@ -422,9 +422,9 @@ def test_torch_is_the_inexact_one(x, y, quantity, pos_weight):
         ours = binary_cross_entropy_with_logits_grad([x], [y], pos_weight=pos_weight)[0]
         theirs = float(torch_grad[0])
     assert exact != 0.0
-    # u = EPS64 / 2; exp, log, log1p within 1 ulp: 2u each. Value: log1p(exp(-|x|)) 5.5u (see
-    # LOGISTIC_LOSS in test_exactness.py; + an exact 0). Gradient: sigmoid(-x) = e * 1/(1 + e),
-    # 5u. Times pos_weight u; the rounded reference u more: at most 7.5u <= 4 * EPS64.
+    # u = EPS64 / 2; exp, log1p within 1 ulp: 2u each. Value: log1p(exp(-|x|)) 4u (+ an exact
+    # 0). Gradient: sigmoid(-x) = e * 1/(1 + e), 5u. Times pos_weight u; the rounded
+    # reference u more: at most 7u <= 4 * EPS64.
     assert relative_error(float(ours), exact) <= 4 * EPS64, (float(ours), exact)
     # torch misses the float64 parity tolerance (1e-12) by more than ten times: it is torch that is off.
     assert relative_error(theirs, exact) > 10 * FORWARD[np.float64].rtol, (theirs, exact)

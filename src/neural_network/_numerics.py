@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import decimal
 import functools
-import importlib
 
 import array_api_compat
 import numpy as np
@@ -65,37 +64,16 @@ def log1p(xp: Namespace, x: Array) -> Array:
     return xp.log(u) + ((1.0 - u) + x) / xp.maximum(u, TINY)
 
 
-def _numpy_has_vector_log1p() -> bool:
-    """Whether NumPy runs its AVX-512 kernels here, where float64 ``log1p`` is vectorized
-    (about 1 ns an element, less than ``log`` and the five operations around it in
-    :func:`log1p`); without them it is scalar libm, about twice the cost of ``log``.
-    Decided once, at import (NumPy reads ``NPY_DISABLE_CPU_FEATURES`` at its own)."""
-    try:
-        umath = importlib.import_module("numpy._core._multiarray_umath")
-    except ImportError:  # NumPy before 2.0
-        umath = importlib.import_module("numpy.core._multiarray_umath")
-    features = getattr(umath, "__cpu_features__", {})
-    dispatched = getattr(umath, "__cpu_dispatch__", [])
-    return any(features.get(name) for name in dispatched if "AVX512" in name or name == "X86_V4")
-
-
-VECTOR_LOG1P = _numpy_has_vector_log1p()
-"""See :func:`_numpy_has_vector_log1p`. Every path of a loss that chooses its ``log1p`` by
-this flag chooses alike, so its paths still give one another's bits on each CPU."""
-
-
-def softplus_pair(xp: Namespace, x: Array, *, one_log: bool = False) -> tuple[Array, Array]:
+def softplus_pair(xp: Namespace, x: Array) -> tuple[Array, Array]:
     """``softplus(x)`` and ``softplus(-x)`` from one exp and one log1p.
 
     ``softplus(x) = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|))``: the second term
     lies in [0, log 2], so neither term overflows and their sum (both non-negative)
     loses nothing to cancellation. ``-softplus(-x)`` is ``log(sigmoid(x))`` and
     ``-softplus(x)`` is ``log(1 - sigmoid(x))``, computed without ever rounding a
-    sigmoid first. ``one_log``: the log1p from one log (:func:`log1p`), which costs
-    half as much where NumPy's log1p is scalar libm, for an ulp or two more error.
+    sigmoid first.
     """
-    t = xp.exp(-xp.abs(x))
-    tail = log1p(xp, t) if one_log else xp.log1p(t)
+    tail = xp.log1p(xp.exp(-xp.abs(x)))
     return xp.maximum(x, 0.0) + tail, xp.maximum(-x, 0.0) + tail
 
 

@@ -26,24 +26,11 @@ import neural_network.serialization as serialization
 from neural_network import Adam, Dense, Sequential
 from neural_network.errors import InvalidInputError, ShapeMismatchError
 from neural_network.serialization import _archive, load, load_checkpoint
+from test_serialization import refused
 
 WEIGHTS = "parameters/0.weights.npy"
 DOCUMENT = "__model__.json.npy"
 GIGABYTES = 3 * 2**30
-
-
-def refused(call, error, *words):
-    """``call()`` raises exactly ``error`` (no raw exception chained), with every word."""
-    with pytest.raises(Exception) as info:
-        call()
-    exc = info.value
-    assert type(exc) is error, f"expected {error.__name__}, got {type(exc).__name__}: {exc}"
-    assert exc.__cause__ is None
-    assert exc.__context__ is None or exc.__suppress_context__
-    message = str(exc)
-    missing = [word for word in words if word not in message]
-    assert not missing, f"message lacks {missing!r}:\n{message}"
-    return message
 
 
 def saved(tmp_path, **extra):

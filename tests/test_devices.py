@@ -15,11 +15,12 @@ arrays of the same library on the same device:
 * **array-api-strict on its second device** (``Device("device1")``): it refuses to
   combine arrays of two devices and to convert a non-CPU array to NumPy, so it finds
   every such place on a machine without a GPU. Its arithmetic is NumPy's, so its
-  values must be the NumPy path's to the bit, in practice (a few ulp allowed).
+  values must be the NumPy path's to the bit (but where NumPy has a kernel of its own).
 * **PyTorch CPU tensors**: the same checks; PyTorch's own ``exp``, ``log1p``, ... may
-  round differently from NumPy's by an ulp or so.
+  round differently from NumPy's by an ulp or so: the allowance of each loss is derived
+  in :func:`loss_ulps`.
 * **PyTorch CUDA tensors and CuPy arrays**: the same checks against the CPU (NumPy)
-  result, within :data:`GPU_ULPS`. Skipped where there is no CUDA device (or no CuPy),
+  result, within the same derived allowances. Skipped where there is no CUDA device (or no CuPy),
   as on CI.
 """
 
@@ -36,6 +37,12 @@ import numpy as np
 import pytest
 
 import test_activations as bounds
+import test_cross_entropy
+import test_exactness
+import test_margin_losses
+import test_probabilistic_losses
+import test_regression_losses
+from error_model import additions, any_order
 from loss_catalog import BY_NAME, ENTRIES, Entry
 from neural_network import activations, losses
 
@@ -47,21 +54,11 @@ N = 24
 
 FLOAT_DTYPES = ("float32", "float64")
 
-STRICT_ULPS = 4
-"""array-api-strict computes with NumPy's own functions, so the same operations give
-the same bits (they do today, for every case here); a few ulp are allowed so that a
-different but equally accurate order of operations on the array-API path is no failure."""
-
-CPU_ULPS = 4
-"""PyTorch's CPU kernels (vectorized exp, log1p, tanh from SLEEF; sums in another order)
-may round differently from NumPy's by an ulp; the library computes in float64 and
-rounds once, so the result moves by about as much."""
-
-GPU_ULPS = 4
-"""CUDA's libm (CuPy's is the same) is accurate to 1-2 ulp for exp, log, log1p, tanh,
-erfc, not correctly rounded like glibc's for most arguments, and its sums add in
-another order: results differ from the CPU's by an ulp or two, a little more after the
-few operations that follow."""
+LABEL_ULPS = {"array_api_strict": 0.0, "torch": 4.0, "torch_cuda": 4.0, "cupy": 4.0}
+"""The label helpers, ``y (1 - a) + a / 2`` (``a / 2`` and ``1 - a`` exact or Python's, the
+same float in every library): a product and a sum of non-negative terms, 2u on each path
+(one rounding with a contracted fma), 4 ulp apart; array-api-strict runs the same NumPy
+operations: 0."""
 
 
 # --------------------------------------------------------------------------- the libraries
@@ -105,8 +102,9 @@ class Library:
     """A NumPy array as an array of the library, on the device under test, same dtype."""
     get: Callable[[Any], np.ndarray]
     """A result back to NumPy (from any device)."""
-    ulps: int
-    """How far from the NumPy path's values a result may be, in ulp of the result's dtype."""
+    ulps: float
+    """How far the label helpers' values may be from the NumPy path's, in ulp of the result's
+    dtype (:data:`LABEL_ULPS`; the losses' and activations' allowances are derived per call)."""
     normwise: bool = True
     """Whether the allowance is also measured in ulp of the largest element of the result.
     An element formed as a difference of larger terms (a gradient ``p - y``, the
@@ -125,15 +123,15 @@ LIBRARIES: dict[str, Library] = {
     "array_api_strict": Library(
         put=lambda array: array_api_strict.asarray(array, device=STRICT_DEVICE),
         get=lambda result: np.asarray(result.to_device(STRICT_CPU)),
-        ulps=STRICT_ULPS,
+        ulps=LABEL_ULPS["array_api_strict"],
         normwise=False,
     ),
-    "torch": Library(_torch_put("cpu"), lambda result: result.numpy(), CPU_ULPS),
-    "torch_cuda": Library(_torch_put("cuda"), lambda result: result.cpu().numpy(), GPU_ULPS),
+    "torch": Library(_torch_put("cpu"), lambda result: result.numpy(), LABEL_ULPS["torch"]),
+    "torch_cuda": Library(_torch_put("cuda"), lambda result: result.cpu().numpy(), LABEL_ULPS["torch_cuda"]),
     "cupy": Library(
         put=lambda array: CUPY.asarray(array),
         get=lambda result: CUPY.asnumpy(result),
-        ulps=GPU_ULPS,
+        ulps=LABEL_ULPS["cupy"],
     ),
 }
 LIBRARY_MARKS = {"torch_cuda": [NEEDS_CUDA], "cupy": [NEEDS_CUPY]}
@@ -384,9 +382,97 @@ def _extreme_call(entry: Entry) -> LossCall:
 
 LOSS_CALLS = {_entry_id(entry): _catalog_call(entry) for entry in ENTRIES}
 LOSS_CALLS |= {f"{key}-weighted": _weighted(call) for key, call in list(LOSS_CALLS.items())}
+CATALOG_CALLS = set(LOSS_CALLS)
+"""The catalog's calls, with and without sample weights: the options their bounds are derived for."""
 LOSS_CALLS |= _option_calls()
 EXTREME_CALLS = {f"{_entry_id(entry)}-extreme": _extreme_call(entry) for entry in ENTRIES if entry.extreme}
 LOSS_CALLS |= EXTREME_CALLS
+
+# --------------------------------------------------------------------------- the losses' allowances
+#
+# Each library runs the same formulas as NumPy, in float64, with its own libm; each path's
+# element is within the bound of its loss derived in another test file (relative, in
+# u = 2**-53, for any libm within 1 ulp: tests/error_model.py), so the two are within
+# twice that of each other; 2k u relative is within 2k ulp of the NumPy result. CUDA's
+# double-precision exp, log, log1p, expm1, tanh are within 1 ulp too (its pow within 2: no
+# loss below takes one): the GPU libraries get the same allowances.
+
+ELEMENT_ULPS: dict[str, tuple[float | None, float | None]] = {
+    "mse_loss": (test_exactness.MSE, 1.0),  # gradient 2 (p - y): p - y rounded once, doubled exactly
+    "binary_cross_entropy": (test_exactness.BCE, None),
+    "binary_cross_entropy_with_logits": (test_exactness.LOGISTIC_LOSS, None),
+    "nll_loss": (0.0, 0.0),  # -log_probs[target], -1 (divided by N, below): exact
+    **{name: bound for name, bound in test_regression_losses.ELEMENT_BOUNDS.items()},
+    **{name: bound for name, bound in test_margin_losses.ULPS[np.float64].items()},
+    "poisson_nll_loss": (test_probabilistic_losses.NLL_ULPS, None),
+    "generalized_kl_divergence": (max(test_probabilistic_losses.KL_ULPS, test_probabilistic_losses.KL_FAR_ULPS), None),
+}
+"""(value, gradient) of one element on one path, in u, for the catalog's own calls (default
+options but for the catalog's; sample weights allowed): test_exactness's MSE, BCE and
+LOGISTIC_LOSS, test_regression_losses.ELEMENT_BOUNDS, test_margin_losses.ULPS,
+test_probabilistic_losses's NLL_ULPS and the larger of its KL bounds (the table-driven and
+the double-double forms). cross_entropy: see :func:`loss_ulps`. None: not derived (a
+gradient ``p - y`` that cancels, whose relative bound no file derives)."""
+
+CONSERVATIVE_ULPS = 16.0
+"""Not derived: the per-path allowance, in u of the result's largest element (normwise, see
+``Library.normwise``), of every loss, option set and gradient :data:`ELEMENT_ULPS` leaves
+out (the focal, overlap, embedding, ranking, sequence, multi-class, multi-label, deviance
+and root losses, the option calls and the extreme ones). Four times the worst difference
+measured (4 ulp, a triplet_margin_loss gradient); the summation terms are added as for the
+derived ones."""
+
+NUMPY_KERNELS = {"poisson_nll_loss", "generalized_kl_divergence", "tweedie_deviance"}
+"""Losses whose values NumPy computes with kernels of its own (_counts: the table-driven
+deviance, ``exp(x) - t x`` recomputed exactly), which array-api-strict does not take: their
+values differ from NumPy's by the two paths' bounds. Every other result of array-api-strict
+comes from the same NumPy operations in the same order: the same bits."""
+
+
+def loss_ulps(key: str, library: str, dtype: str, reduction: str, what: str) -> tuple[float, float]:
+    """The derived allowance of a loss call against the NumPy path: (ulps, scale).
+
+    ``scale`` (0: element-wise) is that of :func:`assert_within_ulps`: for a reduced value,
+    ``|value| sum |w l| / |sum w l|``, the size of the terms summed (the loss's own size
+    where they have one sign). Per path, in u: the element's bound k (relative to each
+    term); w l rounded, u; the sum of n terms, ``additions(n)`` on NumPy's pairwise path
+    (n <= 2048: one block, no fsum) and ``any_order(n)`` on another library's; the mean's
+    division u, and its denominator, a sum of positive weights, as long as the sum. The two
+    paths add. float32: the two float64 results (within that bound, B u64) each rounded
+    once: 1/2 + 1/2 ulp and B 2**-29 ulp apart.
+    """
+    call = LOSS_CALLS[key]
+    element = ELEMENT_ULPS.get(call.loss, (None, None)) if key in CATALOG_CALLS else (None, None)
+    k = element[0] if what == "value" else element[1]
+    derived = k is not None
+    if call.loss == "cross_entropy" and key in CATALOG_CALLS:  # class indices, no options
+        classes = call.arguments[0].shape[1]
+        k = (test_cross_entropy.value_ulps if what == "value" else test_cross_entropy.gradient_ulps)(classes)
+        derived = True
+    if library == "array_api_strict" and (what == "grad" or call.loss not in NUMPY_KERNELS):
+        return 0.0, 0.0
+    if k is None:
+        k = CONSERVATIVE_ULPS
+    weighted = "sample_weight" in call.array_options
+    terms = np.asarray(call.run("value", "none", "float64", np.asarray)[0]) if "none" in call.reductions else None
+    n = terms.size if terms is not None else call.arguments[0].size
+    sums = additions(n) + (any_order(n) if library != "array_api_strict" else additions(n))
+    per_paths = 2 * k + 2 * weighted
+    if what == "value" and reduction != "none":
+        per_paths += sums
+    if reduction == "mean":
+        per_paths += 2 + sums * weighted  # the division; the denominator (N without weights: exact)
+    total = per_paths if dtype == "float64" else 1.0 + per_paths * 2.0**-29
+    scale = 0.0
+    if not derived:  # normwise: in ulp of the largest element (or of CTC's terms)
+        scale = max(call.scale(), np.finfo(dtype).tiny)
+    elif what == "value" and reduction != "none" and terms is not None:
+        value = np.asarray(call.run("value", reduction, "float64", np.asarray)[0], dtype=np.float64)
+        exact_sum = abs(float(np.sum(terms)))
+        magnitude = float(np.sum(np.abs(terms)))
+        scale = abs(float(value)) * magnitude / exact_sum if exact_sum else magnitude
+    return total, scale
+
 
 KNOWN_FAILURES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
 """(call, "value" or "grad") -> (the bug, the CPU libraries it shows in), for a bug whose
@@ -440,7 +526,8 @@ def test_loss_stays_on_the_device(library: str, dtype: str, call: str, reduction
         if loss.extended:
             overflowed = np.isinf(LIBRARIES[library].get(got)) & (np.abs(want) >= 2.0**1000)
             want = np.where(overflowed, np.copysign(np.inf, want), want)
-        check_result(library, inputs[position], got, want, dtype, f"{call} {what} ({reduction})", loss.scale())
+        ulps, scale = loss_ulps(call, library, dtype, reduction, what)  # derived there
+        check_result(library, inputs[position], got, want, dtype, f"{call} {what} ({reduction})", scale, ulps)
 
 
 def test_every_loss_is_checked() -> None:

@@ -1095,9 +1095,16 @@ def batches(
 
 
 def within_ulps(actual: Any, expected: Any, ulps: float) -> bool:
-    """``|actual - expected| <= ulps * eps * |expected|`` element-wise (equal infinities and zeros pass)."""
+    """``|actual - expected| <= ulps * (eps * |expected| + 2**-1074)`` element-wise (equal
+    infinities and zeros pass).
+
+    ``ulps * eps`` relative allows ``2 ulps`` roundings of at most u = eps / 2 each; below the
+    normal range a rounding errs instead by up to half the smallest subnormal, 2**-1075,
+    absolute: ``2 ulps`` of those are the second term.
+    """
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    return bool(np.all((actual == expected) | (np.abs(actual - expected) <= ulps * EPS64 * np.abs(expected))))
+    bound = ulps * (EPS64 * np.abs(expected) + 2.0**-1074)
+    return bool(np.all((actual == expected) | (np.abs(actual - expected) <= bound)))
 
 
 def mp_log_softmax(x: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from neural_network.cli import main
 from neural_network.errors import OutOfRangeError
 from test_cli_loss import CASES, arguments, library_value, make_data, write
 from test_probabilistic_losses import KL_FAR_ULPS, KL_ULPS, NLL_FULL_ULPS, deviance_bound
+from worker_memory import peak_memory, reset_peak_memory
 
 NOT_YET: dict[str, str] = {}
 """Losses that do not go through Dask yet, and why."""
@@ -343,34 +344,14 @@ def test_scoring_parquet_several_times_larger_than_a_workers_memory(capsys, tmp_
         n_workers=2, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY,
         dashboard_address=":0", silence_logs=50,
     ) as local, distributed.Client(local) as client:
-        measured = all(client.run(_reset_peak_memory).values())
+        measured = all(client.run(reset_peak_memory).values())
         got = cli_json(capsys, "loss", folder, *options, "--engine", "dask", "--scheduler", local.scheduler_address)
-        peaks = client.run(_peak_memory)
+        peaks = client.run(peak_memory)
     assert got["rows"] == streamed["rows"] == rows
     assert ulps(got["value"], streamed["value"]) <= chunking_ulps(rows, 1.0, "mean")  # terms >= 0, as above
     if measured:  # Linux: each worker's own peak while it scored, below its limit
         print(f"peak worker memory: {max(peaks.values()) / (1 << 20):.0f} MiB of {WORKER_MEMORY >> 20} MiB")
         assert len(peaks) == 2 and max(peaks.values()) < WORKER_MEMORY, peaks
-
-
-def _reset_peak_memory() -> bool:
-    """Reset the calling process's peak resident memory (Linux only; a fork inherits its parent's)."""
-    try:
-        with open("/proc/self/clear_refs", "w") as file:
-            file.write("5")
-    except OSError:
-        return False
-    return True
-
-
-def _peak_memory() -> int:
-    """The calling process's peak resident memory since the reset, in bytes (0 where unknown)."""
-    try:
-        with open("/proc/self/status") as file:
-            line = next(line for line in file if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return 0
-    return int(line.split()[1]) * 1024
 
 
 class _Computations(dask.callbacks.Callback):

@@ -788,9 +788,17 @@ def test_huge_logits_neither_overflow_nor_warn():
 
 
 def test_log_softmax_is_finite_where_softmax_underflows():
-    """log(softmax) would be -inf; log_softmax gives the exact -1000 and -1e-300's neighbours."""
-    assert log_softmax([0.0, -1000.0]).tolist() == [0.0, -1000.0]
-    assert log_softmax([0.0, -800.0])[0] == -math.exp(-800.0)  # log1p keeps e^-800
+    """log(softmax) would be -inf; log_softmax gives -1000 and the tiny -log1p(e^-700)."""
+    # e^-1000 is below the smallest subnormal: a libm within 1 ulp returns 0 or 2**-1074,
+    # so each result is within 2**-1074 (absolute) of the exact one, which rounds to 0 and -1000.
+    got = log_softmax([0.0, -1000.0])
+    assert abs(got[0]) <= 2.0**-1074 and got[1] == -1000.0
+    # e^-700 is a normal number that log1p keeps: -log1p(rest) with rest = e^-700 (exp 2u),
+    # log1p 2u (condition <= 1), the subtraction from 0 exact: 4u, within 4 ulp.
+    tiny = log_softmax([0.0, -700.0])[0]
+    with mpmath.workprec(160):
+        exact = -mpmath.log1p(mpmath.exp(-700))
+    assert tiny < 0 and abs(tiny - float(exact)) <= 4 * math.ulp(float(exact))
 
 
 @pytest.mark.parametrize("shape, axis", [((0, 3), -1), ((3, 0), -1), ((0,), 0)])

@@ -265,6 +265,8 @@ def _weighted_positive(xp: Namespace, x: Array, y: Array, pos_weight: Array, pos
     100``). There ``exp(-x)`` is taken scaled into the normal range (``exp_scaled``) and
     the product is rounded into the subnormal range once.
     """
+    if isinstance(x, np.ndarray) and not np.greater(x, 708.0).any():
+        return pos_weight * positive  # the common case, without the scaled exp of every element
     h, c, scale = exp_scaled(xp, xp.maximum(-xp.abs(x), -1000.0))
     far = ((pos_weight * y) * (h - h * c)) * scale
     return xp.where(x > 708.0, far, pos_weight * positive)

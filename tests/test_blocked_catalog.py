@@ -78,21 +78,7 @@ def test_per_element_bits_are_those_of_slices_of_a_thousand(entry: Entry, hard: 
         _blocks.set_num_threads(None)
 
 
-NUMPY_SPECIALIZED = {
-    "poisson_nll_loss": "its NumPy path takes a table-driven exp with an error bound where the general form "
-                        "uses double-double; both within the derived bound, not the same bits (issue 12)",
-    "generalized_kl_divergence": "a table-driven fast path on NumPy, double-double in the general form (issue 12)",
-    "tweedie_deviance": "a table-driven medium path on NumPy, double-double in the general form (issue 12)",
-}
-"""Losses whose NumPy kernels are not yet the general form's operations."""
-
-
-@pytest.mark.parametrize(
-    "entry",
-    [pytest.param(entry, marks=pytest.mark.xfail(strict=True, reason=NUMPY_SPECIALIZED[entry.name]))
-     if entry.name in NUMPY_SPECIALIZED else entry for entry in ELEMENTWISE],
-    ids=lambda entry: entry.name,
-)
+@pytest.mark.parametrize("entry", ELEMENTWISE, ids=lambda entry: entry.name)
 def test_numpy_kernels_have_the_bits_of_the_general_form(entry: Entry):
     # array-api-strict runs the general (array API) form with NumPy's own ufuncs underneath:
     # a NumPy kernel that computes the same operations gives the same bits on any CPU.
@@ -108,3 +94,49 @@ def test_numpy_kernels_have_the_bits_of_the_general_form(entry: Entry):
         numpy_grads, general_grads = (numpy_grads,), (general_grads,)
     for ours, theirs in zip(numpy_grads, general_grads, strict=True):
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def _count_arguments(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and counts that reach every path of the count losses: plain values, e^x and
+    t x within a factor 3 (table-driven), within 2**-13 (double-double), t = 0, t near
+    e^x (the deviance's minimum), and the extremes (x beyond 709, t up to 2**1000)."""
+    x = np.concatenate([rng.normal(0.0, 3.0, 2000), rng.uniform(0.05, 700.0, 2000), rng.uniform(-800.0, 800.0, 500)])
+    t = rng.poisson(3.0, x.size).astype(float)
+    ratio = np.exp(rng.uniform(-np.log(3.0), np.log(3.0), 2000))
+    ratio[::4] = 1.0 + rng.normal(0.0, 2.0**-13, 500)
+    t[2000:4000] = np.exp(x[2000:4000]) / (x[2000:4000] * ratio)
+    t[4000:] = np.exp(rng.uniform(-690.0, 690.0, 500))
+    t[::23] = 0.0
+    t[1::29] = np.exp(np.minimum(x[1::29], 700.0)) * (1.0 + rng.normal(0.0, 0.03, t[1::29].size))
+    return x, t
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("poisson_nll_loss", {}), ("poisson_nll_loss", {"full": True}), ("generalized_kl_divergence", {}),
+     *(("tweedie_deviance", {"power": p}) for p in (-0.5, 1.05, 1.5, 1.95, 3.0))],
+    ids=lambda v: v if isinstance(v, str) else ",".join(f"{k}={w}" for k, w in v.items()),
+)
+def test_count_losses_give_the_bits_of_the_general_form_in_every_region(name: str, options: dict[str, object]):
+    """The table-driven, double-double and plain paths of the count losses are chosen per
+    element from the same operations in every library: NumPy and array-api-strict (the
+    general form on NumPy's ufuncs) give the same bits, and so does every slice of the
+    array, whether or not it holds an element beyond x = 709."""
+    import array_api_strict as xps
+
+    from neural_network import losses
+
+    x, t = _count_arguments(np.random.default_rng(21))
+    if name == "tweedie_deviance":  # mean mu > 0 (as e^x), y >= 0; (mean, target) order
+        x, t = np.exp(np.clip(x, -600.0, 600.0) / 4.0), t ** 0.25
+        if options["power"] == -0.5:
+            t = t - 1.0  # y <= 0 allowed for power < 0
+        if options["power"] == 3.0:
+            t = t + 2.0**-20  # y > 0 required for power >= 2
+    loss = getattr(losses, name)
+    whole = np.asarray(loss(x, t, reduction="none", **options))
+    general = np.asarray(loss(xps.asarray(x), xps.asarray(t), reduction="none", **options))
+    np.testing.assert_array_equal(whole, general)
+    sliced = np.concatenate([np.asarray(loss(x[i : i + 7], t[i : i + 7], reduction="none", **options))
+                             for i in range(0, x.size, 7)])
+    np.testing.assert_array_equal(whole, sliced)

@@ -35,7 +35,6 @@ from neural_network._reduction import BLOCK
 from neural_network.cli import main
 from neural_network.errors import OutOfRangeError
 from test_cli_loss import CASES, arguments, library_value, make_data, write
-from test_probabilistic_losses import KL_FAR_ULPS, KL_ULPS, NLL_FULL_ULPS, deviance_bound
 from worker_memory import peak_memory, reset_peak_memory
 
 NOT_YET: dict[str, str] = {}
@@ -91,16 +90,6 @@ def chunking_ulps(terms: int, cancellation: float, reduction: str) -> float:
     return bound + 2 * r + 1 if reduction == "mean" else bound
 
 
-SEVERAL_PATHS = {
-    "poisson_nll_loss": NLL_FULL_ULPS,
-    "generalized_kl_divergence": max(KL_ULPS, KL_FAR_ULPS),
-    "tweedie_deviance": deviance_bound(1.5),  # the catalog's power
-}
-"""Element-wise losses whose formula is chosen per array (a fast path where every element
-allows it): a chunk may take another path than the whole array. Each path is within its
-derived bound (test_probabilistic_losses): two are within twice that, in u relative."""
-
-
 def chunked(arrays: tuple[np.ndarray, ...], rows: int | tuple[int, ...]) -> tuple[Any, ...]:
     """The arrays as Dask arrays cut into ``rows`` rows per chunk along the first axis."""
     return tuple(da.from_array(a, chunks=(rows, *a.shape[1:])) if a.ndim else a for a in arrays)
@@ -142,10 +131,9 @@ def test_per_element_losses_and_gradients_are_lazy_and_chunked_like_the_input(en
             assert isinstance(values, da.Array)
             if values.ndim and values.shape[0] == arrays[0].shape[0]:  # samples first (not CTC's frames)
                 assert values.chunks[0] == dask_arrays[0].chunks[0]
-            if entry.name in SEVERAL_PATHS:  # see there
-                np.testing.assert_allclose(values.compute(), expected, rtol=2 * SEVERAL_PATHS[entry.name] * U, atol=0)
-            else:  # per sample, the same operations on the same numbers (coupled losses: see the report)
-                np.testing.assert_allclose(values.compute(), expected, rtol=4e-16, atol=0)
+            # per sample, the same operations on the same numbers, whatever the chunk holds
+            # (coupled losses: see the report)
+            np.testing.assert_allclose(values.compute(), expected, rtol=4e-16, atol=0)
         gradients = entry.grad(*dask_arrays, **entry.options)
         expected_gradients = entry.grad(*arrays, **entry.options)
         if not isinstance(gradients, tuple):

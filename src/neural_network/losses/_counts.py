@@ -33,14 +33,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from neural_network import _blocks
 from neural_network._numerics import (
-    _EXP_INVERSE_STEP,
-    _EXP_STEP,
-    _TABLE_BITS,
     LN2,
     LN2_PARTS,
-    _exp_table,
+    _split,
     exp_double,
     log_double,
     power_of_two,
@@ -49,6 +45,7 @@ from neural_network._numerics import (
 )
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import InvalidOptionError, describe
+from neural_network.losses import _table_kernels
 from neural_network.losses._common import _any, _option
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 
@@ -139,12 +136,16 @@ def _stirling(xp: Namespace, t: Array) -> Array:
 
 
 def _refined(
-    xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array
+    xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array,
+    harmless: tuple[float, ...] | None = None,
 ) -> Array:
     """``value`` with the elements where ``needed`` replaced by ``exact(xp, *operands)`` there.
 
     On NumPy ``exact`` runs on those elements only (it costs tens of operations an
-    element, and often few need it); other libraries evaluate it everywhere and select.
+    element, and often few need it); other libraries evaluate it everywhere and select,
+    with the operands replaced by ``harmless`` (one number each) where not ``needed``, for
+    a function defined only where it is needed. Either way an element's result comes from
+    the same operations on the same operands: the same bits.
     """
     if not _any(xp, needed):
         return value
@@ -153,6 +154,8 @@ def _refined(
         out = np.array(value, copy=True).reshape(-1)
         out[index] = exact(np, *(np.reshape(o, -1)[index] for o in operands))
         return out.reshape(value.shape)
+    if harmless is not None:
+        operands = tuple(xp.where(needed, o, xp.full_like(o, h)) for o, h in zip(operands, harmless, strict=True))
     return xp.where(needed, exact(xp, *operands), value)
 
 
@@ -183,20 +186,26 @@ def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> A
         stirling = _deviance_of_exp(xp, x, s) + 0.5 * xp.log(_TWO_PI * s)
         plain = functools.partial(_poisson_log_input, full=False)
         return _refined(xp, stirling, t <= 1.0, plain, x, t)
-    if (
-        isinstance(x, np.ndarray) and isinstance(t, np.ndarray) and x.shape == t.shape
-        and x.dtype == t.dtype == np.float64  # not the extended range's long double
-        and x.size and np.max(x) <= _E_SWITCH  # beyond, the scaled form below
-    ):
-        return _exp_minus_product_numpy(x, t)
     value = _exp_minus_product(xp, x, t)
     # exp(x) and t x are each rounded (exp to about an ulp): where they are within a
-    # factor 3 of each other the difference is recomputed exactly, elsewhere the plain
-    # one is within 3 ulp of the exact value. Beyond x = 709 the scaled form is kept.
+    # factor 3 of each other the difference is recomputed (:func:`_exp_minus_product_refined`),
+    # elsewhere the plain one is within 3 ulp of the exact value. Beyond x = 709 the
+    # scaled form is kept.
     product = t * x
     e = value + product  # exp(x), as rounded; only used to select
     needed = (x > 0.0) & (x <= _E_SWITCH) & (t < _PRODUCT_RANGE) & (e < 3.0 * product) & (product < 3.0 * e)
-    return _refined(xp, value, needed, _exp_minus_product_exact, x, t)
+    return _refined(xp, value, needed, _exp_minus_product_refined, x, t, harmless=(1.0, 1.0))
+
+
+def _exp_minus_product_refined(xp: Namespace, x: Array, t: Array) -> Array:
+    """``exp(x) - t x`` to about an ulp for ``0 < x <= 709`` and ``t < 2**996``: in float64
+    the table-driven form (:func:`~neural_network.losses._table_kernels.exp_minus_product`)
+    where it is within its bound (all but terms that cancel by more than 2**14), else
+    :func:`_exp_minus_product_exact`."""
+    if x.dtype != xp.float64:
+        return _exp_minus_product_exact(xp, x, t)
+    value, accepted = _table_kernels.exp_minus_product(xp, x, t)
+    return _refined(xp, value, ~accepted, _exp_minus_product_exact, x, t, harmless=(1.0, 1.0))
 
 
 def _poisson_log_input_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> Array:
@@ -541,7 +550,8 @@ def _deviance_of_dd(xp: Namespace, y: Array, m: Array, m_low: Array) -> Array:
     far = xp.where(positive, y * log_ratio, xp.zeros_like(y)) - (d + d_error)
     value = xp.where(near, series, far)
     middle = (~near) & (xp.abs(v) <= 0.8) & positive & (m < 2.0**500) & (m > 2.0**-500)
-    return _refined(xp, value, middle, _far_deviance_exact, y, m, m_low, q, q_error, d, d_error)
+    operands = (y, m, m_low, q, q_error, d, d_error)
+    return _refined(xp, value, middle, _far_deviance_exact, *operands, harmless=(1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0))
 
 
 def _far_deviance_exact(
@@ -559,297 +569,19 @@ def _far_deviance_exact(
     return s + (s_error + ((p_error + y * log_low) - d_error))
 
 
-_STEP_TAIL = _EXP_STEP[1] + _EXP_STEP[2]
-"""The second and third parts of ln 2 / 2**15 in one float: ``k * _STEP_TAIL`` is off by 2**-72 at most."""
-
-_MEDIUM_LIMIT = 2.0**11
-"""Largest ``(e^w + 1) / f(w)`` for which :func:`_deviance_of_exp_medium`'s value is kept."""
-
-
-def _scratch(size: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Ten float64 work arrays, an int64 and an int32 one, of ``size`` elements, the same
-    memory call to call in each thread (see ``_blocks.scratch``)."""
-    shape = (size,)
-    floats = _blocks.scratch(__name__, 10, shape)
-    (index,) = _blocks.scratch(__name__, 1, shape, np.int64)
-    (exponent,) = _blocks.scratch(__name__, 1, shape, np.int32)
-    return floats, index, exponent
-
-
-def _two_sum_into(a: np.ndarray, b: np.ndarray | float, s: np.ndarray, e: np.ndarray, work: np.ndarray) -> None:
-    """:func:`~neural_network._numerics.two_sum` into ``s`` and ``e`` (``work`` is overwritten; none of them is ``a`` or ``b``)."""
-    np.add(a, b, out=s)
-    np.subtract(s, a, out=work)
-    np.subtract(b, work, out=e)
-    np.subtract(s, work, out=work)
-    np.subtract(a, work, out=work)
-    e += work
-
-
-def _table_index(k: np.ndarray, index: np.ndarray, exponent: np.ndarray) -> None:
-    """``k mod 2**15`` into ``index`` and ``floor(k / 2**15)`` into ``exponent``, for integral float ``k``.
-
-    The index as int64 and the exponent as int32: NumPy gathers with the first and
-    scales (``ldexp``) with the second several times faster than with the other type.
-    """
-    np.copyto(index, k, casting="unsafe")
-    np.right_shift(index, _TABLE_BITS, out=exponent, casting="unsafe")  # within int32's range
-    index &= 2**_TABLE_BITS - 1
-
-
-def _exp_parts(
-    n: np.ndarray, r: np.ndarray, high: np.ndarray, low: np.ndarray, work: np.ndarray,
-    index: np.ndarray, exponent: np.ndarray,
-) -> None:
-    """``e^(n s + r)`` as ``high + low``, ``s = ln 2 / 2**15``, to about 2**-67 relative, for integral float ``n`` and ``|r| <= 2**-15.5``.
-
-    ``2**(n / 2**15) = 2**floor(n / 2**15) T_j`` (``T_j = 2**(j / 2**15)``,
-    :func:`neural_network._numerics._exp_table`, to 2**-104) and ``e^r = 1 + P(r)``, ``P``
-    four terms of ``expm1`` (the fifth is below 2**-89): ``high`` is the scaled ``T_j``
-    (the table's first part, exact), ``low`` the scaled ``T_j P(r) + T_j'``, below
-    2**-16 of it, whose roundings (and ``P``'s) count about 2**-69 of the result. ``n``
-    and ``r`` are left as they are; ``work``, ``index`` and ``exponent`` are overwritten,
-    and none of the outputs may be an input. Exact scaling needs ``floor(n / 2**15)``
-    within [-1022, 1023].
-    """
-    t_high, t_low = _exp_table()
-    p = np.multiply(r, 1.0 / 24.0, out=low)
-    p += 1.0 / 6.0
-    p *= r
-    p += 0.5
-    p *= r
-    p *= r
-    p += r
-    _table_index(n, index, exponent)
-    table = np.take(t_high, index, out=high)
-    p *= table
-    p += np.take(t_low, index, out=work)
-    np.ldexp(table, exponent, out=high)
-    np.ldexp(p, exponent, out=low)
-
-
-_EXPONENT_FIELD = 0x7FF0000000000000
-"""A float64's exponent bits: ``z`` masked with them is ``2**floor(log2 |z|)`` (0 where ``z`` is subnormal)."""
-
-_HIGH_HALF = -(2**27)
-"""A float64 masked with this keeps its sign, exponent and first 26 significant bits: the
-product of two such is exact, and ``z`` less its masked self (exact) has 27 at most."""
-
-
-def _binade_into(z: np.ndarray, out: np.ndarray) -> None:
-    """``2**floor(log2 |z|)`` into ``out`` (``ulp(z) = 2**-52`` of it; 0 for subnormal ``z``); ``out`` may be ``z``."""
-    np.bitwise_and(z.view(np.int64), _EXPONENT_FIELD, out=out.view(np.int64))
-
-
-def _split_into(z: np.ndarray, high: np.ndarray, low: np.ndarray) -> None:
-    """``z = high + low`` exactly, ``high`` of 26 significant bits and ``|low| < 2**-25 |z|`` (neither may be ``z``).
-
-    Dekker's split by masking bits rather than multiplying by ``2**27 + 1``: one
-    operation fewer, and nothing overflows near the float64 limit.
-    """
-    np.bitwise_and(z.view(np.int64), _HIGH_HALF, out=high.view(np.int64))
-    np.subtract(z, high, out=low)
-
-
-_PLAIN_SCALE = 4.0 * (1.0 - 2.0**-49)
-"""``v`` times this, masked to its binade, is ``4 U`` (see :func:`_exp_minus_product_numpy`)."""
-
-_CANCELLATION_LIMIT = 2.0**14
-"""Largest ``(e^x + t x) / |e^x - t x|`` for which :func:`_exp_minus_product_medium`'s value is kept."""
-
-
-def _exp_minus_product_numpy(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``exp(x) - t x`` on NumPy for ``x <= 709``, within 4 ulp: libm's where that is, else refined.
-
-    The plain value ``v = fl(fl(e^x) - fl(t x))`` is off by at most ``ulp(e^x)`` (libm's
-    ``exp`` is within 0.70 ulp with NumPy's AVX-512 loop, 0.51 with glibc's) plus
-    ``ulp(t x) / 2`` plus its own rounding, ``ulp(v) / 2``. Let ``U`` be the ulp of the
-    binade of ``v (1 - 2**-49)``: no more than the exact value's ulp once the error is
-    below 8 ulp (the factor takes a ``v`` within 8 ulp above a power of two below it).
-    Where ``max(e^x, t x) < 4 U 2**52``, ``e^x`` and ``t x`` each lie at most one binade
-    above ``U 2**52``, so that the first two errors are at most ``2 U`` and ``U``
-    (``t x <= 0`` never counts: then ``|v| >= |t x|``), and with the last the error is
-    at most ``4 U``: the plain value is kept. That test is one maximum, one product,
-    one mask and one comparison; it refuses ``e^x`` and ``t x`` within a factor of about
-    2 to 4 of each other (16% of Poisson(3) counts against ``x ~ N(0, 3)``, 5% of
-    log-uniform ``t``), which are recomputed by :func:`_exp_minus_product_medium`, and
-    the few of those whose terms cancel by more than 2**14, by
-    :func:`_exp_minus_product_exact`.
-    """
-    shape = x.shape
-    x, t = np.reshape(x, -1), np.reshape(t, -1)
-    (a, b, *_), _, _ = _scratch(x.size)
-    e = np.exp(x, out=a)
-    p = np.multiply(t, x, out=b)
-    value: np.ndarray = np.subtract(e, p)
-    larger = np.maximum(e, p, out=a)
-    limit = np.multiply(value, _PLAIN_SCALE, out=b)
-    _binade_into(limit, limit)
-    refined = np.flatnonzero(np.greater_equal(larger, limit))
-    if refined.size:
-        xs, ts = x[refined], t[refined]
-        medium, accepted = _exp_minus_product_medium(xs, ts)
-        # Beyond 2**996 TwoProduct's split overflows: the medium value is kept there.
-        exact = np.flatnonzero(~accepted & (ts < _PRODUCT_RANGE))
-        if exact.size:
-            medium[exact] = _exp_minus_product_exact(np, xs[exact], ts[exact])
-        value[refined] = medium
-    return value.reshape(shape)
-
-
-def _exp_minus_product_medium(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``exp(x) - t x`` for ``x <= 709`` with ``exp`` to about 2**-67 and ``t x`` exactly, and where that is within 1.6 ulp.
-
-    ``e^x = high + low`` by :func:`_exp_parts` (``K`` the nearest integer to
-    ``x / s``, ``x - K s1`` exact as in :func:`~neural_network._numerics.exp_double`,
-    then less ``K (s2 + s3)``, off by 2**-69 at most) and ``t x = P + P'`` with ``P`` the
-    (exact) product of the first 26 bits of each and ``P'`` the rest, below 2**-24 of it,
-    rounded twice (2**-77). ``high - P`` is exact where the two are within a factor 2
-    (Sterbenz); elsewhere the terms cancel by a factor below 3 and its rounding is half
-    an ulp of about the value. The sum of the steps' bounds puts
-    ``(high - P) + (low - P')`` within ``2**-66.9 (e^x + t x)`` plus its rounding of the
-    exact value: kept where ``(e^x + t x) / |v| <= 2**14`` (:data:`_CANCELLATION_LIMIT`),
-    there within 0.54 + 0.5 ulp (1 + 0.5 where ``high - P`` is inexact).
-
-    A fresh value array and the accepted mask; the steps in per-thread work arrays
-    (:func:`_scratch`).
-    """
-    (a, b, c, d, e, f, g, *_), index, exponent = _scratch(x.size)
-    n = np.multiply(x, _EXP_INVERSE_STEP, out=a)
-    np.rint(n, out=n)
-    r = np.multiply(n, -_EXP_STEP[0], out=b)
-    r += x
-    r -= np.multiply(n, _STEP_TAIL, out=c)
-    high, low = d, e
-    _exp_parts(n, r, high, low, c, index, exponent)
-    t_high, t_low = f, g
-    _split_into(t, t_high, t_low)
-    x_high, x_low = a, b
-    _split_into(x, x_high, x_low)
-    product = np.multiply(t_high, x_high, out=c)
-    t_low *= x
-    x_low *= t_high
-    t_low += x_low  # P'
-    size = np.add(high, product, out=a)
-    high -= product
-    low -= t_low
-    value = high + low
-    size *= 1.0 / _CANCELLATION_LIMIT
-    accepted = np.abs(value, out=b) >= size
-    return value, accepted
-
-
-def _deviance_of_exp_medium(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``t f(w)``, ``f(w) = e^w - 1 - w``, ``w = x - log t``, to about 2**-66, and where that is within 2.1 ulp.
-
-    The generalized KL divergence ``t log(t / e^x) - t + e^x`` on NumPy, with one table
-    (:func:`neural_network._numerics._exp_table`, ``T_j = 2**(j / 2**15)``) for both the
-    log and the exp, and no libm result trusted beyond choosing table entries:
-
-    * ``log t = k s + log1p(delta)``, ``s = ln 2 / 2**15``, ``k`` the nearest integer to
-      ``log(t) / s`` and ``delta = t / 2**(k / 2**15) - 1`` (``|delta| <= 2**-16.5``), from
-      ``t 2**-floor(k / 2**15)`` less ``T`` (exact, Sterbenz) and one division; ``log1p``
-      as four terms of its series;
-    * ``w = n s + r`` with ``K = n + k`` the nearest integer to ``x / s``: ``x - K s1`` is
-      exact as in :func:`~neural_network._numerics.exp_double`, and
-      ``r = (x - K s1) - (K s' + log1p(delta))``, ``|r| <= 2**-15.5``;
-    * ``e^w = 2**(n / 2**15) (1 + P(r))``, ``P`` four terms of ``expm1``, as ``high + low``;
-      ``f = (e^w - 1) - n s1 - (n s' + r)``, the first two subtractions with TwoSum.
-
-    The errors, each from one rounding of a term: ``e^w`` within 2**-66.5 relative, ``w``
-    (as seen by ``e^w`` and by ``-w`` alike) within 2**-66.8, and the sums within
-    ``2**-67.5 e^w + 2**-66.6``, so that ``f`` is within ``2**-11.78 (e^w + 1) / f`` ulp
-    before its last rounding: with the value's two roundings, at most 1.5 ulp plus that.
-    An element is accepted where ``(e^w + 1) / f <= 2**11`` (2.1 ulp at most): all but
-    ``|w| < 0.06`` (near the minimum, ``e^x`` near ``t``), where the caller uses the
-    double-double forms. ``t = 0`` gives ``e^x`` itself (``w = x``, ``high + low`` rounded
-    once). Also refused: ``t`` beyond 2**+-1000, ``|x| > 700`` or ``|w| > 600``.
-
-    In place, in per-thread work arrays (:func:`_scratch`): most steps are a single
-    NumPy operation on arrays already in the processor's cache.
-    """
-    shape = x.shape
-    x, t = np.reshape(x, -1), np.reshape(t, -1)
-    (a, b, c, d, e, f, g, h, u, v), index, exponent = _scratch(x.size)
-    t_high, t_low = _exp_table()
-    zero = t == 0.0
-    inside = np.abs(x, out=a) <= 700.0
-    inside &= zero | ((t >= 2.0**-1000) & (t <= 2.0**1000))
-    # Operands whose values are discarded need only be harmless (finite results, no
-    # warnings): t = 0 is taken as 1 (its log is 0, and e^w = e^x), t > 2**1000 as
-    # 2**1000, |x| > 700 as +-700. (np.where costs ten times as much.)
-    t = np.minimum(t, 2.0**1000)
-    ts = np.maximum(t, zero, out=b)
-    xs = np.clip(x, -700.0, 700.0, out=c)
-    k = np.log(ts, out=d)
-    k *= _EXP_INVERSE_STEP
-    np.rint(k, out=k)
-    K = np.multiply(xs, _EXP_INVERSE_STEP, out=e)
-    np.rint(K, out=K)
-    n = np.subtract(K, k, out=f)
-    inside &= np.abs(n, out=a) <= 600.0 * _EXP_INVERSE_STEP
-    np.clip(n, -601.0 * _EXP_INVERSE_STEP, 601.0 * _EXP_INVERSE_STEP, out=n)  # e^w finite everywhere
-    # log1p(delta), delta = t / T_k - 1
-    _table_index(k, index, exponent)
-    np.negative(exponent, out=exponent)
-    table = np.take(t_high, index, out=a)
-    delta = np.ldexp(ts, exponent, out=d)
-    delta -= table
-    delta -= np.take(t_low, index, out=g)
-    delta /= table
-    log1p = np.multiply(delta, -0.25, out=a)
-    log1p += 1.0 / 3.0
-    log1p *= delta
-    log1p -= 0.5
-    log1p *= delta
-    log1p *= delta
-    log1p += delta
-    # r = x - K s - log1p(delta)
-    r = np.multiply(K, _EXP_STEP[0], out=g)
-    np.subtract(xs, r, out=r)
-    K *= _STEP_TAIL
-    K += log1p
-    r -= K
-    # e^w = e^(n s + r)
-    e_high, e_low = c, a
-    _exp_parts(n, r, e_high, e_low, b, index, exponent)
-    # f = (e^w - 1) - n s1 - (n s' + r)
-    _two_sum_into(e_high, -1.0, b, d, e)  # s, error
-    np.multiply(n, -_EXP_STEP[0], out=u)
-    _two_sum_into(b, u, h, e, v)  # s, error
-    e += d
-    n *= _STEP_TAIL
-    n += r
-    np.subtract(e_low, n, out=d)
-    d += e
-    value = h + d  # f, the caller's
-    np.multiply(value, _MEDIUM_LIMIT, out=d)
-    np.add(e_high, 1.0, out=e)
-    accepted = e <= d
-    accepted |= zero
-    accepted &= inside
-    # t f, or e^x where t = 0 (there f is finite and multiplied by 0)
-    value *= t
-    e_high += e_low
-    e_high *= zero
-    value += e_high
-    return value.reshape(shape), accepted.reshape(shape)
-
-
 def _deviance_of_exp(xp: Namespace, x: Array, t: Array) -> Array:
     """``t log(t / e^x) - t + e^x`` (``t >= 0``), to a few ulp wherever it is finite.
 
-    On NumPy most elements take :func:`_deviance_of_exp_medium` (a few tens of operations
-    each); those it does not accept, and every element elsewhere, take
-    :func:`_deviance_of_exp_double`.
+    In float64 most elements take the table-driven form
+    (:func:`~neural_network.losses._table_kernels.deviance_of_exp`, a few tens of
+    operations each); those it does not accept, and other dtypes, take
+    :func:`_deviance_of_exp_double`. Both are array-API code: every library computes
+    the same operations for an element, and so gets the same bits.
     """
-    if (
-        isinstance(x, np.ndarray) and isinstance(t, np.ndarray) and x.shape == t.shape
-        and x.dtype == t.dtype == np.float64  # not the extended range's long double
-    ):
-        value, accepted = _deviance_of_exp_medium(x, t)
-        return _refined(np, value, ~accepted, _deviance_of_exp_double, x, t)
-    return _deviance_of_exp_double(xp, x, t)
+    if x.dtype != xp.float64 or t.dtype != xp.float64:
+        return _deviance_of_exp_double(xp, x, t)
+    value, accepted = _table_kernels.deviance_of_exp(xp, x, t)
+    return _refined(xp, value, ~accepted, _deviance_of_exp_double, x, t)
 
 
 def _deviance_of_exp_double(xp: Namespace, x: Array, t: Array) -> Array:
@@ -1000,152 +732,28 @@ def _tweedie_exact(xp: Namespace, q: Array, q_error: Array, scale: Array, /, *, 
     return 2.0 * power_of_two(xp, g, k)
 
 
-def _high_half(value: float) -> float:
-    """``value`` with its significand cut to 26 bits (as :data:`_HIGH_HALF` masks an array)."""
-    bits = np.array([value]).view(np.int64) & _HIGH_HALF
-    return float(bits.view(np.float64)[0])
-
-
 @functools.lru_cache(maxsize=64)
-def _tweedie_medium_constants(power: float) -> tuple[float, ...]:
-    """For :func:`_tweedie_medium`: ``b`` (``b = 2 - power``), its first 26 bits and the rest,
-    ``|b|``, ``a = 1 - power`` as ``(high, low)``, and ``1 / (a b)`` as its first 26 bits,
-    the rest of its high part and its low part, each from the exact rationals."""
+def _tweedie_table_constants(power: float) -> tuple[float, ...]:
+    """For :func:`~neural_network.losses._table_kernels.tweedie_terms`: ``b`` (``b = 2 - power``),
+    its 26-bit high half (Veltkamp's split) and the rest, ``|b|``, ``a = 1 - power`` as
+    ``(high, low)``, and ``1 / (a b)`` as its high half, the rest of its high part and its
+    low part, each from the exact rationals."""
     (b, b_low), inverse_ab = _tweedie_constants(power)[:2]
     a_high, a_low = _split_fraction(1 - Fraction(power))
-    b_head = _high_half(b)
-    c_head = _high_half(inverse_ab[0])
-    return (
-        b, b_head, (b - b_head) + b_low, abs(b), a_high, a_low,
-        inverse_ab[0], c_head, inverse_ab[0] - c_head, inverse_ab[1],
-    )
-
-
-_TWEEDIE_MEDIUM_LIMIT = 2.0**9
-"""Largest ``(q^b (1 + |b|) + |b q| + |a|) / |q^b - b q + a|`` for which :func:`_tweedie_medium`'s value is kept."""
-
-_STEP = _EXP_STEP[0] + _STEP_TAIL
-"""ln 2 / 2**15 in one float."""
-
-
-def _tweedie_medium(
-    q: np.ndarray, q_error: np.ndarray, scale: np.ndarray, /, *, power: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_tweedie_exact`'s value with ``log q`` and ``q^b`` to about 2**-66, and where that is within 2 ulp.
-
-    ``g = S / (a b)`` with ``S = q^b - b q + a`` (``q`` standing for ``q + q_error``,
-    ``y / mu``), on NumPy, from the table of :func:`_deviance_of_exp_medium` for both the
-    log and the exp:
-
-    * ``log q = k s + rest``, ``k`` the nearest integer to ``log(q) / s``,
-      ``rest = log1p(delta) + q_error / q`` with ``delta = q / 2**(k / 2**15) - 1`` as there;
-    * ``b log q = N s + r``: ``b k`` is ``b1 k`` (``b1`` the first 26 bits of ``b``,
-      exact) plus ``b' k``, ``N`` the nearest integer to ``b k + b rest / s``, and
-      ``r = ((b1 k - N) + b' k) s + b rest`` (``b1 k - N`` exact), off by about
-      ``2**-68 (1 + |b|)``; ``q^b = e^(N s + r)`` by :func:`_exp_parts`;
-    * ``b q`` as the exact product of the first 26 bits of each, and the rest (below
-      2**-24 of it, with ``b q_error``), rounded to 2**-77;
-    * ``S`` with TwoSum for the two large additions, then scaled by ``2 mu^b / (a b)``
-      with ``mu^b / (a b)`` formed exactly (split products) from libm's ``mu^b``: as in
-      :func:`_tweedie_exact`, two roundings and ``mu^b``'s.
-
-    ``S`` is then within ``2**-64 (q^b (1 + |b|) + |b q| + |a|)`` (a margin of 4 over the
-    sum of the steps' bounds); kept where that is at most 2**-9 of ``|S|``
-    (:data:`_TWEEDIE_MEDIUM_LIMIT`), there a quarter ulp, and where ``|b log q| <= 700``
-    (``q^b`` a normal float). Refused elsewhere (``q`` near the near-range boundary for
-    ``p`` near 1 or 2, where ``S``'s terms cancel by more): the caller uses
-    :func:`_tweedie_exact`.
-    """
-    (b, b_head, b_tail, b_size, a_high, a_low, c, c_head, c_tail, c_low) = _tweedie_medium_constants(power)
-    (k, rest, f, j, bl, n, r, high, low, work), index, exponent = _scratch(q.size)
-    t_high, t_low = _exp_table()
-    # log q = k s + rest
-    np.log(q, out=k)
-    k *= _EXP_INVERSE_STEP
-    np.rint(k, out=k)
-    _table_index(k, index, exponent)
-    np.negative(exponent, out=exponent)
-    table = np.take(t_high, index, out=rest)
-    delta = np.ldexp(q, exponent, out=f)
-    delta -= table
-    delta -= np.take(t_low, index, out=j)
-    delta /= table
-    np.multiply(delta, -0.25, out=rest)
-    rest += 1.0 / 3.0
-    rest *= delta
-    rest -= 0.5
-    rest *= delta
-    rest *= delta
-    rest += delta
-    rest += np.divide(q_error, q, out=f)
-    # b log q = N s + r
-    np.multiply(k, b_head, out=f)  # exact: 26 bits times |k| < 2**25
-    np.multiply(k, b_tail, out=j)
-    np.multiply(rest, b, out=bl)
-    np.multiply(bl, _EXP_INVERSE_STEP, out=n)
-    n += j
-    n += f
-    np.rint(n, out=n)
-    inside = np.abs(n, out=r) <= 700.0 * _EXP_INVERSE_STEP
-    np.clip(n, -701.0 * _EXP_INVERSE_STEP, 701.0 * _EXP_INVERSE_STEP, out=n)  # harmless elsewhere
-    f -= n
-    f += j
-    np.multiply(f, _STEP, out=r)
-    r += bl
-    _exp_parts(n, r, high, low, work, index, exponent)  # q^b
-    # -b q = minus + minus_tail, the first exact
-    q_head, q_tail = k, rest
-    _split_into(q, q_head, q_tail)
-    minus = np.multiply(q_head, -b_head, out=f)
-    q_tail *= -b_head
-    minus_tail = np.multiply(q, -b_tail, out=j)
-    minus_tail += q_tail
-    minus_tail += np.multiply(q_error, -b, out=q_tail)
-    size = np.abs(minus, out=bl)
-    size += abs(a_high)
-    size += np.multiply(high, 1.0 + b_size, out=r)
-    # S = (q^b - b q) + a in double-double
-    total, error = r, work
-    _two_sum_into(high, minus, total, error, q_tail)
-    s_high, s_error = k, n
-    _two_sum_into(total, a_high, s_high, s_error, q_tail)
-    error += s_error
-    low += minus_tail
-    error += low
-    error += a_low  # S = s_high + error
-    size *= 1.0 / _TWEEDIE_MEDIUM_LIMIT
-    accepted = np.abs(s_high, out=total) >= size
-    accepted &= inside
-    # 2 mu^b / (a b) = 2 (w + w_error), mu^b c split into exact products
-    scale_head, scale_tail = rest, f
-    _split_into(scale, scale_head, scale_tail)
-    w = np.multiply(scale, c, out=j)
-    w_error = np.multiply(scale_head, c_head, out=bl)
-    w_error -= w
-    scale_head *= c_tail
-    w_error += scale_head
-    w_error += np.multiply(scale_tail, c_head, out=total)
-    scale_tail *= c_tail
-    w_error += scale_tail
-    w_error += np.multiply(scale, c_low, out=total)
-    error *= w
-    w_error *= s_high
-    error += w_error
-    s_high *= w
-    value = s_high + error
-    value *= 2.0
-    return value, accepted
+    b_head, b_rest = _split(b)
+    c_head, c_rest = _split(inverse_ab[0])
+    return (b, b_head, b_rest + b_low, abs(b), a_high, a_low, inverse_ab[0], c_head, c_rest, inverse_ab[1])
 
 
 def _tweedie_far(xp: Namespace, q: Array, q_error: Array, scale: Array, /, *, power: float) -> Array:
-    """:func:`_tweedie_exact`'s value: on NumPy (float64) mostly :func:`_tweedie_medium`'s."""
-    if not (isinstance(q, np.ndarray) and q.dtype == np.float64 and q.ndim == 1):
+    """:func:`_tweedie_exact`'s value: in float64 mostly the table-driven form's
+    (:func:`~neural_network.losses._table_kernels.tweedie_terms`), the same operations
+    in every array library."""
+    if q.dtype != xp.float64:
         return _tweedie_exact(xp, q, q_error, scale, power=power)
-    value, accepted = _tweedie_medium(q, q_error, scale, power=power)
-    refused = np.flatnonzero(~accepted)
-    if refused.size:
-        value[refused] = _tweedie_exact(np, q[refused], q_error[refused], scale[refused], power=power)
-    return value
+    value, accepted = _table_kernels.tweedie_terms(xp, q, q_error, scale, _tweedie_table_constants(power))
+    exact = functools.partial(_tweedie_exact, power=power)
+    return _refined(xp, value, ~accepted, exact, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
 
 
 def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, power: float) -> Array:
@@ -1193,7 +801,7 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     known exactly (``y / mu`` is within [3/4, 5/4]: ``fl(y / mu) - 1`` is exact and the
     quotient's remainder is recovered by TwoProduct) and ``x^2`` formed in double-double:
     nothing cancels. Elsewhere ``g = q^b / (a b) - q / a + 1 / b`` (``q = y / mu``) is
-    formed from a table-driven log and exp on NumPy (:func:`_tweedie_medium`) where its
+    formed from a table-driven log and exp (:func:`_tweedie_far`) where its
     bound allows, else in double-double (:func:`_tweedie_exact`): there its terms cancel by at most
     ``2 / (|a b| X^2)``, a few thousand, which the double-double precision absorbs.
     Ratios beyond 2**+-500, means beyond 2**+-500 and ``mu^b`` beyond 2**+-1000 keep the
@@ -1234,7 +842,8 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     )
     if _any(xp, far & ~exact):
         value = xp.where(far & ~exact, _tweedie_log_form(xp, mu, ys, scale, power=power), value)
-    value = _refined(xp, value, exact, functools.partial(_tweedie_far, power=power), q, q_error, scale)
+    far_form = functools.partial(_tweedie_far, power=power)
+    value = _refined(xp, value, exact, far_form, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
         return xp.where(positive, value, (2.0 / b) * scale)
     # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there). That

@@ -140,3 +140,24 @@ def test_count_losses_give_the_bits_of_the_general_form_in_every_region(name: st
     sliced = np.concatenate([np.asarray(loss(x[i : i + 7], t[i : i + 7], reduction="none", **options))
                              for i in range(0, x.size, 7)])
     np.testing.assert_array_equal(whole, sliced)
+
+
+@pytest.mark.parametrize("power", [1.01, 1.5, 1.99, 3.0])
+def test_tweedie_deviance_gives_the_bits_of_the_general_form_at_extreme_ratios_and_means(power: float):
+    """Ratios and means beyond 2**+-500 take their own forms (terms summed, expm1, rescaled
+    means), chosen per element from the same operations in every library."""
+    import array_api_strict as xps
+
+    from neural_network import losses
+
+    rng = np.random.default_rng(22)
+    log_mu = rng.uniform(-700.0, 700.0, 3000)
+    log_y = log_mu + rng.normal(0.0, 1.0, 3000) * np.where(rng.random(3000) < 0.5, 500.0, 5.0)
+    keep = np.abs(log_y) < 705.0
+    mu, y = np.exp(log_mu[keep]), np.exp(log_y[keep])
+    whole = np.asarray(losses.tweedie_deviance(mu, y, power=power, reduction="none"))
+    general = np.asarray(losses.tweedie_deviance(xps.asarray(mu), xps.asarray(y), power=power, reduction="none"))
+    np.testing.assert_array_equal(whole, general)
+    sliced = np.concatenate([np.asarray(losses.tweedie_deviance(mu[i : i + 5], y[i : i + 5], power=power, reduction="none"))
+                             for i in range(0, mu.size, 5)])
+    np.testing.assert_array_equal(whole, sliced)

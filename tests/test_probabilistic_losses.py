@@ -546,3 +546,118 @@ def test_negative_power_with_a_huge_mean_overflows_quietly():
     # y <= 0 with power -1 (a = 2, b = 3): 2 (-y mu^a / a + mu^b / b) = 2 (4/2 + 8/3) = 28/3;
     # pow 2u, 8 / 3 u, the sum u: 4u < 1e-15
     assert values[1] == pytest.approx(28 / 3, rel=1e-15)
+
+
+# Extreme ratios y / mu (beyond 2**+-500, |L| > 346 for L = log(y / mu)): no exponential of
+# L (its rounding alone would cost |L| u). Where |a|, |b| >= 1/16 the deviance is the sum of
+# its three terms, which differ by factors above e^21; each power in two halves h (within
+# 1 ulp: 2u relative, twice: 4u). The dominant term bounds the error: (h / (a b)) h: 4u,
+# a b's rounding, the division and the product: 7u; y mu^a as (y h) h then / a: 7u;
+# (h / b) h: 6u; two additions 2u: 9u at most, within 9 ulp of a normal result.
+SUMMED_ULPS = 9
+# Where |b| < 1/16 (or |a|): mu^b expm1(b L) / (a b) - (y - mu) mu^a / a, the two terms a
+# factor |L| > 346 apart. expm1 2u, its argument exact to first order (L and b L in
+# double-double) and the correction's rounding u, a b and the division 2u, the halves 6u,
+# y's product u: 12u; the other term 8u; the difference u: 13u.
+EXPM1_ULPS = 13
+# A mean beyond 2**+-500 at a moderate ratio: 2**(k b) times the deviance of the means scaled
+# by 2**-k (exactly): its bound, pow's ulp (2u) and the product: 3 more.
+RESCALED_EXTRA_ULPS = 3
+
+
+@pytest.mark.parametrize(
+    ("power", "mu", "y"),
+    [(3.0, 1e155, 1.0), (10.0, 4.74e231, 0.5), (-1.0, 1e-120, 1e-20), (5.0, 1e110, 1.0), (-3.0, 1e-70, 1.0)],
+)
+def test_tweedie_deviance_is_finite_and_accurate_where_mu_to_the_b_leaves_the_range(power, mu, y):
+    """mu = 1e155, y = 1, power 3: mu^-1 / -1 and y^-1 / 2 are fine, but the log form's
+    mu^b f(log(y / mu)) overflowed f (inf); at power 10, mu = 4.74e231, mu^b underflows to
+    0 and f overflows (NaN). The exact values (mpmath) are 1.0 and 64 / 9."""
+    value = losses.tweedie_deviance(np.array([mu]), np.array([y]), power=power, reduction="none")
+    with mpmath.workdps(100):
+        exact = _exact_deviance(power, mu, y)
+    assert ulps(float(value[0]), exact) <= SUMMED_ULPS
+
+
+@pytest.mark.parametrize("region", ["extreme ratio", "extreme mean"])
+def test_tweedie_deviance_at_extreme_ratios_and_means_is_within_the_derived_bound(region):
+    """Ratios y / mu beyond 2**+-500 (formerly hundreds of ulp: exp of a rounded log(y / mu)),
+    and means beyond 2**+-500 at ratios up to e^30, for powers near 1 and 2 too."""
+    rng = np.random.default_rng(17)
+    for power in (-3.0, -1.0, -0.5, 1.01, 1.2, 1.5, 1.8, 1.99, 2.5, 3.0, 5.0, 10.0):
+        if region == "extreme ratio":
+            log_mu = rng.uniform(-700.0, 700.0, 400)
+            log_y = log_mu + rng.choice([-1.0, 1.0], 400) * rng.uniform(347.0, 700.0, 400)
+            bound = max(SUMMED_ULPS, EXPM1_ULPS)
+        else:
+            log_mu = rng.choice([-1.0, 1.0], 400) * rng.uniform(350.0, 700.0, 400)
+            log_y = log_mu + rng.choice([-1.0, 1.0], 400) * rng.uniform(0.0, 30.0, 400)
+            bound = deviance_bound(power) + RESCALED_EXTRA_ULPS
+        keep = np.abs(log_y) < 705.0
+        mu, y = np.exp(log_mu[keep]), np.exp(log_y[keep])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no warning either
+            values = losses.tweedie_deviance(mu, y, power=power, reduction="none")
+        with mpmath.workdps(100):
+            exact = [_exact_deviance(power, m, t) for m, t in zip(mu, y, strict=True)]
+        normal = [i for i, e in enumerate(exact) if mpmath.mpf(2) ** -1022 < e < mpmath.mpf(2) ** 1024]
+        overflowing = [i for i, e in enumerate(exact) if e >= mpmath.mpf(2) ** 1024]
+        if region == "extreme ratio" or abs(2.0 - power) < 2.0:  # else mu^b alone is beyond the range
+            assert len(normal) > 20, power  # the sample reaches the finite cases
+        assert max((ulps(float(values[i]), exact[i]) for i in normal), default=0.0) <= bound, power
+        assert all(values[i] == math.inf for i in overflowing), power
+
+
+# The gradient 2 (mu - y) mu^(-power) where mu^(-power) alone leaves the range: as
+# ((mu - y) h) h, h = mu^(-power / 2): the difference u, h 2u twice, two products 2u: 7u.
+GRADIENT_HALVES_ULPS = 7
+
+
+def test_tweedie_deviance_gradient_where_mu_to_the_minus_power_leaves_the_range():
+    """mu = 7.41e261, y = 2.67e284, power 1.5: mu^-1.5 underflows, the product does not
+    (exact -8.37e-109 by mpmath; the plain product gave -0.0)."""
+    rng = np.random.default_rng(18)
+    cases = [(1.5, 7.41e261, 2.67e284)]
+    for power in (1.5, 3.0, -1.0, 10.0):
+        for _ in range(40):
+            mu, y = math.exp(rng.uniform(-700, 700)), math.exp(rng.uniform(-700, 700))
+            cases.append((power, mu, y))
+    checked = 0
+    for power, mu, y in cases:
+        got = losses.tweedie_deviance_grad(np.array([mu]), np.array([y]), power=power, reduction="sum")
+        with mpmath.workdps(100):
+            exact = 2 * (mpmath.mpf(mu) - mpmath.mpf(y)) * mpmath.mpf(mu) ** -mpmath.mpf(power)
+        if mpmath.mpf(2) ** -1022 < abs(exact) < mpmath.mpf(2) ** 1024:
+            assert ulps(float(got[0]), exact) <= GRADIENT_HALVES_ULPS, (power, mu, y)
+            checked += 1
+    assert checked > 60
+
+
+@pytest.mark.parametrize("power", [*sorted(HORNER), -0.01, 1.9999999, 1.0000001])
+def test_tweedie_deviance_over_the_whole_float64_range_is_within_its_bounds(power):
+    """Means and targets log-uniform over e^+-705 (a third of the targets near their mean):
+    every path at once, with no warning; a deviance beyond the range is inf. The exponents
+    b = 2 - power and a = 1 - power are not floats for power -0.01: libm's pow of the
+    rounded exponent alone was 579 ulp off at mu = 4.6e-134."""
+    rng = np.random.default_rng(23)
+    log_mu = rng.uniform(-705.0, 705.0, 300)
+    log_y = rng.uniform(-705.0, 705.0, 300)
+    log_y[::3] = log_mu[::3] + rng.normal(0.0, 3.0, 100)
+    keep = np.abs(log_y) < 705.0
+    mu, y = np.exp(log_mu[keep]), np.exp(log_y[keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        values = losses.tweedie_deviance(mu, y, power=power, reduction="none")
+    # Every form's bound: near y = mu where derived (HORNER), else only ratios beyond 1 +- 1/4
+    # (the far forms: table-driven 3.5u or double-double 4u, each + 3 rescaled; summed; expm1).
+    if power in HORNER:
+        bound = max(SUMMED_ULPS, EXPM1_ULPS, deviance_bound(power) + RESCALED_EXTRA_ULPS)
+    else:
+        bound = max(SUMMED_ULPS, EXPM1_ULPS, 4 + RESCALED_EXTRA_ULPS)
+    with mpmath.workdps(100):
+        exact = [_exact_deviance(power, m, t) for m, t in zip(mu, y, strict=True)]
+    normal = [i for i, e in enumerate(exact) if mpmath.mpf(2) ** -1022 < e < mpmath.mpf(2) ** 1024
+              and (power in HORNER or not math.log(0.75) <= log_y[keep][i] - log_mu[keep][i] <= math.log(1.25))]
+    assert len(normal) > 30
+    assert max(ulps(float(values[i]), exact[i]) for i in normal) <= bound
+    assert all(values[i] == math.inf for i, e in enumerate(exact) if e >= mpmath.mpf(2) ** 1024)

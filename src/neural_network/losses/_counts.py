@@ -790,6 +790,152 @@ def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, p
     return 2.0 * (scale * f)
 
 
+@functools.lru_cache(maxsize=64)
+def _exponents(power: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``a = 1 - power`` and ``b = 2 - power`` as double-doubles from the exact rationals: ``b``
+    is rounded for ``power`` outside [1, 4], ``a`` outside [1/2, 2]."""
+    return _split_fraction(1 - Fraction(power)), _split_fraction(2 - Fraction(power))
+
+
+def _pow(xp: Namespace, base: Array, exponent: tuple[float, float]) -> Array:
+    """``base^(high + low)``: libm's ``pow`` of the rounded exponent, corrected to first order
+    where the exponent is not a float. Its rounding alone would cost ``|log base|`` ulp
+    (``2**-53 |e log base|`` relative): 600 ulp at ``base = 1e-134``."""
+    high, low = exponent
+    value = xp.pow(base, high)
+    if low == 0.0:
+        return value
+    return value + value * (low * xp.log(base))
+
+
+def _power_times(xp: Namespace, z: Array, base: Array, exponent: tuple[float, float]) -> Array:
+    """``z base^exponent`` as ``(z h) h``, ``h = base^(exponent / 2)``: finite (and not 0)
+    wherever the product is, however far ``base^exponent`` alone is beyond the range (the
+    partial product lies between ``z`` and the result). Two roundings and ``h``'s more
+    than ``z * base**exponent``: used only where that over- or underflows."""
+    h = _pow(xp, base, (exponent[0] / 2.0, exponent[1] / 2.0))
+    return (z * h) * h
+
+
+def _tweedie_terms_summed(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
+    """``2 (y^b / (a b) - y mu^a / a + mu^b / b)``, each term formed within the range.
+
+    For ratios ``y / mu`` beyond 2**+-500 (where it is used) the three terms differ by
+    factors of 2**250 or more but where ``b`` or ``a`` is within about 2**-9 of 0 (the
+    log form's concern): no cancellation, a few ulp. Each power is formed in two halves
+    (:func:`_power_times`), so that a term within the range is never lost to its power
+    alone; a term beyond it dominates a deviance that is then beyond it too (it is never
+    negative): inf.
+    """
+    (a, a_low), (b, b_low) = _exponents(power)
+    half = (b / 2.0, b_low / 2.0)
+    y_half, mu_half = _pow(xp, y, half), _pow(xp, mu, half)  # each term in two halves
+    terms = [(y_half / (a * b)) * y_half, -_power_times(xp, y, mu, (a, a_low)) / a, (mu_half / b) * mu_half]
+    beyond = xp.isinf(terms[0]) | xp.isinf(terms[1]) | xp.isinf(terms[2])
+    if _any(xp, beyond):
+        zeros = xp.zeros_like(terms[0])
+        terms = [xp.where(beyond, zeros, term) for term in terms]
+    value = 2.0 * ((terms[0] + terms[1]) + terms[2])
+    return xp.where(beyond, xp.full_like(value, math.inf), value)
+
+
+_TERMS_APART = 2.0**-4
+"""Where ``|a|`` and ``|b|`` are both at least this, the terms of a deviance at a ratio beyond
+2**+-500 differ by factors above e^21 (:func:`_tweedie_extreme_ratio`)."""
+
+
+_EXTREME_RATIO = 346.0
+"""``|log(y / mu)|`` beyond which (ratios beyond about 2**+-500) :func:`_tweedie_extreme_ratio` is used."""
+
+
+def _extreme_ratio_limit(power: float) -> float:
+    """The smallest ``|L|`` at which :func:`_tweedie_extreme_ratio`'s forms keep their bound.
+
+    The three terms differ by factors ``e^(|L| min(1, |a|, |b|))`` over constants within
+    2**20 (``|power| <= 2**20``): from ``|L| min(1, |a|, |b|) >= 40`` at least e^26 apart,
+    or, for ``|b| > 15``, from ``|L| |b| >= 600`` at least e^(600 / |b|) (the deviance of a
+    moderate ratio then leaves the range before they meet). The forms for ``|a|`` or ``|b|``
+    below 1/16 keep :data:`_EXTREME_RATIO`.
+    """
+    spread = min(1.0, abs(1.0 - power), abs(2.0 - power))
+    if spread < _TERMS_APART or abs(power) > 2.0**20:
+        return _EXTREME_RATIO
+    return min(_EXTREME_RATIO, 40.0 / spread, 600.0 / max(1.0, abs(2.0 - power)))
+
+
+def _tweedie_extreme_ratio(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
+    """The deviance where ``y / mu`` is beyond 2**+-500 (``|L| > 346``, ``L = log(y / mu)``),
+    or beyond :func:`_extreme_ratio_limit` where exact's range ends.
+
+    The terms ``y^b / (a b)``, ``-y mu^a / a`` and ``mu^b / b`` (in units of ``mu^b``:
+    ``e^(b L) / (a b)``, ``-e^L / a``, ``1 / b``) then differ by factors of at least
+    ``e^(|L| min(|a|, |b|))`` (or of ``e^|L|``), more than e^21 where ``|a|, |b| >= 1/16``:
+    their sum (:func:`_tweedie_terms_summed`) has no cancellation. No exponential of
+    ``L`` appears, whose rounding (an ulp of ``L``, ``2**-45`` absolute at ``|L| = 400``)
+    would cost hundreds of ulp. For ``|b| < 1/16`` the first and third terms nearly cancel;
+    as ``g = expm1(b L) / (a b) - (q - 1) / a`` (``q = y / mu``) the deviance is
+    ``2 (mu^b expm1(b L) / (a b) - (y - mu) mu^a / a)``, and for ``|a| < 1/16`` likewise
+    ``2 (y mu^a expm1(a L) / (a b) - (y - mu) mu^a / b)``: two terms that differ by a factor
+    of ``|L|`` or more, with ``L`` in double-double (:func:`log_double` of each) and
+    ``b L`` (or ``a L``) formed exactly to first order, so that ``expm1`` sees its
+    argument to 2**-100. Powers are formed in two halves (:func:`_power_times`).
+    """
+    (a, a_low), (b, b_low) = _exponents(power)
+    if min(abs(a), abs(b)) >= _TERMS_APART or abs(power) > 2.0**20:
+        return _tweedie_terms_summed(xp, mu, y, power=power)
+    y_high, y_low = log_double(xp, y)
+    m_high, m_low = log_double(xp, mu)
+    L, L_error = two_sum(y_high, -m_high)
+    L_error = L_error + (y_low - m_low)
+    c, c_low = (b, b_low) if abs(b) < abs(a) else (a, a_low)
+    product, product_error = two_product(L, xp.full_like(L, c))
+    product_error = product_error + (c * L_error + c_low * L)
+    e = xp.expm1(product)
+    e = e + (e + 1.0) * product_error  # expm1(p + dp) = expm1(p) + e^p dp, to first order
+    if abs(b) < abs(a):
+        first = _power_times(xp, e / (a * b), mu, (b, b_low))
+        second = _power_times(xp, (y - mu) / a, mu, (a, a_low))
+    else:
+        first = _power_times(xp, y * (e / (a * b)), mu, (a, a_low))
+        second = _power_times(xp, (y - mu) / b, mu, (a, a_low))
+    return 2.0 * (first - second)
+
+
+def _tweedie_logged(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
+    """:func:`_tweedie_log_form`, but where ``mu^b`` is beyond the float64 range (or 0) while
+    the deviance is not (``0 * inf``, or a finite value lost) the sum of the terms
+    (:func:`_tweedie_terms_summed`): there one term dominates."""
+    scale = _pow(xp, mu, _exponents(power)[1])
+    outside = (scale == 0.0) | xp.isinf(scale)
+    value = _tweedie_log_form(xp, mu, y, xp.where(outside, xp.ones_like(scale), scale), power=power)
+    lost = outside | ~xp.isfinite(value) | (value == 0.0)
+    if _any(xp, lost):
+        value = xp.where(lost, _tweedie_terms_summed(xp, mu, y, power=power), value)
+    return value
+
+
+def _tweedie_rescaled(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
+    """The deviance of ``(mu, y)`` as ``2**(k b)`` times that of ``(mu 2**-k, y 2**-k)``.
+
+    The deviance is ``mu^b g(y / mu)``: homogeneous of degree ``b`` in ``(mu, y)``. With
+    ``k`` the nearest integer to ``log2(mu)`` both are scaled exactly (``y / mu`` is moderate
+    where this is used, so ``y 2**-k`` is too) and the scaled mean is near 1, within every
+    accurate form's range. ``k b`` is formed exactly (TwoProduct), ``2**(k b)`` as an exact
+    power of two times ``2**f``, ``|f| <= 1/2`` (libm's ``pow``, an ulp): an ulp and two
+    roundings more than the scaled deviance's bound.
+    """
+    b, b_low = _exponents(power)[1]
+    k = xp.round(xp.log2(mu))
+    scaled = _tweedie_general(xp, power_of_two(xp, mu, -k), power_of_two(xp, y, -k), power=power)
+    kb, kb_error = two_product(k, xp.full_like(k, b))
+    n = xp.clip(xp.round(kb), -2200.0, 2200.0)  # beyond, 0 or inf either way
+    fraction = (kb - n) + (kb_error + k * b_low)
+    # 2**n in two steps within power_of_two's range, the partial result between the two
+    # ends (rounded only where the result is)
+    half = xp.trunc(n * 0.5)
+    return power_of_two(xp, power_of_two(xp, scaled * xp.pow(xp.full_like(k, 2.0), fraction), half), n - half)
+
+
 def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
     """scikit-learn's deviance for ``power`` not in {0, 1, 2}.
 
@@ -811,7 +957,7 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     b = 2.0 - power
     positive = y > 0.0
     ys = xp.where(positive, y, mu)
-    scale = xp.pow(mu, b)
+    scale = _pow(xp, mu, _exponents(power)[1])
     q, log_q, q_error = _quotient(xp, ys, mu)
     # Near y = mu: mu^b x^2 h(x), x = y / mu - 1 in double-double.
     bound, terms = _tweedie_near(power)
@@ -834,14 +980,28 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
         x2 = square + (square_error + 2.0 * (xn * x_tail))
         # h(x) with x's tail: h'(x) ~ e_1, first order
         h = h + terms[1] * x_tail
-        value = xp.where(near, (scale * x2) * h, value)
+        value = xp.where(near, (xp.where(near, scale, one) * x2) * h, value)
     far = positive & ~near
     exact = (
         far & (q > 2.0**-500) & (q < 2.0**500) & (mu < 2.0**500) & (ys > 2.0**-900)
-        & (scale > 2.0**-1000) & (scale < 2.0**1000) & (xp.abs(log_q) * abs(b) <= 1000.0)
+        & (scale > 2.0**-1000) & (scale < 2.0**1000)
+        # the deviance, at most about mu^b max(q, 1 / q)^max(1, |b|), within the range
+        & (xp.log(scale) + xp.abs(log_q) * max(1.0, abs(b)) <= 700.0)
     )
-    if _any(xp, far & ~exact):
-        value = xp.where(far & ~exact, _tweedie_log_form(xp, mu, ys, scale, power=power), value)
+    # Ratios beyond 2**+-500, or far enough apart for the terms where exact's range ends (see
+    # _tweedie_extreme_ratio and _extreme_ratio_limit)
+    extreme = far & ((xp.abs(log_q) >= _EXTREME_RATIO) | (~exact & (xp.abs(log_q) >= _extreme_ratio_limit(power))))
+    harmless = (1.0, 2.0)  # mu, y
+    value = _refined(xp, value, extreme, functools.partial(_tweedie_extreme_ratio, power=power), mu, ys, harmless=harmless)
+    # A moderate ratio outside exact's range (a mean beyond 2**+-500, or mu^b beyond
+    # 2**+-1000): the same deviance of mu and y scaled alike to a mean near 1, where the
+    # forms in log(y / mu) take what exact's range still leaves out (large |b| only).
+    unit = (mu >= 0.5) & (mu <= 2.0)
+    outside = far & ~exact & ~extreme
+    rescaled = functools.partial(_tweedie_rescaled, power=power)
+    value = _refined(xp, value, outside & ~unit, rescaled, mu, ys, harmless=harmless)
+    logged = functools.partial(_tweedie_logged, power=power)
+    value = _refined(xp, value, outside & unit, logged, mu, ys, harmless=harmless)
     far_form = functools.partial(_tweedie_far, power=power)
     value = _refined(xp, value, exact, far_form, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
@@ -853,13 +1013,20 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     y_other = xp.where(positive, xp.zeros_like(y), y)
     mu_other = xp.where(positive, xp.ones_like(mu), mu)
     scale_other = xp.where(positive, xp.ones_like(scale), scale)
-    other = 2.0 * ((0.0 - y_other) * xp.pow(mu_other, a) / a + scale_other / b)
+    other = 2.0 * ((0.0 - y_other) * _pow(xp, mu_other, _exponents(power)[0]) / a + scale_other / b)
     return xp.where(positive, value, other)
 
 
 def _tweedie_general_derivative(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> Array:
-    # d/dmu 2 (-y mu^a / a + mu^b / b) = 2 (mu - y) mu^(-power)
-    return 2.0 * ((mu - y) * xp.pow(mu, -power))
+    # d/dmu 2 (-y mu^a / a + mu^b / b) = 2 (mu - y) mu^(-power); where mu^(-power) alone
+    # is beyond the range (or the product is only through it), in two halves.
+    d = mu - y
+    h = xp.pow(mu, -power)
+    g = d * h
+    lost = (h < 2.0**-1022) | xp.isinf(h) | xp.isinf(g) | ((xp.abs(g) < 2.0**-1022) & (d != 0.0))
+    if _any(xp, lost):
+        g = xp.where(lost, _power_times(xp, d, mu, (-power, 0.0)), g)
+    return 2.0 * g
 
 
 def _squared(xp: Namespace, mu: Array, y: Array, /) -> Array:

@@ -661,3 +661,34 @@ def test_tweedie_deviance_over_the_whole_float64_range_is_within_its_bounds(powe
     assert len(normal) > 30
     assert max(ulps(float(values[i]), exact[i]) for i in normal) <= bound
     assert all(values[i] == math.inf for i, e in enumerate(exact) if e >= mpmath.mpf(2) ** 1024)
+
+
+# kl_div, y (log y - x). Where log y and x differ by more than a factor 2: log y 2u relative,
+# |log y| < 3 |d| (d = log y - x), so 6u of d, the difference u and the product u: 8u.
+# Closer: log y in double-double (log_double, within 2**-98 absolute), log y's high part
+# less x exact (Sterbenz), the low part added u, the product u: 8u (as above) plus
+# y 2**-98 absolute; a subnormal element, half its spacing more.
+KL_DIV_ULPS = 8
+
+
+def test_kl_div_elements_are_within_their_bound_also_where_log_y_and_x_cancel():
+    """x = log(y) rounded (the divergence of a distribution from itself: exact values of
+    order y 2**-53 |log y|, where libm's log alone leaves no digit), x = log(y) (1 + 1e-8),
+    and independent x; y down to e^-700 and near 1."""
+    rng = np.random.default_rng(19)
+    t = rng.uniform(0.0, 1.0, 1500)
+    t[:300] = np.exp(-rng.uniform(0.0, 700.0, 300))
+    t[300:500] = 1.0 - rng.uniform(0.0, 1e-3, 200)
+    t[500:600] = 1.0 - rng.uniform(0.0, 1e-12, 100)
+    x = np.log(t)
+    x[600:1000] *= 1.0 + rng.normal(0.0, 1e-8, 400)
+    x[1000:] = np.log(rng.uniform(0.0, 1.0, 500))
+    values = losses.kl_div(x, t, reduction="none")
+    with mpmath.workdps(80):
+        for v, a, b in zip(values, x, t, strict=True):
+            exact = mpmath.mpf(b) * (mpmath.log(mpmath.mpf(b)) - mpmath.mpf(a))
+            allowed = KL_DIV_ULPS * mpmath.mpf(np.spacing(abs(float(exact)))) + mpmath.mpf(b) * mpmath.mpf(2) ** -98
+            assert abs(mpmath.mpf(v) - exact) <= allowed + mpmath.mpf(2) ** -1075, (a, b)
+    with mpmath.workdps(80):  # issue 15's case: 0 before
+        exact = 0.3 * (mpmath.log(mpmath.mpf(0.3)) - mpmath.mpf(math.log(0.3)))
+    assert ulps(float(losses.kl_div(np.log([0.3]), [0.3], reduction="sum")), exact) <= KL_DIV_ULPS

@@ -1,4 +1,4 @@
-"""Pieces the regression losses share: option checks and exact repairs."""
+"""Pieces the losses share: option checks, exact repairs, and refinement of the elements that need it."""
 
 from __future__ import annotations
 
@@ -67,3 +67,25 @@ def _choose(xp: Namespace, condition: Array, if_true: Array, if_false: Array) ->
     return xp.where(condition, if_true, if_false)
 
 
+def _refined(
+    xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array,
+    harmless: tuple[float, ...] | None = None,
+) -> Array:
+    """``value`` with the elements where ``needed`` replaced by ``exact(xp, *operands)`` there.
+
+    On NumPy ``exact`` runs on those elements only (it costs tens of operations an
+    element, and often few need it); other libraries evaluate it everywhere and select,
+    with the operands replaced by ``harmless`` (one number each) where not ``needed``, for
+    a function defined only where it is needed. Either way an element's result comes from
+    the same operations on the same operands: the same bits.
+    """
+    if not _any(xp, needed):
+        return value
+    if isinstance(value, np.ndarray):
+        index = np.flatnonzero(needed)
+        out = np.array(value, copy=True).reshape(-1)
+        out[index] = exact(np, *(np.reshape(o, -1)[index] for o in operands))
+        return out.reshape(value.shape)
+    if harmless is not None:
+        operands = tuple(xp.where(needed, o, xp.full_like(o, h)) for o, h in zip(operands, harmless, strict=True))
+    return xp.where(needed, exact(xp, *operands), value)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -46,7 +45,7 @@ from neural_network._numerics import (
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import InvalidOptionError, describe
 from neural_network.losses import _table_kernels
-from neural_network.losses._common import _any, _option
+from neural_network.losses._common import _any, _option, _refined
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 
 # --------------------------------------------------------------------------- domains
@@ -133,30 +132,6 @@ def _stirling(xp: Namespace, t: Array) -> Array:
     s = xp.where(above, t, xp.ones_like(t))
     term = s * xp.log(s) - s + 0.5 * xp.log(2.0 * math.pi * s)
     return xp.where(above, term, xp.zeros_like(t))
-
-
-def _refined(
-    xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array,
-    harmless: tuple[float, ...] | None = None,
-) -> Array:
-    """``value`` with the elements where ``needed`` replaced by ``exact(xp, *operands)`` there.
-
-    On NumPy ``exact`` runs on those elements only (it costs tens of operations an
-    element, and often few need it); other libraries evaluate it everywhere and select,
-    with the operands replaced by ``harmless`` (one number each) where not ``needed``, for
-    a function defined only where it is needed. Either way an element's result comes from
-    the same operations on the same operands: the same bits.
-    """
-    if not _any(xp, needed):
-        return value
-    if isinstance(value, np.ndarray):
-        index = np.flatnonzero(needed)
-        out = np.array(value, copy=True).reshape(-1)
-        out[index] = exact(np, *(np.reshape(o, -1)[index] for o in operands))
-        return out.reshape(value.shape)
-    if harmless is not None:
-        operands = tuple(xp.where(needed, o, xp.full_like(o, h)) for o, h in zip(operands, harmless, strict=True))
-    return xp.where(needed, exact(xp, *operands), value)
 
 
 _PRODUCT_RANGE = 2.0**996

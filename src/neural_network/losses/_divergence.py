@@ -8,9 +8,10 @@ from typing import Any, Literal
 import numpy as np
 
 from neural_network import _reduction
+from neural_network._numerics import log_double
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import EmptyInputError, InvalidOptionError
-from neural_network.losses._common import _any
+from neural_network.losses._common import _any, _refined
 from neural_network.losses._counts import _deviance_of_exp, _exclude_zero, _flag
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, _evaluate
 
@@ -64,9 +65,22 @@ def _finite_where_positive(xp: Namespace, x: Array, weight: Array) -> Array:
 def _kl(xp: Namespace, x: Array, t: Array, /) -> Array:
     # t (log t - x): 0 where t == 0 (its limit), also for x = -inf. The difference is
     # formed first (PyTorch subtracts the two products, xlogy(t, t) - t x, which cancel
-    # where the element is small); the two forms agree to an ulp of max(|t log t|, |t x|).
+    # where the element is small). Where log t and x are within a factor 2 of each other
+    # (x = log(t) rounded, the commonest case: the divergence of a distribution from
+    # itself) libm's log t would leave no correct digit: there it is in double-double,
+    # and log t - x is exact (Sterbenz) before its low part is added.
     log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
-    return t * (log_t - _finite_where_positive(xp, x, t))
+    x = _finite_where_positive(xp, x, t)
+    d = log_t - x
+    value = t * d
+    close = (t > 0.0) & (xp.abs(d) <= 0.5 * xp.abs(x))
+    return _refined(xp, value, close, _kl_close, x, t, harmless=(0.0, 1.0))
+
+
+def _kl_close(xp: Namespace, x: Array, t: Array) -> Array:
+    """``t (log t - x)`` with ``log t`` in double-double, for ``t > 0`` and ``x`` near ``log t``."""
+    high, low = log_double(xp, t)
+    return t * ((high - x) + low)
 
 
 def _kl_derivative(xp: Namespace, x: Array, t: Array, /) -> Array:
@@ -197,10 +211,12 @@ def kl_div(
     -----
     An element with ``y = 0`` (or ``y = -inf`` with ``log_target``) is 0, its limit,
     also where ``x = -inf`` (PyTorch gives NaN there); ``y > 0`` with ``x = -inf`` is
-    ``inf``. Each element is ``y (log y - x)`` with one rounding for ``log y``, one for
-    the difference and one for the product (PyTorch computes ``xlogy(y, y) - y x``, whose
-    two products cancel where the element is small: the two agree to about an ulp of
-    the larger product). PyTorch accepts any target and any input; here an input above 0
+    ``inf``. Each element is ``y (log y - x)``: within 8 ulp where ``log y`` and ``x``
+    differ by more than a factor 2; closer (``x`` is ``log y`` rounded, the divergence of a
+    distribution from itself) ``log y`` is in double-double and the element is within 8
+    ulp plus ``y 2**-98`` absolute: the rounding of ``x`` itself is seen (``kl_div(log(0.3),
+    0.3)`` is 2.68e-17, not 0). PyTorch computes ``xlogy(y, y) - y x``, whose two products
+    cancel where the element is small. PyTorch accepts any target and any input; here an input above 0
     (probabilities passed in place of their logs, the classic mistake) and targets
     outside [0, 1] are refused. Sums are exact (float64, combined exactly); the
     ``batchmean`` division is rounded once, to the input's dtype.

@@ -692,3 +692,31 @@ def test_kl_div_elements_are_within_their_bound_also_where_log_y_and_x_cancel():
     with mpmath.workdps(80):  # issue 15's case: 0 before
         exact = 0.3 * (mpmath.log(mpmath.mpf(0.3)) - mpmath.mpf(math.log(0.3)))
     assert ulps(float(losses.kl_div(np.log([0.3]), [0.3], reduction="sum")), exact) <= KL_DIV_ULPS
+
+
+# poisson_nll_loss(log_input=False) and Keras's poisson_loss, x - t log(x + eps). Where the
+# terms are more than a factor 3 apart (|value| >= x / 2): x + eps's rounding corrected to
+# second order, libm's log 2u, the correction's addition u and the product u: 4u of t log,
+# at most 3 |value|: 12u, and the difference u: 13u. Closer: a table-driven log (2**-68
+# absolute) and exact products and sums, 1.5 ulp while the terms cancel by at most 2**10,
+# double-double beyond.
+RATE_ULPS = 13
+
+
+@pytest.mark.parametrize("loss", ["poisson_nll_loss", "poisson_loss"])
+def test_poisson_losses_on_rates_are_within_the_derived_bound_also_where_the_terms_cancel(loss):
+    """Rates near 1 (where log(x + eps) is small), counts t near x / log(x) (the value near
+    0: the two terms cancel, as for a well-fitted model), and generic points."""
+    eps = 1e-8 if loss == "poisson_nll_loss" else 1e-7
+    rng = np.random.default_rng(24)
+    x = np.concatenate([np.exp(rng.uniform(-5.0, 5.0, 300)), 1.0 + rng.normal(0.0, 0.05, 150), rng.gamma(2.0, 1.5, 150)])
+    t = rng.poisson(3.0, x.size).astype(float)
+    t[:200] = np.maximum(np.round(x[:200] / np.maximum(np.log(x[:200] + eps), 0.1)), 0.0)
+    values = (losses.poisson_nll_loss(x, t, log_input=False, reduction="none") if loss == "poisson_nll_loss"
+              else losses.poisson_loss(x, t, reduction="none"))
+    with mpmath.workdps(60):
+        exact = [mpmath.mpf(a) - (mpmath.mpf(b) * mpmath.log(mpmath.mpf(a) + mpmath.mpf(eps)) if b > 0 else 0)
+                 for a, b in zip(x, t, strict=True)]
+    cancelling = sum(1 for a, e in zip(x, exact, strict=True) if abs(e) < a / 8)
+    assert cancelling > 50  # the sample reaches the cancelling terms
+    assert _worst_ulps(values, exact) <= RATE_ULPS

@@ -189,8 +189,59 @@ def _poisson_log_input_derivative(xp: Namespace, x: Array, t: Array, /, *, full:
 
 def _poisson_rate(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: float) -> Array:
     # x - t log(x + eps), with 0 for the term where t == 0 (its limit; 0 * log(0) would be NaN).
-    value = x - t * xp.log(_exclude_zero(xp, x + eps, t > 0.0))
+    # x + eps = s + s_error exactly (Fast2Sum, both >= 0), and log(x + eps) = log s + s_error / s
+    # to second order: near x + eps = 1, where log is small, the rounding of s alone would
+    # be up to 2u / |log s| of it. Then libm's log 2u, the added correction u and the
+    # product u: 4u of t log(x + eps); where that is within a factor 3 of |value|
+    # (|value| >= x / 2): 12u, and the difference u: within 13u. Closer, the two terms
+    # cancel: the value is formed in double-double there (_poisson_rate_close).
+    s = x + eps
+    s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
+    keep = t > 0.0
+    s = _exclude_zero(xp, s, keep)
+    value = x - t * (xp.log(s) + s_error / s)
+    close = keep & (xp.abs(value) < 0.5 * x)
+    value = _refined(xp, value, close, functools.partial(_poisson_rate_close, eps=eps), x, t, harmless=(1.0, 1.0))
     return value + _stirling(xp, t) if full else value
+
+
+_RATE_CANCELLATION = 2.0**10
+"""Largest ``(x + |t log(x + eps)|) / |value|`` for which :func:`_poisson_rate_close`'s table-driven value is kept."""
+
+
+def _poisson_rate_close(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> Array:
+    """``x - t log(x + eps)`` where ``x`` and ``t log(x + eps)`` are within a factor 3.
+
+    ``x + eps = s + s_error`` (Fast2Sum), ``log s = high + low`` from the table
+    (:func:`~neural_network.losses._table_kernels.log_parts`, about 2**-68 absolute),
+    ``t high = p + p_error`` (TwoProduct) and ``x - p`` with TwoSum: the value is then
+    within about ``2**-66 (x + |t log|)`` and its last rounding, within 1.5 ulp where the
+    terms cancel by no more than 2**10; beyond (x within 2**-10 of t log(x + eps)), the
+    same with ``log s`` in double-double (:func:`log_double`, 2**-100).
+    """
+    s = x + eps
+    s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
+    high, low = _table_kernels.log_parts(xp, s)
+    low = low + s_error / s
+    p, p_error = two_product(t, high)
+    d, d_error = two_sum(x, -p)
+    tail = d_error - (p_error + t * low)
+    value = d + tail
+    accepted = xp.abs(value) * _RATE_CANCELLATION >= x
+    if not _any(xp, ~accepted):
+        return value
+    return _refined(xp, value, ~accepted, functools.partial(_poisson_rate_exact, eps=eps), x, t, harmless=(1.0, 1.0))
+
+
+def _poisson_rate_exact(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> Array:
+    """``x - t log(x + eps)`` with ``x + eps`` (TwoSum) and its log (:func:`log_double`) in
+    double-double, ``t log`` by TwoProduct and the difference by TwoSum: within an ulp
+    and a half however much the terms cancel (to about 2**-100 of them)."""
+    s, s_error = two_sum(x, xp.full_like(x, eps))
+    high, low = log_double(xp, s)
+    p, p_error = two_product(t, high)
+    d, d_error = two_sum(x, -p)
+    return d + (d_error - (p_error + t * (low + s_error / s)))
 
 
 def _poisson_rate_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: float) -> Array:

@@ -227,3 +227,20 @@ def tweedie_terms(
     w_error = (((scale_head * c_head - w) + scale_head * c_tail) + scale_tail * c_head) + scale_tail * c_tail
     w_error = w_error + scale * c_low
     return (s_high * w + (error * w + w_error * s_high)) * 2.0, accepted
+
+
+def log_parts(xp: Namespace, s: Array) -> tuple[Array, Array]:
+    """``log s`` as ``high + low`` to about 2**-68 absolute, for normal ``s > 0``: ``high = k s1`` exact.
+
+    ``k`` is the nearest integer to ``log(s) / step`` (``step = ln 2 / 2**15``, libm's log
+    only chooses it), ``delta = s / 2**(k / 2**15) - 1`` from the table as in
+    :func:`deviance_of_exp` (``|delta| <= 2**-16.5``; ``s`` less the table's high part is
+    exact), and ``low = k (s2 + s3) + log1p(delta)``, four terms of its series. Near
+    ``s = 1`` (``k = 0``) ``delta = s - 1`` exactly and ``low`` is ``log1p(delta)`` to
+    2**-80 of itself.
+    """
+    k = xp.round(xp.log(s) * _EXP_INVERSE_STEP)
+    t_high, t_low, exponent = table_entries(xp, k)
+    delta = ((power_of_two(xp, s, -exponent) - t_high) - t_low) / t_high
+    log1p = ((((delta * -0.25 + 1.0 / 3.0) * delta - 0.5) * delta) * delta) + delta
+    return k * _EXP_STEP[0], k * STEP_TAIL + log1p

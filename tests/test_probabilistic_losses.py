@@ -720,3 +720,46 @@ def test_poisson_losses_on_rates_are_within_the_derived_bound_also_where_the_ter
     cancelling = sum(1 for a, e in zip(x, exact, strict=True) if abs(e) < a / 8)
     assert cancelling > 50  # the sample reaches the cancelling terms
     assert _worst_ulps(values, exact) <= RATE_ULPS
+
+
+# gaussian_nll_loss, 0.5 (log v + d^2 / v) (+ 0.5 log(2 pi)). Where the parts cancel by no
+# more than a factor 2: log 2u, d^2 / v 4u (d's rounding twice, the square, the division),
+# the sum and the constant's addition: within 14u. Closer: every part in double-double,
+# about 2**-100 of the parts (log_double's 2**-100 absolute, the rest 2**-104 relative):
+# within 14 ulp plus 2**-98 (|log v| + d^2 / v + log 2 pi) / 2 absolute.
+GAUSSIAN_ULPS = 14
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_gaussian_nll_loss_elements_are_within_the_derived_bound_also_where_log_v_cancels(full):
+    """Generic points and variances near exp(-(d^2 / v) - log(2 pi) [full]), where the
+    value is near 0 (at v = 1 / (2 pi), x = t, full=True, it was 0 for an exact 3.09e-17)."""
+    from neural_network.losses import _gaussian
+
+    with mpmath.workdps(50):
+        constant = mpmath.mpf(_gaussian._LOG_TWO_PI[0]) + _gaussian._LOG_TWO_PI[1]
+        assert abs(constant - mpmath.log(2 * mpmath.pi)) < mpmath.mpf(2) ** -105
+    rng = np.random.default_rng(25)
+    n = 600
+    x, t = rng.normal(size=n), rng.normal(size=n)
+    v = np.exp(rng.uniform(-5.0, 5.0, n))
+    # near the zero of log v + d^2 / v (+ log 2 pi): v below e^c, then d^2 = v (c - log v)
+    c = -math.log(2 * math.pi) if full else 0.0
+    v[:300] = np.exp(rng.uniform(-8.0, c, 300))
+    x[:300] = t[:300] + rng.choice([-1.0, 1.0], 300) * np.sqrt(v[:300] * (c - np.log(v[:300])))
+    x[300:350] = t[300:350]
+    v[300:350] = 1 / (2 * math.pi) if full else 1.0
+    values = losses.gaussian_nll_loss(x, t, v, full=full, reduction="none")
+    with mpmath.workdps(60):
+        exact = []
+        for a, b, c in zip(x, t, v, strict=True):
+            c = mpmath.mpf(max(c, 1e-6))
+            e = (mpmath.log(c) + (mpmath.mpf(a) - mpmath.mpf(b)) ** 2 / c) / 2
+            exact.append(e + mpmath.log(2 * mpmath.pi) / 2 if full else e)
+    cancelling = sum(1 for e in exact if abs(e) < 1e-6)
+    assert cancelling > 100
+    for value, e, a, b, c in zip(values, exact, x, t, v, strict=True):
+        c = max(c, 1e-6)
+        parts = (abs(math.log(c)) + (a - b) ** 2 / c + (math.log(2 * math.pi) if full else 0.0)) / 2
+        allowed = GAUSSIAN_ULPS * mpmath.mpf(np.spacing(abs(float(e)))) + mpmath.mpf(2) ** -98 * parts
+        assert abs(mpmath.mpf(value) - e) <= allowed, (a, b, c)

@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from neural_network import _validation
+from neural_network._numerics import log_double, two_product, two_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import ShapeMismatchError
-from neural_network.losses._common import _option
+from neural_network.losses._common import _any, _option, _refined
 from neural_network.losses._counts import _flag
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 
@@ -33,12 +34,52 @@ VARIANCE = Domain("finite non-negative variances", 0.0, hint=_variance_hint)
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 
 
+_LOG_TWO_PI = (1.8378770664093456, -7.756588316134483e-17)
+"""log(2 pi) in double-double (mpmath at 50 digits; tests/test_probabilistic_losses.py checks it)."""
+
+
 def _gaussian(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
-    # PyTorch's operations: 0.5 (log(v) + (x - t)^2 / v) with v = max(var, eps).
+    # PyTorch's operations: 0.5 (log(v) + (x - t)^2 / v) with v = max(var, eps). Where
+    # log v (negative below v = 1) cancels the rest by more than a factor 2, the plain sum
+    # keeps no more digits than they cancel (no correct digit at v = 1 / (2 pi), x = t,
+    # with full=True): there each part is formed in double-double (_gaussian_close).
+    # Elsewhere: log 2u, (d^2 / v) 3u+u (d's rounding twice), the sum u, at most twice the
+    # value each: 2 (2u + 4u) + u, the constant's u (full): within 14u.
     v = xp.maximum(var, eps)
     d = x - t
-    loss = 0.5 * (xp.log(v) + d * d / v)
-    return loss + _HALF_LOG_TWO_PI if full else loss
+    log_v = xp.log(v)
+    q = d * d / v
+    loss = 0.5 * (log_v + q)
+    value = loss + _HALF_LOG_TWO_PI if full else loss
+    size = 0.5 * (xp.abs(log_v) + q) + (_HALF_LOG_TWO_PI if full else 0.0)
+    close = xp.abs(value) < 0.5 * size
+    if not _any(xp, close):
+        return value
+    v = xp.broadcast_to(v, tuple(x.shape))
+    return _refined(xp, value, close, functools.partial(_gaussian_close, full=full), x, t, v, harmless=(0.0, 0.0, 1.0))
+
+
+def _gaussian_close(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: bool) -> Array:
+    """``0.5 (log v + (x - t)^2 / v) (+ 0.5 log(2 pi))`` with each part in double-double.
+
+    ``d = x - t`` (TwoSum), ``d^2`` (TwoProduct, with ``d``'s error to first order), the
+    quotient with its remainder (TwoProduct, ``d^2 - q v`` exact), ``log v``
+    (:func:`log_double`) and ``log(2 pi)`` in double-double, summed with TwoSum: within
+    about 2**-100 of the parts plus the last rounding, however they cancel.
+    """
+    d, d_error = two_sum(x, -t)
+    square, square_error = two_product(d, d)
+    square_error = square_error + 2.0 * d * d_error
+    q = square / v
+    p, p_error = two_product(q, v)
+    q_low = (((square - p) - p_error) + square_error) / v
+    log_high, log_low = log_double(xp, v)
+    s, s_error = two_sum(log_high, q)
+    low = s_error + (log_low + q_low)
+    if full:
+        s, c_error = two_sum(s, xp.full_like(s, _LOG_TWO_PI[0]))
+        low = low + (c_error + _LOG_TWO_PI[1])
+    return 0.5 * (s + low)
 
 
 def _gaussian_derivative(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
@@ -166,9 +207,12 @@ def gaussian_nll_loss(
 
     Notes
     -----
-    PyTorch's operations in float64 (float64 values agree with PyTorch to the last bit;
-    float32 input is computed in float64 and rounded once). Like PyTorch, a negative
-    variance is refused; infinite and NaN ones are refused here too.
+    PyTorch's operations in float64 (float32 input is computed in float64 and rounded
+    once), within 14 ulp, except where ``log v`` cancels the rest by more than a factor 2
+    (the value near 0): there every part is formed in double-double, within 14 ulp plus
+    about 2**-98 of the parts (PyTorch's sum keeps no correct digit there:
+    ``gaussian_nll_loss(0, 0, 1 / (2 pi), full=True)`` is 3.09e-17, not 0). Like
+    PyTorch, a negative variance is refused; infinite and NaN ones are refused here too.
 
     Examples
     --------

@@ -343,9 +343,10 @@ def _exact_poisson_nll(x, t, full):
     return value
 
 
-# exp(x) - t x kept from libm only where max(e^x, t x) < 4 U (U <= the value's ulp): exp
-# 1 ulp <= 2U, t x U, the difference U / 2: 3.5 ulp; else the table-driven value (1.5 ulp)
-# or double-double (about 1). full=True, t > 1: the KL part (KL_ULPS, at most 3.5u) plus
+# exp(x) - t x kept from libm only where e^x and t x are more than a factor 3 apart: for
+# e^x >= 3 t x, v >= 2 e^x / 3, so exp's ulp <= 2 ulp(v), t x's half-ulp <= ulp(v) / 2 and
+# the difference's ulp(v) / 2: 3 ulp; for t x >= 3 e^x, 2.5; for t x <= 0, 2. Else the
+# table-driven value (1.5 ulp) or double-double (about 1). full=True, t > 1: the KL part (KL_ULPS, at most 3.5u) plus
 # log(2 pi t) / 2 (2 pi t u through log, <= 0.4u, log 2u), both >= 0, and the sum u: 4.5u.
 NLL_ULPS = 3.5
 NLL_FULL_ULPS = 4.5

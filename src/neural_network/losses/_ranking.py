@@ -21,6 +21,7 @@ import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
+from neural_network._numerics import two_sum
 from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Domain, Namespace
 from neural_network.errors import (
     EmptyInputError,
@@ -235,9 +236,12 @@ def _ranking_prepare(
     return xp, scores, labels, mask, checked_reduction, w, x.dtype, lists, shape
 
 
-def _ranking_parts(xp: Namespace, scores: Array, labels: Array, mask: Array) -> tuple[Array, Array, Array]:
+def _ranking_parts(
+    xp: Namespace, scores: Array, labels: Array, mask: Array
+) -> tuple[Array, Array, Array, Array, Array]:
     """``-log softmax`` over the valid items of each row (0 at masked ones), the softmax,
-    and the labels with the masked ones set to 0.
+    the labels with the masked ones set to 0, the first maximal valid item (a mask) and
+    ``rest``.
 
     ``-log p_i = log1p(rest) - z_i`` with ``z = s - max`` and ``rest`` the sum of
     ``exp(z)`` over the valid items but the first maximal one: two non-negative terms.
@@ -246,19 +250,26 @@ def _ranking_parts(xp: Namespace, scores: Array, labels: Array, mask: Array) -> 
         return _ranking_parts_unchecked(xp, scores, labels, mask)
 
 
-def _ranking_parts_unchecked(xp: Namespace, scores: Array, labels: Array, mask: Array) -> tuple[Array, Array, Array]:
+def _ranking_parts_unchecked(
+    xp: Namespace, scores: Array, labels: Array, mask: Array
+) -> tuple[Array, Array, Array, Array, Array]:
     valid = mask > 0.0
     masked = xp.where(valid, scores, -math.inf)
     top = xp.max(masked, axis=1, keepdims=True)
     top = xp.where(xp.isfinite(top), top, 0.0)  # a list without valid items
-    z = xp.where(valid, scores - top, -math.inf)
+    # s - top exactly (TwoSum): exp turns the difference's rounding into a relative error
+    # of |s - top| u (40u at a gap of 40); 0 error where the difference overflows (exp 0).
+    d, d_error = two_sum(xp.where(valid, scores, top), -top)
+    d_error = xp.where(xp.isfinite(d) & valid, d_error, 0.0)
+    z = xp.where(valid, d, -math.inf)
     first = xp.argmax(z, axis=1)
     positions = xp.arange(z.shape[1], device=array_api_compat.device(z))
     first_hot = (first[:, None] == positions[None, :]) & valid
     e = xp.exp(z)
+    e = e + e * d_error
     rest = xp.sum(xp.where(first_hot, 0.0, e), axis=1, keepdims=True)
-    nll = xp.where(valid, xp.log1p(rest) - xp.where(valid, z, 0.0), 0.0)
-    return nll, e / (1.0 + rest), xp.where(valid, labels, 0.0)
+    nll = xp.where(valid, xp.log1p(rest) - (xp.where(valid, z, 0.0) + d_error), 0.0)
+    return nll, e / (1.0 + rest), xp.where(valid, labels, 0.0), first_hot, rest
 
 
 def ranking_softmax_loss(
@@ -307,7 +318,7 @@ def ranking_softmax_loss(
     """
     func = "ranking_softmax_loss"
     xp, s, y, mask, reduction_, w, dtype, lists, _ = _ranking_prepare(func, input, target, where, reduction, sample_weight)
-    nll, _, labels = _ranking_parts(xp, s, y, mask)
+    nll, _, labels, _, _ = _ranking_parts(xp, s, y, mask)
     values = xp.sum(labels * nll, axis=1)
     count = xp.astype(xp.sum(mask, axis=1) > 0.0, xp.float64)
     return _reduce(func, xp, values, reduction_, w, count, dtype, "the number of lists with a valid item", lists)
@@ -336,8 +347,14 @@ def ranking_softmax_loss_grad(
     """
     func = "ranking_softmax_loss_grad"
     xp, s, y, mask, reduction_, w, dtype, _, shape = _ranking_prepare(func, input, target, where, reduction, sample_weight)
-    _, p, labels = _ranking_parts(xp, s, y, mask)
-    gradient = xp.sum(labels, axis=1, keepdims=True) * p - labels
+    _, p, labels, first, rest = _ranking_parts(xp, s, y, mask)
+    total = xp.sum(labels, axis=1, keepdims=True)
+    gradient = total * p - labels
+    # At the first maximal item p = 1 / (1 + rest) rounds to 1 for a confident list, and
+    # L p - y (L the sum of the labels) would lose what is left: there it is
+    # (L - y) - L (1 - p) with 1 - p = rest / (1 + rest) and L - y the other labels' sum.
+    others = xp.sum(xp.where(first, xp.zeros_like(labels), labels), axis=1, keepdims=True)
+    gradient = xp.where(first, others - total * (rest / (1.0 + rest)), gradient)
     count = xp.astype(xp.sum(mask, axis=1) > 0.0, xp.float64)
     reduced = _reduce_gradient(func, xp, gradient, reduction_, w, count, dtype, "the number of lists with a valid item")
     return xp.reshape(reduced, shape)

@@ -1,0 +1,56 @@
+"""Accuracy of catalog losses where their formulas cancel: the reproducers of issue 15
+and the bounds derived for them (expected values from mpmath, never from our output)."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from neural_network import losses
+
+U = 2.0**-53
+
+
+def _relative(ours: float, exact: mpmath.mpf) -> float:
+    """|ours - exact| / |exact| in u (0 where both are 0)."""
+    if exact == 0:
+        return 0.0 if ours == 0 else math.inf
+    return float(abs(mpmath.mpf(ours) - exact) / abs(exact)) / U
+
+
+# ranking_softmax_loss_grad, L p_i - y_i (L the sum of the labels; one-hot lists here, L = 1),
+# n items. e_j = exp(s_j - top) with the difference exact (TwoSum) and its error applied: 3u;
+# rest, a sum of n - 1 of them but the top's: (n + 1)u; 1 + rest u; p_i = e_i / (1 + rest):
+# (n + 6)u. Not the top item: p_i (y_i = 0), or p_i - 1 with p_i <= 1/2: (n + 7)u. The top
+# item: (L - y_top) - L q, q = rest / (1 + rest) within (n + 3)u and at most (n - 1) / n:
+# 1 - q (the label elsewhere) within (n + 3)(n - 1)u + u, -q (the label at the top) (n + 3)u.
+def _ranking_gradient_bound(n: int) -> float:
+    return max(n + 7, (n + 3) * (n - 1) + 1)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_ranking_softmax_gradient_is_within_the_derived_bound_for_confident_lists(n: int):
+    """Lists whose top score leads by 20 to 700 (p_top rounds to 1: L p - y lost what was
+    left, [[40, 0]] gave 0 for an exact -4.25e-18) and generic ones, the label anywhere."""
+    rng = np.random.default_rng(31)
+    rows = 120
+    scores = rng.normal(size=(rows, n)) * 3.0
+    lead = np.exp(rng.uniform(np.log(20.0), np.log(700.0), rows // 2))
+    scores[: rows // 2, 0] = scores[: rows // 2, 1:].max(axis=1) + lead
+    labels = np.zeros((rows, n))
+    labels[np.arange(rows), rng.integers(0, n, rows)] = 1.0
+    gradient = losses.ranking_softmax_loss_grad(scores, labels, reduction="sum")
+    bound = _ranking_gradient_bound(n)
+    with mpmath.workdps(400):  # 1 - p_top reaches e^-700
+        for row in range(rows):
+            s = [mpmath.mpf(v) for v in scores[row]]
+            top = max(s)
+            e = [mpmath.exp(v - top) for v in s]
+            total = sum(e)
+            for i in range(n):
+                exact = e[i] / total - mpmath.mpf(labels[row, i])
+                assert _relative(float(gradient[row, i]), exact) <= bound, (row, i)
+    assert losses.ranking_softmax_loss_grad([[40.0, 0.0]], [[1.0, 0.0]], reduction="sum")[0, 0] < 0.0

@@ -24,6 +24,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from error_model import U, additions, any_order
 from neural_network import _blocks, losses
 from neural_network.errors import (
     EmptyInputError,
@@ -435,6 +436,26 @@ def torch_inputs(kind: str, options: dict[str, float], dtype: type) -> tuple[np.
     return p.astype(dtype), y.astype(dtype)
 
 
+def torch_reduction_rtol(k: float, n: int, reduction: str, dtype: type, *, weighted: bool = False) -> float:
+    """Ours against PyTorch, relative, for a sum or mean of n terms >= 0 whose elements are
+    within k u on each side.
+
+    float64, ours: the element k, w l u, the sum of one block (n <= 2048) additions(n), the
+    weights' sum as long and the mean's division u. PyTorch: the same elements, but its sums
+    in an order of its own, unknowable here: any_order(n) each. float32, ours: the float64
+    result (within the float64 bound, times 2**-29 float32 ulp) rounded once, 2**-24
+    relative; PyTorch rounds every step in float32 (2**-24 each): its float64 count in
+    float32 units.
+    """
+    assert n <= _blocks.BLOCK
+    mean = reduction == "mean"
+    ours = k + weighted + additions(n) * (1 + (weighted and mean)) + mean
+    theirs = k + weighted + any_order(n) * (1 + (weighted and mean)) + mean
+    if dtype == np.float64:
+        return (ours + theirs) * U
+    return 2.0**-24 * (1 + theirs) + ours * U
+
+
 def torch_value_and_grad(
     name: str, p: np.ndarray, y: np.ndarray, reduction: str, options: dict[str, float], weight: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -470,8 +491,10 @@ def test_matches_torch(name, options, dtype, reduction, kind):
         # for float32 input, PyTorch rounds each float32 step).
         assert_within_ulps(ours, value, 1 if dtype == np.float64 else 2, dtype, "values")
     else:
-        # Sums: ours are exact; PyTorch's carry the error of its float32 or float64 accumulation.
-        np.testing.assert_allclose(ours, value, rtol=1e-14 if dtype == np.float64 else 3e-6)
+        # Sums of terms >= 0, each within ELEMENT_BOUNDS on both sides (PyTorch's elements
+        # are these operations: the same bits above): see torch_reduction_rtol.
+        k = ELEMENT_BOUNDS[name][0]
+        np.testing.assert_allclose(ours, value, rtol=torch_reduction_rtol(k, p.size, reduction, dtype))
     assert_within_ulps(ours_grad, grad, 1, dtype, "gradients")
     if dtype == np.float64 and reduction != "mean":
         # The same operations as PyTorch's: the same bits (smooth_l1's quadratic part aside,
@@ -518,9 +541,22 @@ def test_sample_weight_against_torch_weight(name, options, dtype):
         ours_grad = getattr(losses, f"{name}_grad")(p, y, reduction=reduction, sample_weight=w, **options)
         if reduction == "mean" and name == "huber_loss":
             value, grad = value * p.size / w.astype(np.float64).sum(), grad * p.size / w.astype(np.float64).sum()
-        rtol = 1e-13 if dtype == np.float64 else 4e-6
+        # Values: torch_reduction_rtol with weights (huber's mean, which PyTorch divides by
+        # the count, is rescaled here in NumPy: the product u, the division u, w.sum()
+        # additions(n) more); none: w l, k + u on each side. Gradients: w g (g within
+        # ELEMENT_BOUNDS' gradient bound) k_g + u on each side, the mean's sum(w) (PyTorch:
+        # any_order(n), ours additions(n)) and division u each, or huber's rescaling.
+        k, k_grad = ELEMENT_BOUNDS[name]
+        n = p.size
+        unit = U if dtype == np.float64 else 2.0**-24
+        rescaled = (reduction == "mean" and name == "huber_loss") * (2 + additions(n))
+        if reduction == "none":
+            rtol = 2 * (k + 1) * unit
+        else:
+            rtol = torch_reduction_rtol(k, n, reduction, dtype, weighted=True) + rescaled * unit
+        grad_roundings = 2 * (k_grad + 1) + (reduction == "mean") * (additions(n) + any_order(n) + 2) + rescaled
         np.testing.assert_allclose(ours, value, rtol=rtol, atol=0)
-        np.testing.assert_allclose(ours_grad, grad, rtol=rtol, atol=0)
+        np.testing.assert_allclose(ours_grad, grad, rtol=grad_roundings * unit, atol=0)
 
 
 @pytest.mark.parametrize(("name", "options"), TORCH_CASES, ids=lambda v: str(v) if isinstance(v, str) else "")
@@ -578,13 +614,62 @@ SKLEARN = [
 ]
 
 
+SQUARE_ULPS = 3
+"""An element (p - y)^2 (ours and scikit-learn's): p - y rounded once (u), its square 2u + u."""
+
+SKLEARN_ELEMENT_ULPS = {
+    "mean_absolute_percentage_error": 2,  # |p - y| u, / max(|y|, eps) u
+    "pinball_loss": 3,  # diff u; 1 - alpha u; (1 - alpha)(1 - sign) diff u; the other term 0: exact
+    "l1_loss": 1,  # |p - y|: u
+    "root_mean_squared_error": SQUARE_ULPS,
+}
+"""scikit-learn's elements, each from its formula's operations (relative, in u); its log
+errors: see :func:`sklearn_rtol`."""
+
+
+def sklearn_rtol(name: str, p: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, columns: int = 1) -> float:
+    """Ours against scikit-learn's mean of the same terms (>= 0), relative.
+
+    Ours: each element within ELEMENT_BOUNDS (the root losses' squares: SQUARE_ULPS, the
+    log error's 7u), w l u, NumPy's pairwise sums of the n (<= 2048) terms and of the
+    weights additions(n) each, the division u. scikit-learn (np.average, NumPy's sums too):
+    its elements (SKLEARN_ELEMENT_ULPS), w l u, per column of n / columns rows the sums and
+    the division, then the uniform average of the columns: columns - 1 adds of terms >= 0
+    and the division by columns (exact for a power of 2). Its log errors
+    (log1p(y) - log1p(p))^2: log1p 2u on each of a, b, the difference u: d within
+    2u (|a| + |b|) + u |d|, d^2 within u (4 |d| (|a| + |b|) + 3 d^2), relative to the sum of
+    w d^2: the data's cancellation factor. The root losses: both relative errors halve
+    through the root, and each root rounds once more (u).
+    """
+    n = p.size
+    weights = np.ones(n) if w is None else np.broadcast_to(np.reshape(w, (-1, 1) if columns > 1 else -1), p.shape).ravel()
+    weighted = w is not None
+    if "log" in name:
+        a, b = np.log1p(y.ravel()), np.log1p(p.ravel())
+        d = a - b
+        theirs_element = 3 + 4 * np.sum(weights * np.abs(d) * (np.abs(a) + np.abs(b))) / np.sum(weights * d * d)
+        ours_element = ELEMENT_BOUNDS["mean_squared_log_error"][0]
+    else:
+        theirs_element = SKLEARN_ELEMENT_ULPS[name]
+        ours_element = SQUARE_ULPS if name == "root_mean_squared_error" else ELEMENT_BOUNDS[name][0]
+    rows = n // columns
+    ours = ours_element + weighted + additions(n) * (1 + weighted) + 1
+    theirs = theirs_element + weighted + additions(rows) * (1 + weighted) + 1
+    theirs += (columns - 1) + (columns & (columns - 1) != 0)
+    bound = ours + theirs
+    if name.startswith("root_"):
+        bound = bound / 2 + 2
+    return float(bound) * U
+
+
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize(("name", "options", "data", "reference"), SKLEARN, ids=lambda v: v if isinstance(v, str) else "")
 def test_matches_scikit_learn(name, options, data, reference, weighted):
     p, y = sklearn_data(data, (257,), seed=len(name))
     w = np.random.default_rng(5).uniform(0, 4, p.shape) if weighted else None
     expected = reference(y, p, sample_weight=w)  # scikit-learn: (y_true, y_pred)
-    np.testing.assert_allclose(getattr(losses, name)(p, y, sample_weight=w, **options), expected, rtol=1e-14, atol=0)
+    rtol = sklearn_rtol(name, p, y, w)  # derived there
+    np.testing.assert_allclose(getattr(losses, name)(p, y, sample_weight=w, **options), expected, rtol=rtol, atol=0)
 
 
 @pytest.mark.parametrize(("name", "options", "data", "reference"), SKLEARN[:7], ids=lambda v: v if isinstance(v, str) else "")
@@ -595,15 +680,20 @@ def test_matches_scikit_learn_on_columns_with_row_weights(name, options, data, r
     w = np.random.default_rng(6).uniform(0, 2, 60)
     expected = reference(y, p, sample_weight=w)
     ours = getattr(losses, name)(p, y, sample_weight=np.broadcast_to(w[:, None], p.shape), **options)
-    np.testing.assert_allclose(ours, expected, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(ours, expected, rtol=sklearn_rtol(name, p, y, w, columns=4), atol=0)  # derived there
 
 
 def test_root_losses_of_columns_are_the_root_of_the_overall_mean():
     """Documented difference: scikit-learn's RMSE of a 2-D input averages the columns' roots."""
     p, y = sklearn_data("log", (50, 3), seed=4)
-    np.testing.assert_allclose(losses.root_mean_squared_error(p, y), math.sqrt(metrics.mean_squared_error(y, p)), rtol=1e-15)
+    # sklearn_rtol: the overall root against the root of scikit-learn's average of 3 columns.
     np.testing.assert_allclose(
-        losses.root_mean_squared_log_error(p, y), math.sqrt(metrics.mean_squared_log_error(y, p)), rtol=1e-15
+        losses.root_mean_squared_error(p, y), math.sqrt(metrics.mean_squared_error(y, p)),
+        rtol=sklearn_rtol("root_mean_squared_error", p, y, columns=3),
+    )
+    np.testing.assert_allclose(
+        losses.root_mean_squared_log_error(p, y), math.sqrt(metrics.mean_squared_log_error(y, p)),
+        rtol=sklearn_rtol("root_mean_squared_log_error", p, y, columns=3),
     )
     assert abs(losses.root_mean_squared_error(p, y) - metrics.root_mean_squared_error(y, p)) > 1e-6
 
@@ -614,7 +704,8 @@ def test_log_domain_is_scikit_learns(name):
     every negative value, scikit-learn issue #29678); so does this function (Keras clips at 1e-7)."""
     sklearn_function = getattr(metrics, name)
     ok = np.array([-0.5, 0.0, 3.0])
-    np.testing.assert_allclose(getattr(losses, name)(ok, ok[::-1]), sklearn_function(ok[::-1], ok), rtol=1e-15)
+    rtol = sklearn_rtol(name, ok, ok[::-1])  # derived there
+    np.testing.assert_allclose(getattr(losses, name)(ok, ok[::-1]), sklearn_function(ok[::-1], ok), rtol=rtol)
     for bad in (-1.0, -2.0):
         values = np.array([0.5, bad, 1.0])
         with pytest.raises(ValueError, match="-1"):
@@ -829,6 +920,26 @@ def test_reductions_and_weights_are_consistent(name, options, data):
         np.testing.assert_allclose(grad[keep == 1], g(p[keep == 1], y[keep == 1], reduction=reduction), rtol=4e-16)
 
 
+def library_rtols(name: str, n: int, reduction: str) -> tuple[float, float]:
+    """Another array library's result against NumPy's, relative: (value, gradient).
+
+    The same formula on both paths, each element within ELEMENT_BOUNDS (value k, gradient
+    k_g; the root losses' squares SQUARE_ULPS or the log error's 7u, their slopes u or 5u);
+    a sum of n terms >= 0 in NumPy's pairwise order, additions(n), and in the library's
+    own, any_order(n); a mean's division u each; gradients of the mean g / n: u each. The
+    root losses: the sum's error halves through the root, which rounds once (u), and the
+    gradient's factor sqrt(1 / S) (rounded once) times the slope (u) adds 2u to it.
+    """
+    mean = reduction == "mean"
+    if is_root(name):
+        square, slope = (SQUARE_ULPS, 1) if name == "root_mean_squared_error" else ELEMENT_BOUNDS["mean_squared_log_error"]
+        inside = 2 * square + additions(n) + any_order(n) + 2 * mean
+        return (inside / 2 + 2) * U, (2 * slope + inside / 2 + 4) * U
+    k, k_grad = ELEMENT_BOUNDS[name]
+    value = 2 * k if reduction == "none" else 2 * k + additions(n) + any_order(n) + 2 * mean
+    return value * U, (2 * k_grad + 2 * mean) * U
+
+
 @pytest.mark.parametrize(("name", "options", "data"), ALL, ids=ALL_IDS)
 def test_dtypes_and_array_libraries(name, options, data):
     f, g = functions(name, options)
@@ -847,8 +958,9 @@ def test_dtypes_and_array_libraries(name, options, data):
         ]:
             value, grad = f(convert(p), convert(y), reduction=reduction), g(convert(p), convert(y), reduction=reduction)
             assert type(value) is type(convert(p)) and type(grad) is type(convert(p)), library
-            np.testing.assert_allclose(back(value), reference, rtol=1e-15, atol=0, err_msg=library)
-            np.testing.assert_allclose(back(grad), reference_grad, rtol=1e-15, atol=0, err_msg=library)
+            value_rtol, grad_rtol = library_rtols(name, p.size, reduction)  # derived there
+            np.testing.assert_allclose(back(value), reference, rtol=value_rtol, atol=0, err_msg=library)
+            np.testing.assert_allclose(back(grad), reference_grad, rtol=grad_rtol, atol=0, err_msg=library)
 
 
 SIZE = 3 * _blocks.BLOCK + 1234  # > 40000 elements: the blocked, threaded path

@@ -49,6 +49,9 @@ HARD_LABELS = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "bina
 """Losses with kernels of their own for labels that are all 0 or 1."""
 
 
+# Below _blocks.THREADED_SIZE (8 blocks) map_blocks runs on the calling thread: threads=2
+# here checks the setting changes nothing at this size; tests/test_invariants.py runs every
+# element-wise loss above it, where two threads really share the blocks.
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize(
     ("entry", "hard"),

@@ -2,8 +2,10 @@
 
 ``python -m neural_network`` and the installed ``neural-network`` console script are
 run in a subprocess, as a learner would run them. ``examples`` walks through both
-articles; its loss values are checked against values computed here independently
-(exact fractions, or mpmath at 50 digits), in the order the articles give them.
+series (piped, so all at once); its loss values are checked against values computed
+here independently (exact fractions, or mpmath at 50 digits), in the order the articles
+give them. tests/test_examples_walkthrough.py checks the steps, the terminal mode and
+the pure series.
 """
 
 from __future__ import annotations
@@ -221,7 +223,9 @@ def test_version_attribute_matches_the_distribution():
 
 
 @pytest.mark.parametrize(
-    "arguments", [["frobnicate"], ["examples", "--frobnicate"]], ids=["command", "option"]
+    "arguments",
+    [["frobnicate"], ["examples", "--frobnicate"], ["examples", "frobnicate"]],
+    ids=["command", "option", "series"],
 )
 def test_unknown_input_exits_2_with_an_error_and_no_traceback(entry_point, arguments, tmp_path):
     completed = run(entry_point, *arguments, cwd=tmp_path)

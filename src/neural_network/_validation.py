@@ -21,6 +21,7 @@ import array_api_compat
 import numpy as np
 
 from neural_network.errors import (
+    InvalidInputError,
     InvalidOptionError,
     InvalidTypeError,
     NonFiniteError,
@@ -377,6 +378,55 @@ def check_range(func: str, name: str, x: Array, xp: Namespace, domain: Domain, l
             f"{high:.6g}, {count} of them outside (first: {name}{where} = {value:.6g})."
             + domain.hint(low, high)
         )
+
+
+def may_be_swapped(p_range: tuple[float, float], t_range: tuple[float, float]) -> bool:
+    """Whether probabilities ``p`` and labels ``t`` with these (minimum, maximum) could be
+    the labels and the probabilities passed the other way round: only if ``p`` holds an
+    exact 0 or 1 while every ``t`` lies strictly between 0 and 1. Decided from the ranges
+    the checks measure anyway: soft predictions, the common case, are never examined."""
+    (p_low, p_high), (t_low, t_high) = p_range, t_range
+    return (p_low == 0.0 or p_high == 1.0) and t_low > 0.0 and t_high < 1.0
+
+
+def check_not_swapped(
+    func: str, xp: Namespace, p_name: str, p: Array, t_name: str, t: Array, *, call: str, logits: str, other: str
+) -> None:
+    """Refuse a prediction of only 0s and 1s against a target of values strictly between.
+
+    That pair is what a learner gets by passing the labels first and the probabilities
+    second, and its loss is infinite. Called only where :func:`may_be_swapped` holds
+    (every target is strictly between 0 and 1); the prediction is read block by block,
+    and a soft value in it (a prediction that merely saturates somewhere) ends the look
+    at once. ``call`` shows this edition's order (``"binary_cross_entropy(A, y)"``),
+    ``logits`` the call that takes logits instead, and ``other`` (if not empty) how the
+    other edition differs.
+    """
+    if not _only_zeros_and_ones(xp, p):
+        return
+    raise InvalidInputError(
+        f"{func}: the arguments look swapped: {p_name}, the prediction, holds only 0 and 1, while "
+        f"{t_name}, the target, holds only values strictly between 0 and 1. This edition takes the "
+        f"predicted probabilities first: {call}, as the NumPy article and PyTorch do{other}. Swap "
+        f"them. If the order is right, the loss is infinite: a prediction of exactly 0 or 1 "
+        f"against a label between costs inf; compute it from the logits with {logits}."
+    )
+
+
+_EXAMINED = 65536
+"""Elements examined at a time by the swap check, which stops at the first that settles it."""
+
+
+def _only_zeros_and_ones(xp: Namespace, x: Array) -> bool:
+    if not isinstance(x, np.ndarray):
+        return bool(xp.all((x == 0.0) | (x == 1.0)))
+    flat = np.reshape(x, -1)
+    for start in range(0, flat.size, _EXAMINED):
+        block = flat[start : start + _EXAMINED]
+        # the elements that are not 0 (NaN was refused before) are all exactly 1
+        if np.count_nonzero(block) != np.count_nonzero(block == 1.0):
+            return False
+    return True
 
 
 def _raise_non_finite(func: str, name: str, x: Array, xp: Namespace, mask: Array, what: str) -> None:

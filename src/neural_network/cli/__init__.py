@@ -9,7 +9,8 @@ Commands (each in a module of its own, with ``add_parser(commands)`` and ``run(a
 ``loss``
     Any loss of the package over CSV or Parquet files of any size, streamed.
 ``examples``
-    Walk through both articles' worked examples and exercises with this library.
+    Walk through both series' worked examples with this library, step by step
+    (``examples pure``: the pure-Python series, from one neuron to XOR learned).
 
 Errors a person can act on (a missing file or column, bad data, a loss that does not
 fit the target) are printed as one message with exit status 2, never a traceback;
@@ -32,7 +33,7 @@ from neural_network.errors import InvalidInputError, InvalidTypeError
 CLI_LIBRARIES = {"pyarrow": "PyArrow", "rich": "Rich", "matplotlib": "Matplotlib"}
 """The libraries of the ``cli`` extra, which ``pip install .`` alone does not install, by their names."""
 
-COMMANDS = ("train", "evaluate", "predict", "loss")
+COMMANDS = ("train", "evaluate", "predict", "loss", "examples")
 """Commands whose module ``neural_network.cli.<name>`` defines ``add_parser`` and ``run``."""
 
 
@@ -57,12 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
         module = _command_module(name)
         if module is not None:
             module.add_parser(commands)
-    commands.add_parser(
-        "examples",
-        help="walk through both articles' examples and exercises, step by step",
-        description="Run both articles' worked examples and exercises with this library, "
-        "printing inputs, predictions, losses and gradients, with the exact values.",
-    )
     return parser
 
 
@@ -81,11 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command is None:
         parser.error("choose a command, e.g. 'neural-network train' or 'neural-network examples' (see --help)")
-    if arguments.command == "examples":
-        from neural_network.cli.examples import run
-
-        run()
-        return 0
     module = _command_module(arguments.command)
     if module is None:  # unreachable: argparse only accepts the commands it was given
         parser.error(f"unknown command {arguments.command!r}")

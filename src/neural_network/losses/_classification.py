@@ -6,10 +6,29 @@ from typing import Any
 
 import numpy as np
 
-from neural_network import _blocks
+from neural_network import _blocks, _validation
 from neural_network._numerics import TINY, exp_scaled, log1p, sigmoid_pair, softplus_pair
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, PairCheck, Reduction
+
+
+def refuse_swapped(p_name: str, t_name: str, *, options: str = "", logits: str, other: str = "") -> PairCheck:
+    """The check that a prediction of only 0s and 1s is not the target passed first.
+
+    Looked at only where the prediction holds an exact 0 or 1 and every target lies
+    strictly between 0 and 1 (their ranges show it, free); the message shows this
+    edition's order, ``func(p_name, t_name<options>)``, the call ``logits`` that takes
+    logits instead, and ``other``. The loss and its derivative are infinite wherever it
+    raises (a label strictly between 0 and 1 against a probability of exactly 0 or 1),
+    as :class:`PairCheck` needs.
+    """
+
+    def check(func: str, xp: Namespace, p: Array, t: Array) -> None:
+        call = f"{func}({p_name}, {t_name}{options})"
+        _validation.check_not_swapped(func, xp, p_name, p, t_name, t, call=call, logits=logits, other=other)
+
+    return PairCheck(applies=_validation.may_be_swapped, check=check)
+
 
 # --------------------------------------------------------------------------- on probabilities
 
@@ -162,6 +181,12 @@ _BCE = ElementwiseLoss(
     value=_binary_cross_entropy,
     derivative=_binary_cross_entropy_derivative,
     small_value=_small_binary_cross_entropy,
+    pair_check=refuse_swapped(
+        "A",
+        "y",
+        logits="binary_cross_entropy_with_logits(logits, y)",
+        other=" (the pure-Python edition, neural_network.pure, takes (y_true, y_pred), as its article does)",
+    ),
 )
 
 
@@ -176,7 +201,8 @@ def binary_cross_entropy(
     ----------
     A : array_like
         Predicted probabilities in [0, 1] (after a sigmoid), any shape. Argument order
-        (prediction, target) follows the NumPy article and PyTorch.
+        (prediction, target) follows the NumPy article and PyTorch; by keyword,
+        ``binary_cross_entropy(A=A, y=y)`` in any order.
     y : array_like
         Labels in [0, 1], same shape as ``A``: 0 or 1, or a soft label between.
     reduction : {"mean", "sum", "none"}, keyword-only
@@ -187,6 +213,14 @@ def binary_cross_entropy(
     -------
     loss : array
         A scalar for ``"mean"``/``"sum"``, else the shape of ``A``; ``A``'s float dtype.
+
+    Raises
+    ------
+    InvalidInputError
+        Where the arguments look swapped: ``A`` holds only 0 and 1 while every ``y`` lies
+        strictly between (the labels passed first, the probabilities second). The
+        message shows this edition's order. That loss would be ``inf``. The ranges the
+        checks measure anyway decide whether to look, so soft predictions cost nothing.
 
     See Also
     --------
@@ -205,6 +239,17 @@ def binary_cross_entropy(
     logs (loss 34.5) and the pure-Python article clips to 1e-9 (loss 20.7). Where
     those stand-ins are not involved, values agree with ``F.binary_cross_entropy``.
 
+    **A saturated probability, here and in the pure edition.** This edition never clips:
+    a probability of exactly 0 or 1 on the wrong side gives ``inf``. The pure-Python
+    edition, ``neural_network.pure.binary_cross_entropy(y_true, y_pred)``, clips
+    ``y_pred`` to [1e-9, 1 - 1e-9] as its article's code does, and gives 20.72 there.
+    Each follows its purpose: the pure edition is read beside its article, so its
+    numbers are the article's, line for line; this edition promises every value within
+    a few ulp of the true one, and a clipped loss would be a wrong finite number that
+    hides a saturated model (and would differ from library to library, as above). An
+    ``inf`` says what happened; :func:`binary_cross_entropy_with_logits` gives the
+    finite, exact loss of such a model from its logits.
+
     Examples
     --------
     The NumPy article's example. The article prints 0.1731486847; its code prints
@@ -215,6 +260,13 @@ def binary_cross_entropy(
     >>> A = sigmoid([[2.0], [-1.0], [3.0], [-2.0]])
     >>> print(binary_cross_entropy(A, [[1.0], [0.0], [1.0], [0.0]]))
     0.15392626529447748
+
+    The pure-Python article's call, ``(y_true, y_pred)``, is the other way round here:
+
+    >>> binary_cross_entropy(1, 0.9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neural_network.errors.InvalidInputError: binary_cross_entropy: the arguments look swapped: ...
     """
     return _BCE(A, y, reduction=reduction, sample_weight=sample_weight)
 
@@ -230,6 +282,8 @@ def binary_cross_entropy_grad(
     weights and, for ``"mean"``, divided by ``sum(w)``. At ``A = y`` in {0, 1} it is
     the limit, -1 or 1; at ``A = 0`` with ``y > 0`` it is ``-inf``. PyTorch divides
     by ``max(A (1 - A), 1e-12)`` instead, and so differs where ``A (1 - A) < 1e-12``.
+    Nothing is clipped (the pure edition clips at 1e-9: see :func:`binary_cross_entropy`),
+    and arguments that look swapped are refused as there.
 
     Examples
     --------

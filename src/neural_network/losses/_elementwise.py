@@ -37,6 +37,25 @@ Arrays arrive validated and in float64; the result has the shape of ``input``.
 
 
 @dataclass(frozen=True)
+class PairCheck:
+    """A check of the two operands together, such as arguments that look swapped.
+
+    ``applies(input_range, target_range)`` decides from each operand's minimum and
+    maximum, which the range checks measure anyway, whether to look at all; only then is
+    ``check(func, xp, input, target)`` called (after every other check of the values), to
+    raise or return.
+    """
+
+    applies: Callable[[tuple[float, float], tuple[float, float]], bool]
+    check: Callable[[str, Namespace, Array, Array], None]
+
+    def make(self, func: str, xp: Namespace, x: Array, t: Array, ranges: dict[str, tuple[float, float]]) -> None:
+        """Make the check if the ranges found (by role, "input" and "target") say it may apply."""
+        if len(ranges) == 2 and self.applies(ranges["input"], ranges["target"]):
+            self.check(func, xp, x, t)
+
+
+@dataclass(frozen=True)
 class Operand:
     """One argument of a loss: its name (used in every message) and its domain."""
 
@@ -67,6 +86,7 @@ class Batch:
     func: str = ""
     deferred: tuple[tuple[str, Operand], ...] = ()
     trusted: tuple[tuple[str, Operand], ...] = ()
+    pair_check: PairCheck | None = None
 
     def operand(self, role: str) -> Array:
         """The array of the operand in that role, "input" or "target"."""
@@ -130,6 +150,11 @@ class ElementwiseLoss:
     without weights: the same bits as ``value`` wherever it is finite, and not finite
     wherever the input leaves its domain. The input's range is then not measured: a
     result that is not finite sends the call to the general path, which checks it."""
+    pair_check: PairCheck | None = None
+    """A check of the input and target together (see :class:`PairCheck`), made where the
+    ranges say it may apply. Wherever it raises, ``value`` must not be finite (the
+    small-call path, which may skip measuring the input, then leaves the call to the
+    general path, which makes the check)."""
 
     def __call__(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
@@ -223,6 +248,8 @@ class ElementwiseLoss:
             found = _validation.extremes(xp, *arrays)  # one pass over Dask arguments, not one each
             for (_, operand), array, (low, high) in zip(checked, arrays, found, strict=True):
                 _validation.check_range(func, operand.name, array, xp, operand.domain, low, high)
+            if self.pair_check is not None:
+                self.pair_check.make(func, xp, x, t, {role: found[i] for i, (role, _) in enumerate(checked)})
         if reduction == "mean" and math.prod(x.shape) == 0:
             raise EmptyInputError(
                 f"{func}: reduction='mean' needs at least one element; got "
@@ -257,6 +284,7 @@ class ElementwiseLoss:
             func=func,
             deferred=checked if blocked else (),
             trusted=trusted,
+            pair_check=self.pair_check,
         )
 
     def _broadcast_weight(
@@ -333,6 +361,7 @@ def _small(
     if type(reduction) is not str or reduction not in _validation.REDUCTIONS:
         return None
     narrow = x.dtype is _FLOAT32
+    ranges: dict[str, tuple[float, float]] = {}
     if narrow:  # computed in float64 and rounded once at the end, as the general path does
         x, t = x.astype(_FLOAT64), t.astype(_FLOAT64)
     for role, operand, array in (("input", loss.input, x), ("target", loss.target, t)):
@@ -342,6 +371,9 @@ def _small(
         high = float(np.maximum.reduce(array, axis=None))
         if not operand.domain.holds(low, high):
             return None
+        ranges[role] = (low, high)
+    if loss.pair_check is not None and len(ranges) == 2 and loss.pair_check.applies(ranges["input"], ranges["target"]):
+        return None  # the general path makes the check, with its message
     # Trusted operands may hold NaN or inf, whose arithmetic must stay silent (see _run).
     result = (_small_trusted if trust or proven else _small_checked)(kernel, x, t, reduction, gradient)
     if (trust or proven or reduction != "none") and not _all_finite_small(result):
@@ -519,11 +551,15 @@ def _blocked(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) ->
             return ranges, []
 
     pieces = _blocks.map_blocks(task, size)
-    for position, (operand, array) in enumerate(measured):
+    ranges: dict[str, tuple[float, float]] = {}
+    for position, ((role, operand), (_, array)) in enumerate(zip(batch.deferred, measured, strict=True)):
         # np.min and np.max, not Python's: a NaN in any block must come through.
         low = float(np.min([piece[0][position][0] for piece in pieces]))
         high = float(np.max([piece[0][position][1] for piece in pieces]))
         _validation.check_range(batch.func, operand.name, array, np, operand.domain, low, high)
+        ranges[role] = (low, high)
+    if batch.pair_check is not None:
+        batch.pair_check.make(batch.func, np, batch.input, batch.target, ranges)
     if not reduced:
         if any(len(piece[0]) > len(measured) for piece in pieces):
             _check_trusted(batch)  # a non-finite element: refuse a NaN or inf operand (else an overflow)

@@ -23,7 +23,11 @@ from neural_network import _blocks, _reduction, _validation
 from neural_network._numerics import exp_double, log_double, sigmoid_pair, softplus_pair, two_product, two_sum
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
 from neural_network.errors import InvalidOptionError, OutOfRangeError
-from neural_network.losses._classification import _binary_cross_entropy, _binary_cross_entropy_derivative
+from neural_network.losses._classification import (
+    _binary_cross_entropy,
+    _binary_cross_entropy_derivative,
+    refuse_swapped,
+)
 from neural_network.losses._common import _option
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._softmax_checks import (
@@ -222,6 +226,12 @@ _BINARY_FOCAL = ElementwiseLoss(
 )
 
 
+_SWAPPED_PROBABILITIES = refuse_swapped(
+    "input", "target", options=", from_logits=False", logits="binary_focal_loss(logits, target)"
+)
+"""On probabilities, labels passed first look like BCE's (see ``binary_cross_entropy``)."""
+
+
 @functools.lru_cache(maxsize=64)
 def _binary_focal_with(gamma: float, alpha: float | None, from_logits: bool) -> ElementwiseLoss:
     if from_logits:
@@ -235,6 +245,7 @@ def _binary_focal_with(gamma: float, alpha: float | None, from_logits: bool) -> 
         input=Operand("input", PROBABILITY),
         value=functools.partial(_focal_probabilities, gamma=gamma, alpha=alpha),
         derivative=functools.partial(_focal_probabilities_derivative, gamma=gamma, alpha=alpha),
+        pair_check=_SWAPPED_PROBABILITIES,
     )
 
 

@@ -54,3 +54,29 @@ def test_ranking_softmax_gradient_is_within_the_derived_bound_for_confident_list
                 exact = e[i] / total - mpmath.mpf(labels[row, i])
                 assert _relative(float(gradient[row, i]), exact) <= bound, (row, i)
     assert losses.ranking_softmax_loss_grad([[40.0, 0.0]], [[1.0, 0.0]], reduction="sum")[0, 0] < 0.0
+
+
+# binary_cross_entropy_with_logits_grad, sigmoid(x) - y. Each of (1 - y) sigmoid(x) and
+# y sigmoid(-x) within 2.5u, their difference u: where their sum (sigma + y - 2 y sigma)
+# is at most 2 |g|, within 6u. Closer (a soft label near sigmoid(x)): the sigmoid in
+# double-double (exp_double within about 2**-100, then TwoSum/TwoProduct steps), minus y
+# by TwoSum: within 6 ulp plus 2**-99 absolute (the sigmoid is at most 1).
+LOGITS_GRADIENT_ULPS = 6
+
+
+def test_logits_gradient_with_soft_labels_is_within_the_derived_bound_near_logit_y():
+    """x near logit(y) (to 1e-6 and 1e-14), where the gradient cancels (17 ulp before on
+    generic such points), and generic points; hard labels too."""
+    rng = np.random.default_rng(32)
+    n = 2000
+    y = rng.uniform(0.0, 1.0, n)
+    x = rng.normal(0.0, 4.0, n)
+    near = np.log(y[:1000] / (1.0 - y[:1000]))
+    x[:1000] = near + rng.normal(0.0, 1e-6, 1000) * np.where(rng.random(1000) < 0.5, 1.0, 1e-8)
+    y[1900:] = np.round(y[1900:])
+    gradient = losses.binary_cross_entropy_with_logits_grad(x, y, reduction="sum")
+    with mpmath.workdps(60):
+        for g, a, b in zip(gradient, x, y, strict=True):
+            exact = 1 / (1 + mpmath.exp(-mpmath.mpf(a))) - mpmath.mpf(b)
+            allowed = LOGITS_GRADIENT_ULPS * mpmath.mpf(np.spacing(abs(float(exact)))) + mpmath.mpf(2) ** -99
+            assert abs(mpmath.mpf(g) - exact) <= allowed, (a, b)

@@ -7,8 +7,18 @@ from typing import Any
 import numpy as np
 
 from neural_network import _blocks, _validation
-from neural_network._numerics import TINY, exp_scaled, log1p, sigmoid_pair, softplus_pair
+from neural_network._numerics import (
+    TINY,
+    exp_double,
+    exp_scaled,
+    log1p,
+    sigmoid_pair,
+    softplus_pair,
+    two_product,
+    two_sum,
+)
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
+from neural_network.losses._common import _refined
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, PairCheck, Reduction
 
 
@@ -361,13 +371,46 @@ def _logistic_loss_derivative(
     # d/dx = (1 - y) sigmoid(x) - pos_weight * y * sigmoid(-x). With a hard label one
     # term is 0 and the other is a sigmoid to full relative accuracy (for y = 1 it is
     # -sigmoid(-x), never the cancelling sigmoid(x) - 1).
+    #
+    # With a soft label the two terms cancel near x = logit(y): each is within 2.5u, so the
+    # difference is within 2.5u (their sum) / |g| + u, and where their sum, sigma + y -
+    # 2 y sigma, exceeds 2 |g| the sigmoid is formed in double-double instead
+    # (_logistic_gradient_close; without pos_weight). Elsewhere: within 6u.
     if pos_weight is None and isinstance(logits, np.ndarray) and logits.ndim:
-        return _logistic_loss_derivative_numpy(logits, y)
-    sigmoid_x, sigmoid_neg_x = sigmoid_pair(xp, logits)
-    positive = y * sigmoid_neg_x
+        gradient = _logistic_loss_derivative_numpy(logits, y)
+    else:
+        sigmoid_x, sigmoid_neg_x = sigmoid_pair(xp, logits)
+        positive = y * sigmoid_neg_x
+        if pos_weight is not None:
+            positive = _weighted_positive(xp, logits, y, pos_weight, positive)
+        gradient = (1.0 - y) * sigmoid_x - positive
     if pos_weight is not None:
-        positive = _weighted_positive(xp, logits, y, pos_weight, positive)
-    return (1.0 - y) * sigmoid_x - positive
+        return gradient
+    terms = (gradient + y) * (1.0 - 2.0 * y) + y  # sigma + y - 2 y sigma, from the same numbers
+    close = (y > 0.0) & (y < 1.0) & (xp.abs(gradient) < 0.5 * terms)
+    return _refined(xp, gradient, close, _logistic_gradient_close, logits, y, harmless=(0.0, 0.5))
+
+
+def _logistic_gradient_close(xp: Namespace, x: Array, y: Array) -> Array:
+    """``sigmoid(x) - y`` with the sigmoid in double-double, for a soft ``y`` near it.
+
+    ``e = exp(-|x|)`` (:func:`exp_double`), ``1 + e`` by TwoSum, its reciprocal ``r``
+    corrected by the residual ``1 - r (1 + e)`` (TwoProduct), ``e / (1 + e)`` likewise:
+    the sigmoid to about 2**-100, and ``sigmoid - y`` by TwoSum: within an ulp and a half.
+    """
+    e_high, e_low = exp_double(xp, -xp.abs(x))
+    d_high, d_error = two_sum(xp.ones_like(e_high), e_high)
+    d_low = d_error + e_low
+    r = 1.0 / d_high
+    p, p_error = two_product(r, d_high)
+    big_low = r * (((1.0 - p) - p_error) - r * d_low)
+    s, s_error = two_product(e_high, r)
+    small_low = s_error + (e_high * big_low + e_low * r)
+    positive = x >= 0.0
+    high = xp.where(positive, r, s)
+    low = xp.where(positive, big_low, small_low)
+    t, t_error = two_sum(high, -y)
+    return t + (t_error + low)
 
 
 def _logistic_loss_derivative_numpy(

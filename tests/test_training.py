@@ -114,7 +114,9 @@ def test_early_stopping_restores_the_best_weights() -> None:
 @pytest.mark.parametrize(
     ("options", "error", "words"),
     [
-        ({"loss": "hinge"}, InvalidOptionError, ["loss must be one of", "mse_loss"]),
+        ({"loss": "hinge"}, InvalidOptionError, ["loss must be one of", "Did you mean 'hinge_loss'?"]),
+        ({"loss": "mean_sqaured_eror"}, InvalidOptionError, ["Did you mean 'mean_squared_error'"]),
+        ({"loss": "qwxz"}, InvalidOptionError, ["Common choices", "mse_loss"]),
         ({"epochs": 0}, InvalidOptionError, ["epochs", "positive integer"]),
         ({"batch_size": 2.5}, InvalidOptionError, ["batch_size"]),
         ({"y": np.zeros(7)}, ShapeMismatchError, ["one row per sample"]),

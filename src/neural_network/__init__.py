@@ -40,7 +40,7 @@ _PUBLIC = {
         "tanh",
         "tanh_grad",
     ),
-    "layers": ("Dense",),
+    "layers": ("Dense", "Dropout"),
     "linalg": ("matrix_multiply",),
     "network": ("Sequential",),
     "optimizers": ("SGD", "Adam", "AdamW", "RMSprop"),
@@ -88,6 +88,7 @@ if TYPE_CHECKING:
     from neural_network.activations import tanh as tanh
     from neural_network.activations import tanh_grad as tanh_grad
     from neural_network.layers import Dense as Dense
+    from neural_network.layers import Dropout as Dropout
     from neural_network.linalg import matrix_multiply as matrix_multiply
     from neural_network.losses import binary_cross_entropy as binary_cross_entropy
     from neural_network.losses import binary_cross_entropy_grad as binary_cross_entropy_grad

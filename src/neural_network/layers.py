@@ -1,9 +1,14 @@
-"""Layers: ``Dense``, a fully connected layer. A neuron is ``Dense(n, 1)``.
+"""Layers: ``Dense``, a fully connected layer (a neuron is ``Dense(n, 1)``), and ``Dropout``.
 
 Forward propagation computes ``A = activation(X @ W + b)`` and keeps ``X`` and
 ``Z = X @ W + b``, which backpropagation needs; ``backward`` turns the gradient of the
 loss with respect to ``A`` into the gradients of ``W`` and ``b`` (kept on the layer) and
 the gradient with respect to ``X`` (returned, for the layer before).
+
+Every layer has two ways forward: ``forward``, the training path (it keeps what
+``backward`` needs, and a ``Dropout`` drops), and ``predict``, the inference path
+(nothing kept, ``Dropout`` is the identity). ``Sequential.fit`` trains through the
+first and evaluates the validation data through the second.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from neural_network.parameters import Parameter
 
 FloatArray = NDArray[np.floating]
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "Dropout", "Layer"]
 
 _HE_ACTIVATIONS = frozenset({"relu", "leaky_relu", "elu", "gelu", "gelu_tanh"})
 _INITS = ("auto", "he", "glorot")
@@ -194,3 +199,132 @@ class Dense:
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features}, {self.out_features}, activation={self.activation!r})"
+
+
+class Dropout:
+    r"""Inverted dropout: in training, each input is zeroed with probability ``rate``
+    and the others are scaled by :math:`1 / (1 - \text{rate})`, so that the expected
+    value of every output equals its input; at inference it is the identity.
+
+    :math:`A = X \odot M`, with :math:`M_{ij} = 1 / (1 - p)` with probability
+    :math:`1 - p` and 0 otherwise, drawn anew at every :meth:`forward`;
+    :meth:`backward` multiplies the gradient by the same :math:`M`. These are the
+    semantics of ``torch.nn.Dropout(p)`` in training mode and ``keras.layers.Dropout``.
+
+    Training (``Sequential.fit``, and :meth:`forward` itself) drops; :meth:`predict`
+    (``Sequential.predict``, the validation data of ``fit``, evaluation) never does.
+
+    Parameters
+    ----------
+    rate : float
+        The probability :math:`p \in [0, 1)` that an input is dropped (PyTorch's ``p``,
+        Keras's ``rate``); 0 makes the layer the identity.
+    rng : numpy.random.Generator or int, optional, keyword-only
+        Where the masks come from (an int is a seed). With None, the first
+        ``Sequential.fit`` that trains the layer seeds it from its own ``rng`` (it draws
+        one integer from it, before the first shuffle), so that a seeded ``fit`` trains
+        the same way every time; a ``forward`` outside ``fit`` before that uses fresh
+        entropy. The generator's state is saved with the model, so training resumed
+        from a saved checkpoint draws the masks it would have drawn.
+
+    Attributes
+    ----------
+    in_features, out_features : int or None
+        The width of the layer before (equal to each other); set when a
+        :class:`~neural_network.network.Sequential` is built from the layer.
+
+    Examples
+    --------
+    >>> layer = Dropout(0.5, rng=0)
+    >>> layer
+    Dropout(0.5)
+    >>> X = np.ones((2, 4))
+    >>> print(layer.predict(X))   # inference: the identity
+    [[1. 1. 1. 1.]
+     [1. 1. 1. 1.]]
+    >>> sorted(set(layer.forward(X).ravel().tolist()))   # training: 0 or 1 / (1 - 0.5)
+    [0.0, 2.0]
+    """
+
+    def __init__(self, rate: float, *, rng: np.random.Generator | int | None = None) -> None:
+        if (
+            isinstance(rate, (bool, np.bool_))
+            or not isinstance(rate, (int, float, np.integer, np.floating))
+            or not 0.0 <= float(rate) < 1.0
+        ):
+            raise InvalidOptionError(
+                f"Dropout: rate must be a number in [0, 1), the probability of dropping each input; "
+                f"got {rate!r}. Typical values are 0.1 to 0.5 (Keras's rate, PyTorch's p)."
+            )
+        self.rate = float(rate)
+        self._rng: np.random.Generator | None = None if rng is None else _validation.generator("Dropout", rng)
+        self._features: int | None = None
+        self._mask: FloatArray | None = None
+
+    @property
+    def rng(self) -> np.random.Generator | None:
+        """The generator of the masks; None until one is given or ``fit`` seeds it."""
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: np.random.Generator | int | None) -> None:
+        self._rng = None if value is None else _validation.generator("Dropout", value)
+
+    @property
+    def in_features(self) -> int | None:
+        return self._features
+
+    @property
+    def out_features(self) -> int | None:
+        return self._features
+
+    def parameters(self) -> list[Parameter]:
+        """None: dropout has nothing to train."""
+        return []
+
+    def forward(self, X: FloatArray) -> FloatArray:
+        """The training path: ``X`` times a new mask, which :meth:`backward` reuses."""
+        if self.rate == 0.0:
+            self._mask = np.ones(X.shape, dtype=X.dtype)
+            return X
+        if self._rng is None:
+            self._rng = np.random.default_rng()
+        dtype = X.dtype if X.dtype in (np.dtype(np.float32), np.dtype(np.float64)) else np.dtype(np.float64)
+        keep = self._rng.random(X.shape, dtype=dtype) >= dtype.type(self.rate)
+        # 1 / (1 - p) in the data's dtype, as torch divides its float mask by 1 - p.
+        scale = dtype.type(1.0) / dtype.type(1.0 - self.rate)
+        self._mask = np.where(keep, scale, dtype.type(0.0))
+        outputs: FloatArray = X * self._mask
+        return outputs
+
+    def backward(self, grad_output: FloatArray) -> FloatArray:
+        """The gradient times the mask of the last :meth:`forward`."""
+        if self._mask is None:
+            raise InvalidInputError("Dropout.backward: call forward first; there is nothing to propagate back.")
+        if grad_output.shape != self._mask.shape:
+            raise ShapeMismatchError(
+                f"Dropout.backward: grad_output must have the shape of the last forward output "
+                f"{self._mask.shape}; got {grad_output.shape}."
+            )
+        grad_inputs: FloatArray = grad_output * self._mask
+        return grad_inputs
+
+    def predict(self, X: FloatArray) -> FloatArray:
+        """The inference path: the identity."""
+        return X
+
+    @property
+    def output_shape(self) -> tuple[int, ...] | None:
+        """The shape of the last forward output, or None before the first forward."""
+        return None if self._mask is None else self._mask.shape
+
+    @property
+    def parameter_count(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate!r})"
+
+
+Layer = Dense | Dropout
+"""The layers a :class:`~neural_network.network.Sequential` is made of."""

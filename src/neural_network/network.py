@@ -6,6 +6,7 @@ trusted NumPy arrays, which keeps a training step free of per-layer overhead.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,13 +16,14 @@ from numpy.typing import NDArray
 
 from neural_network import _validation
 from neural_network._validation import REAL
+from neural_network.activations import sigmoid, softmax
 from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
-from neural_network.layers import Dense
+from neural_network.layers import Dense, Dropout, Layer
 from neural_network.parameters import Parameter
 
 if TYPE_CHECKING:
     from neural_network.optimizers import Optimizer
-    from neural_network.training import Callback, History, LossFunction
+    from neural_network.training import Callback, ClassWeight, History, LossFunction
 
 FloatArray = NDArray[np.floating]
 
@@ -31,14 +33,26 @@ PREDICT_ROWS = 512
 """``predict`` evaluates the network on blocks of exactly this many rows (see ``_predict``)."""
 
 
+_PROBABILITY_LOSSES = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "cross_entropy", "nll_loss")
+
+
 class Sequential:
     """A feed-forward network: the output of each layer is the input of the next.
 
     Parameters
     ----------
-    layers : sequence of Dense
-        At least one layer; each layer's ``in_features`` must equal the previous
-        layer's ``out_features``.
+    layers : sequence of Dense and Dropout
+        At least one ``Dense`` layer; each ``Dense`` layer's ``in_features`` must equal
+        the previous ``Dense`` layer's ``out_features`` (a ``Dropout`` keeps the width).
+
+    Attributes
+    ----------
+    loss : str or None
+        The name of the loss the network was trained with (set by :meth:`fit`, saved
+        with the model); :meth:`predict_proba` reads it. None until then; set it by hand
+        (``model.loss = "cross_entropy"``) for a network trained elsewhere.
+
+    Calling the network is predicting: ``model(X)`` is ``model.predict(X)``.
 
     Examples
     --------
@@ -49,26 +63,41 @@ class Sequential:
     49
     """
 
-    def __init__(self, layers: Sequence[Dense]) -> None:
-        self.layers = list(layers)
+    def __init__(self, layers: Sequence[Layer]) -> None:
+        self.layers: list[Layer] = list(layers)
         if not self.layers:
             raise InvalidOptionError("Sequential: layers must hold at least one layer; got none.")
         for position, layer in enumerate(self.layers):
-            if not isinstance(layer, Dense):
+            if not isinstance(layer, (Dense, Dropout)):
                 raise InvalidOptionError(
-                    f"Sequential: layer {position} must be a Dense layer; got {type(layer).__name__}."
+                    f"Sequential: layer {position} must be a Dense or Dropout layer; got {type(layer).__name__}."
                 )
-        for position, (before, after) in enumerate(zip(self.layers, self.layers[1:], strict=False)):
+        dense = [(position, layer) for position, layer in enumerate(self.layers) if isinstance(layer, Dense)]
+        if not dense:
+            raise InvalidOptionError(
+                "Sequential: layers must hold at least one Dense layer; got only Dropout layers, which "
+                "have nothing to train."
+            )
+        for (position, before), (after_position, after) in itertools.pairwise(dense):
             if before.out_features != after.in_features:
                 raise ShapeMismatchError(
                     f"Sequential: layer {position} gives {before.out_features} outputs but layer "
-                    f"{position + 1} takes {after.in_features} inputs; make them equal, e.g. "
+                    f"{after_position} takes {after.in_features} inputs; make them equal, e.g. "
                     f"Dense({before.out_features}, {after.out_features})."
                 )
-        dtypes = {layer.dtype for layer in self.layers}
+        self._first_dense = dense[0][0]
+        width = dense[0][1].in_features
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                width = layer.out_features
+            else:
+                layer._features = width  # a Dropout passes on the width it receives
+        dtypes = {layer.dtype for _, layer in dense}
         if len(dtypes) != 1:
             raise InvalidOptionError(f"Sequential: all layers must share one dtype; got {sorted(map(str, dtypes))}.")
-        self.dtype = self.layers[0].dtype
+        self.dtype = dense[0][1].dtype
+        self._dense = [layer for _, layer in dense]
+        self.loss: str | None = None
         self._pack_parameters()
 
     def _pack_parameters(self) -> None:
@@ -92,14 +121,20 @@ class Sequential:
             parameter.value = values[start:stop].reshape(shape)
             parameter.grad = grads[start:stop].reshape(shape)
             start = stop
+        self._flat_values: FloatArray | None = values
 
     @property
     def in_features(self) -> int:
-        return self.layers[0].in_features
+        return self._dense[0].in_features
 
     @property
     def out_features(self) -> int:
-        return self.layers[-1].out_features
+        return self._dense[-1].out_features
+
+    @property
+    def dropout_layers(self) -> list[Dropout]:
+        """The ``Dropout`` layers, in order."""
+        return [layer for layer in self.layers if isinstance(layer, Dropout)]
 
     # ------------------------------------------------------------------ propagation
 
@@ -123,9 +158,108 @@ class Sequential:
             )
         return self._backward(gradient)
 
-    def predict(self, X: object) -> FloatArray:
-        """The network's output for ``X``, without keeping anything for backpropagation."""
-        return self._predict(self.check_inputs("Sequential.predict", X))
+    def predict(self, X: object, batch_size: int | None = None) -> FloatArray:
+        """The network's output for ``X``, without keeping anything for backpropagation.
+
+        ``Dropout`` layers are the identity here. Each row's output has the same bits
+        whatever else is in ``X`` and whatever ``batch_size`` is (see ``_predict``).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, in_features)
+        batch_size : int, optional
+            Check, convert and evaluate ``X`` this many rows at a time, so that the memory
+            used beyond ``X`` and the output is that of one batch (its copy in the
+            network's dtype, and its activations) whatever N is. None checks and converts
+            the whole of ``X`` at once (a copy of it if its dtype is not the network's).
+
+        Returns
+        -------
+        ndarray, shape (N, out_features), of the network's dtype
+        """
+        func = "Sequential.predict"
+        if batch_size is None:
+            return self._predict(self.check_inputs(func, X))
+        return self._predict_batches(func, X, _validation.positive_integer(func, "batch_size", batch_size))
+
+    def __call__(self, X: object, batch_size: int | None = None) -> FloatArray:
+        """``model(X)`` is :meth:`predict`."""
+        return self.predict(X, batch_size)
+
+    def predict_proba(self, X: object, batch_size: int | None = None) -> FloatArray:
+        """Class probabilities for a classification network, as scikit-learn's ``predict_proba``.
+
+        Which function turns the outputs into probabilities follows from :attr:`loss`:
+
+        - ``"binary_cross_entropy_with_logits"``: the sigmoid of the logits;
+        - ``"binary_cross_entropy"``: the outputs themselves (a sigmoid last layer);
+        - ``"cross_entropy"``: the softmax of the logits over the classes;
+        - ``"nll_loss"``: the exponential of the log-probabilities.
+
+        A binary network with a single output gives two columns, P(class 0) and
+        P(class 1), as scikit-learn does; with several outputs (multi-label) each column
+        is the probability of its label.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, in_features)
+        batch_size : int, optional
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        ndarray, shape (N, classes)
+        """
+        func = "Sequential.predict_proba"
+        if self.loss not in _PROBABILITY_LOSSES:
+            if self.loss is None:
+                problem = "the network does not know its loss (it was not trained with fit)"
+            else:
+                problem = f"the network was trained with the loss {self.loss!r}, which gives no probabilities"
+            raise InvalidOptionError(
+                f"{func}: predict_proba needs a classification network, trained with one of "
+                f"{', '.join(_PROBABILITY_LOSSES)}; {problem}. For a regression network use "
+                "predict(X); for a classifier trained elsewhere set model.loss, e.g. "
+                "model.loss = 'cross_entropy'."
+            )
+        outputs = self.predict(X, batch_size)
+        with np.errstate(over="ignore", under="ignore"):
+            if self.loss == "binary_cross_entropy_with_logits":
+                probabilities: FloatArray = np.asarray(sigmoid(outputs), dtype=self.dtype)
+            elif self.loss == "cross_entropy":
+                probabilities = np.asarray(softmax(outputs, axis=1), dtype=self.dtype)
+            elif self.loss == "nll_loss":
+                probabilities = np.exp(outputs)
+            else:
+                probabilities = outputs
+        if self.loss in ("binary_cross_entropy_with_logits", "binary_cross_entropy") and self.out_features == 1:
+            return np.concatenate([1 - probabilities, probabilities], axis=1)
+        return probabilities
+
+    def _predict_batches(self, func: str, X: object, batch_size: int) -> FloatArray:
+        """:meth:`predict` batch by batch: each batch is checked and converted on its own."""
+        if isinstance(X, np.ndarray):
+            array: Any = X
+        elif isinstance(X, (list, tuple)):
+            array = X  # rows sliced as given: each batch is converted as it comes
+        else:
+            return self._predict(self.check_inputs(func, X))  # other libraries: one clear error
+        rows = len(array)
+        if isinstance(array, np.ndarray) and (array.ndim != 2 or array.shape[1] != self.in_features):
+            self.check_inputs(func, array[:1] if array.ndim == 2 else array)  # the shape error
+        outputs = np.empty((rows, self.out_features), dtype=self.dtype)
+        for start in range(0, rows, batch_size):
+            stop = min(start + batch_size, rows)
+            try:
+                batch = self.check_inputs(func, array[start:stop])
+            except InvalidInputError as error:
+                if start == 0 and stop == rows:
+                    raise
+                raise type(error)(f"{error} (In the batch of rows {start} to {stop - 1} of X.)") from None
+            self._predict(batch, out=outputs[start:stop])
+        if rows == 0:
+            self.check_inputs(func, array)
+        return outputs
 
     # The trusted paths: arrays already checked (by the methods above, or once by fit).
 
@@ -143,14 +277,15 @@ class Sequential:
         """Backpropagation for training: the parameters' gradients only.
 
         The gradient with respect to the data is never needed to train, so the first
-        layer skips it (one matrix product of the step's four or six).
+        ``Dense`` layer skips it (one matrix product of the step's four or six), and a
+        ``Dropout`` before it is not visited.
         """
-        first, *rest = self.layers
-        for layer in reversed(rest):
+        first = self._first_dense
+        for layer in reversed(self.layers[first + 1 :]):
             gradient = layer.backward(gradient)
-        first._delta(gradient)
+        self._dense[0]._delta(gradient)
 
-    def _predict(self, X: FloatArray) -> FloatArray:
+    def _predict(self, X: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """The outputs, each row's independent of the other rows and of ``X``'s memory layout.
 
         BLAS picks its matrix-product kernel by the matrices' shapes and layout (OpenBLAS
@@ -163,13 +298,13 @@ class Sequential:
         """
         rows = X.shape[0]
         block = np.zeros((PREDICT_ROWS, *X.shape[1:]), dtype=X.dtype)
-        outputs = np.empty((rows, self.out_features), dtype=self.dtype)
+        outputs = np.empty((rows, self.out_features), dtype=self.dtype) if out is None else out
         for start in range(0, max(rows, 1), PREDICT_ROWS):
             count = min(PREDICT_ROWS, rows - start)
             block[:count] = X[start : start + count]
             block[count:] = 0.0
             result = block
-            for layer in self.layers:
+            for layer in self._dense:  # a Dropout predicts the identity
                 result = layer.predict(result)
             outputs[start : start + count] = result[:count]
         return outputs
@@ -201,12 +336,16 @@ class Sequential:
         y: object,
         *,
         loss: str | tuple[LossFunction, LossFunction],
-        optimizer: Optimizer,
+        optimizer: Optimizer | str,
         epochs: int,
         batch_size: int = 32,
         validation_data: tuple[object, object] | None = None,
+        validation_split: float = 0.0,
+        class_weight: ClassWeight = None,
+        learning_rate: float | None = None,
         rng: np.random.Generator | int | None = None,
         callbacks: Sequence[Callback] = (),
+        **unexpected: object,
     ) -> History:
         """Train by mini-batch gradient descent; return the per-epoch :class:`History`.
 
@@ -222,22 +361,46 @@ class Sequential:
             indices ``(N,)`` for ``cross_entropy``.
         loss : str or (value, grad) pair
             A loss of the package by name (``"mse_loss"``,
-            ``"binary_cross_entropy_with_logits"``, ``"cross_entropy"``, ...), or two
-            functions ``value(outputs, targets)`` and ``grad(outputs, targets)``.
-        optimizer : Optimizer
-            E.g. ``Adam(0.001)``; it updates the model's parameters in place.
+            ``"binary_cross_entropy_with_logits"``, ``"cross_entropy"``, ...), a Keras or
+            scikit-learn name (``"mse"``, ``"binary_crossentropy"``, ``"log_loss"``, ...;
+            see :func:`neural_network.training.resolve_loss`), or two functions
+            ``value(outputs, targets)`` and ``grad(outputs, targets)``.
+        optimizer : Optimizer or str
+            E.g. ``Adam(0.001)``; it updates the model's parameters in place. Or a name,
+            ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"`` (any case): a new optimizer
+            with ``learning_rate``, or Keras's default learning rate (0.001; SGD 0.01).
         epochs, batch_size : int
         validation_data : (X_val, y_val), optional
             Measured after every epoch (``val_loss`` and metrics).
+        validation_split : float, default 0.0
+            As Keras: the fraction of the rows of ``X`` and ``y`` in (0, 1), taken from the
+            end, before any shuffling, to measure after every epoch instead of training on
+            them. Shuffle X and y first if their order means something.
+        class_weight : "balanced", dict or None
+            For the classification losses: each sample's loss is weighted by the weight of
+            its class, and each batch's mean divides by the sum of its weights (PyTorch's
+            ``weight=``). ``"balanced"`` gives class ``c`` the weight
+            ``n_samples / (n_classes * count_c)``, as scikit-learn; a dict maps class
+            (0, 1, ... or the binary labels 0.0 and 1.0) to weight, 1 for those left out.
+            The training loss is then the weighted one; ``val_loss`` stays unweighted (Keras).
+        learning_rate : float, optional
+            With an optimizer given by name only.
         rng : numpy.random.Generator or int, optional
+            Shuffles the batches, and seeds the ``Dropout`` layers that have no generator
+            of their own (one integer drawn from it per such layer, at the first ``fit``).
         callbacks : sequence of Callback
             E.g. ``EarlyStopping(patience=5)``, or a progress display.
+
+        ``fit`` sets :attr:`loss` to the package's name of the loss. Options that other
+        libraries name otherwise get an error that gives the name here (``lr=`` is
+        ``learning_rate=``).
         """
         from neural_network.training import fit
 
         return fit(
             self, X, y, loss=loss, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-            validation_data=validation_data, rng=rng, callbacks=callbacks,
+            validation_data=validation_data, validation_split=validation_split, class_weight=class_weight,
+            learning_rate=learning_rate, rng=rng, callbacks=callbacks, **unexpected,
         )
 
     # ------------------------------------------------------------------ saving

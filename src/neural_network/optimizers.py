@@ -14,6 +14,14 @@ same place for epsilon, the same bias correction and the same first step of the
 momentum buffer, so a model trained here follows the same path as in PyTorch, to
 rounding (the tests compare both over many steps, to 1e-12 in float64).
 
+``weight_decay`` is PyTorch's on every optimizer: an L2 penalty added to the gradient
+(``g + weight_decay * w``), except on :class:`AdamW`, whose decay is decoupled from the
+gradient (``w *= 1 - learning_rate * weight_decay`` before the step). With
+``decoupled_weight_decay=True``, SGD, Adam and RMSprop decay that way too (Adam then is
+AdamW, as ``torch.optim.Adam(decoupled_weight_decay=True)``); the default is 0 (no decay)
+everywhere but AdamW (0.01, as PyTorch). PyTorch's option names get an error that says
+ours: ``SGD(lr=0.1)`` asks for ``learning_rate=``.
+
 Per-parameter state (momentum buffers, Adam's moments) is created on the first step,
 in the parameter's dtype, and stays tied to the parameters of that step, by position:
 an optimizer must always be stepped with the same parameters. :meth:`Optimizer.state_dict`
@@ -30,7 +38,7 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +56,11 @@ __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "get_optimizer"]
 
 Buffers = dict[str, NDArray[np.floating]]
 """The state an optimizer keeps for one parameter: named arrays of the parameter's shape."""
+
+_O = TypeVar("_O", bound="Optimizer")
+
+_DECOUPLED = "decoupled_weight_decay"
+"""The option that makes ``weight_decay`` decoupled (PyTorch's name for it on ``Adam``)."""
 
 
 # --------------------------------------------------------------------------- option checks
@@ -85,7 +98,8 @@ _HINTS = {
     "(1 or more makes the steps grow without bound).",
     "alpha": " alpha is the decay of the running mean of the squared gradient; the usual value is 0.99.",
     "weight_decay": " weight_decay shrinks the weights toward zero; a negative value would "
-    "push them away. Typical values are 1e-4 to 1e-2.",
+    "push them away. Typical values are 1e-4 to 1e-2 (with decoupled_weight_decay=True, as "
+    "AdamW, 1e-4 to 1e-1).",
     "dampening": " dampening scales down each new gradient in the momentum buffer; 0 is the usual value.",
 }
 
@@ -135,7 +149,24 @@ class Optimizer(ABC):
         is checked each time it is set.
     step_count : int
         The number of steps taken so far (Adam's bias correction uses it).
+    decoupled_weight_decay : bool
+        Whether ``weight_decay`` shrinks the weights directly, ``w *= 1 - learning_rate *
+        weight_decay`` before the step (AdamW's decay, Loshchilov & Hutter 2019), rather
+        than adding ``weight_decay * w`` to the gradient (L2, PyTorch's default).
     """
+
+    decoupled_weight_decay: bool = False
+
+    def __new__(cls: type[_O], *args: Any, **kwargs: Any) -> _O:
+        # PyTorch's names get an error that says ours (Python's own would only say
+        # "unexpected keyword argument").
+        for option in kwargs:
+            if option in _TORCH_OPTION_NAMES:
+                raise InvalidOptionError(
+                    f"{cls.__name__}: there is no option {option}=; PyTorch's {option}= is "
+                    f"{_TORCH_OPTION_NAMES[option]} here, e.g. {cls.__name__}(learning_rate=0.01)."
+                )
+        return super().__new__(cls)
 
     def __init__(self, learning_rate: float) -> None:
         self.learning_rate = learning_rate
@@ -166,6 +197,18 @@ class Optimizer(ABC):
     def _buffer_names(self) -> tuple[str, ...]:
         """The arrays kept per parameter once a step has been taken (none by default)."""
         return ()
+
+    def _decay(self, w: NDArray[np.floating], g: NDArray[np.floating]) -> NDArray[np.floating]:
+        """Weight decay, before the update rule: with ``decoupled_weight_decay``, shrink ``w``
+        in place by ``1 - learning_rate * weight_decay`` (as ``torch.optim.AdamW``) and
+        return ``g``; else return ``g + weight_decay * w`` (L2, as ``torch.optim``'s default)."""
+        decay: float = getattr(self, "weight_decay", 0.0)
+        if decay == 0:
+            return g
+        if self.decoupled_weight_decay:
+            w *= 1 - self.learning_rate * decay
+            return g
+        return g + decay * w
 
     def _new_buffers(self, value: NDArray[np.floating]) -> Buffers:
         """The per-parameter state before the first step: zeros of the parameter's shape and dtype."""
@@ -336,10 +379,12 @@ class Optimizer(ABC):
                 f"load it into {state['optimizer']}() instead."
             )
         hyper = state["hyperparameters"]
-        if not isinstance(hyper, dict) or set(hyper) != set(self.hyperparameters()):
+        required = set(self.hyperparameters()) - {_DECOUPLED}
+        optional = {_DECOUPLED} & set(inspect.signature(type(self)).parameters)
+        if not isinstance(hyper, dict) or not required <= set(hyper) <= required | optional:
             raise InvalidInputError(
-                f"{owner}: hyperparameters must have the keys {sorted(self.hyperparameters())}; "
-                f"got {describe(hyper)}."
+                f"{owner}: hyperparameters must have the keys {sorted(required)}"
+                f"{f' (and optionally {sorted(optional)})' if optional else ''}; got {describe(hyper)}."
             )
         restored = type(self)(**hyper)  # the constructor's checks apply to saved options too
         step = state["step"]
@@ -361,7 +406,7 @@ class Optimizer(ABC):
                 {name: array.astype(p.value.dtype) for name, array in entry.items()}
                 for p, entry in zip(self._parameters, buffers, strict=True)
             ]
-        for name in hyper:
+        for name in required | optional:
             setattr(self, name, getattr(restored, name))
         self.step_count = int(step)
         self._slots, self._buffers = slots, buffers
@@ -388,6 +433,7 @@ class _Flat:
     ) -> None:
         self._views = [(p, p.value, p.grad) for p in parameters]
         self.values, self.grads, self.state = values, grads, state
+        self._shared = -1  # the number of flat buffers shared with the parameters so far
 
     def fits(self, parameters: list[Parameter]) -> bool:
         """Whether ``parameters`` still hold the very arrays this was made from."""
@@ -416,8 +462,9 @@ class _Flat:
     def share_new_buffers(self, buffers: list[Buffers]) -> None:
         """Give each parameter a view of every flat buffer the update created (SGD's first
         momentum step creates its buffer from the gradient)."""
-        if self.state is None:
-            return
+        if self.state is None or len(self.state) == self._shared:
+            return  # nothing new since the last time (every step but the first, at most)
+        self._shared = len(self.state)
         start = 0
         for entry, (_, value, _) in zip(buffers, self._views, strict=True):
             for name, flat in self.state.items():
@@ -551,6 +598,11 @@ class SGD(Optimizer):
         L2 penalty :math:`\lambda \ge 0` added to the gradient.
     dampening : float, default 0.0, keyword-only
         :math:`\tau \in [0, 1]`, scales down each new gradient in the buffer.
+    decoupled_weight_decay : bool, default False, keyword-only
+        Decay the weights directly, ``w *= 1 - learning_rate * weight_decay`` before the
+        step, instead of adding ``weight_decay * w`` to the gradient: AdamW's decoupled
+        decay (Loshchilov & Hutter 2019), for this optimizer too. Only with
+        ``weight_decay > 0`` does it change anything.
 
     Examples
     --------
@@ -569,6 +621,7 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
         dampening: float = 0.0,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         owner = type(self).__name__
         super().__init__(learning_rate)
@@ -576,6 +629,7 @@ class SGD(Optimizer):
         self.nesterov = _flag(owner, "nesterov", nesterov)
         self.weight_decay = _number(owner, "weight_decay", weight_decay, _NON_NEGATIVE)
         self.dampening = _number(owner, "dampening", dampening, _FRACTION)
+        self.decoupled_weight_decay = _flag(owner, _DECOUPLED, decoupled_weight_decay)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise InvalidOptionError(
                 f"{owner}: nesterov=True needs momentum > 0 and dampening = 0; got momentum={momentum!r}, "
@@ -584,13 +638,13 @@ class SGD(Optimizer):
             )
 
     def hyperparameters(self) -> dict[str, float | bool]:
-        return {
+        return _with_decoupled(self, {
             "learning_rate": self.learning_rate,
             "momentum": self.momentum,
             "nesterov": self.nesterov,
             "weight_decay": self.weight_decay,
             "dampening": self.dampening,
-        }
+        })
 
     def _buffer_names(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum != 0 else ()
@@ -599,8 +653,7 @@ class SGD(Optimizer):
         return {}  # the momentum buffer starts as the first gradient, in _update
 
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * w
+        g = self._decay(w, g)
         if self.momentum != 0:
             if "momentum_buffer" not in state:
                 # np.array, not g.copy(): for a 0-d parameter, g may be a NumPy scalar,
@@ -647,6 +700,11 @@ class Adam(Optimizer):
         L2 penalty :math:`\lambda \ge 0` added to the gradient.
     amsgrad : bool, default False, keyword-only
         Divide by the largest :math:`v` seen so far (Reddi et al. 2018).
+    decoupled_weight_decay : bool, default False, keyword-only
+        Decay the weights directly, ``w *= 1 - learning_rate * weight_decay`` before the
+        step, instead of adding ``weight_decay * w`` to the gradient: AdamW's decoupled
+        decay (Loshchilov & Hutter 2019), as :class:`AdamW` and ``torch.optim.Adam(decoupled_weight_decay=True)``. Only with
+        ``weight_decay > 0`` does it change anything.
 
     Examples
     --------
@@ -666,6 +724,7 @@ class Adam(Optimizer):
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         owner = type(self).__name__
         super().__init__(learning_rate)
@@ -674,9 +733,10 @@ class Adam(Optimizer):
         self.epsilon = _number(owner, "epsilon", epsilon, _POSITIVE)
         self.weight_decay = _number(owner, "weight_decay", weight_decay, _NON_NEGATIVE)
         self.amsgrad = _flag(owner, "amsgrad", amsgrad)
+        self.decoupled_weight_decay = _flag(owner, _DECOUPLED, decoupled_weight_decay)
 
     def hyperparameters(self) -> dict[str, float | bool]:
-        return {
+        options: dict[str, float | bool] = {
             "learning_rate": self.learning_rate,
             "beta1": self.beta1,
             "beta2": self.beta2,
@@ -684,14 +744,13 @@ class Adam(Optimizer):
             "weight_decay": self.weight_decay,
             "amsgrad": self.amsgrad,
         }
+        return options if isinstance(self, AdamW) else _with_decoupled(self, options)
 
     def _buffer_names(self) -> tuple[str, ...]:
         return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if self.amsgrad else ("exp_avg", "exp_avg_sq")
 
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * w
-        self._adam_step(w, g, state)
+        self._adam_step(w, self._decay(w, g), state)
 
     def _adam_step(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
         t = self.step_count
@@ -737,6 +796,9 @@ class AdamW(Adam):
         As for :class:`Adam`.
     weight_decay : float, default 0.01, keyword-only
         Decoupled decay :math:`\lambda \ge 0`.
+    decoupled_weight_decay : True, keyword-only
+        Accepted (True only) so that every optimizer can be made with
+        ``decoupled_weight_decay=True``, e.g. by :func:`get_optimizer`.
 
     Examples
     --------
@@ -755,7 +817,14 @@ class AdamW(Adam):
         epsilon: float = 1e-8,
         weight_decay: float = 0.01,
         amsgrad: bool = False,
+        decoupled_weight_decay: bool = True,
     ) -> None:
+        if decoupled_weight_decay is not True:
+            raise InvalidOptionError(
+                f"AdamW: decoupled_weight_decay must be True, as AdamW's decay always is (the option "
+                f"exists so that every optimizer takes it); got {describe(decoupled_weight_decay)}. "
+                "For L2 decay through the gradient use Adam(weight_decay=...)."
+            )
         super().__init__(
             learning_rate,
             beta1=beta1,
@@ -763,12 +832,15 @@ class AdamW(Adam):
             epsilon=epsilon,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
+            decoupled_weight_decay=True,
         )
 
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
         if self.weight_decay != 0:
             w *= 1 - self.learning_rate * self.weight_decay
         self._adam_step(w, g, state)
+
+    decoupled_weight_decay = True
 
 
 class RMSprop(Optimizer):
@@ -805,6 +877,11 @@ class RMSprop(Optimizer):
         root mean square.
     weight_decay : float, default 0.0, keyword-only
         L2 penalty :math:`\lambda \ge 0` added to the gradient.
+    decoupled_weight_decay : bool, default False, keyword-only
+        Decay the weights directly, ``w *= 1 - learning_rate * weight_decay`` before the
+        step, instead of adding ``weight_decay * w`` to the gradient: AdamW's decoupled
+        decay (Loshchilov & Hutter 2019), for this optimizer too. Only with
+        ``weight_decay > 0`` does it change anything.
 
     Examples
     --------
@@ -824,6 +901,7 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
         weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
     ) -> None:
         owner = type(self).__name__
         super().__init__(learning_rate)
@@ -832,16 +910,17 @@ class RMSprop(Optimizer):
         self.momentum = _number(owner, "momentum", momentum, _DECAY_RATE)
         self.centered = _flag(owner, "centered", centered)
         self.weight_decay = _number(owner, "weight_decay", weight_decay, _NON_NEGATIVE)
+        self.decoupled_weight_decay = _flag(owner, _DECOUPLED, decoupled_weight_decay)
 
     def hyperparameters(self) -> dict[str, float | bool]:
-        return {
+        return _with_decoupled(self, {
             "learning_rate": self.learning_rate,
             "alpha": self.alpha,
             "epsilon": self.epsilon,
             "momentum": self.momentum,
             "centered": self.centered,
             "weight_decay": self.weight_decay,
-        }
+        })
 
     def _buffer_names(self) -> tuple[str, ...]:
         names: tuple[str, ...] = ("square_avg",)
@@ -852,8 +931,7 @@ class RMSprop(Optimizer):
         return names
 
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
-        if self.weight_decay != 0:
-            g = g + self.weight_decay * w
+        g = self._decay(w, g)
         v = state["square_avg"]
         v *= self.alpha
         v += (1 - self.alpha) * g * g
@@ -873,6 +951,14 @@ class RMSprop(Optimizer):
             w -= self.learning_rate * b
         else:
             w -= self.learning_rate * (g / root)
+
+
+def _with_decoupled(optimizer: Optimizer, options: dict[str, float | bool]) -> dict[str, float | bool]:
+    """``options`` with ``decoupled_weight_decay=True`` last if it is set: the default, False,
+    is left out, so that the repr and saved state of an optimizer without it stay as they were."""
+    if optimizer.decoupled_weight_decay:
+        options[_DECOUPLED] = True
+    return options
 
 
 # --------------------------------------------------------------------------- by name

@@ -3,33 +3,90 @@
 One step of training is the whole pipeline of the articles and what they promise next:
 forward propagation, the loss, its gradient, backpropagation, and the optimizer's update.
 ``fit`` repeats it over shuffled mini-batches for a number of epochs.
+
+``fit`` also speaks the dialects of Keras and scikit-learn: optimizers by name with
+Keras's default learning rates (:data:`DEFAULT_LEARNING_RATES`), Keras's and
+scikit-learn's loss names (:data:`LOSS_ALIASES`), ``validation_split``, ``class_weight``
+(:func:`class_weights`) and ``History.history``.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
 from neural_network import _validation
 from neural_network import losses as _losses
-from neural_network.errors import InvalidInputError, InvalidOptionError, NonFiniteError, ShapeMismatchError
-from neural_network.losses._training import MEAN_VALUE_AND_GRAD, MeanValueAndGrad
+from neural_network.errors import (
+    InvalidInputError,
+    InvalidOptionError,
+    NonFiniteError,
+    ShapeMismatchError,
+    describe,
+)
+from neural_network.layers import Dense
+from neural_network.losses._training import MEAN_VALUE_AND_GRAD, MeanValueAndGrad, training_loss
+from neural_network.optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
     from neural_network.network import Sequential
-    from neural_network.optimizers import Optimizer
     from neural_network.parameters import Parameter
 
-__all__ = ["Callback", "EarlyStopping", "History", "fit", "resolve_loss"]
+__all__ = [
+    "DEFAULT_LEARNING_RATES",
+    "LOSS_ALIASES",
+    "Callback",
+    "ClassWeight",
+    "EarlyStopping",
+    "History",
+    "class_weights",
+    "fit",
+    "resolve_loss",
+]
 
 LossFunction = Callable[..., Any]
+ClassWeight = Literal["balanced"] | Mapping[Any, float] | None
+"""``fit``'s ``class_weight``: ``"balanced"``, a mapping of class to weight, or None."""
+
 _CLASS_INDEX_LOSSES = frozenset({"cross_entropy", "nll_loss"})
-_CLASSIFICATION_LOSSES = _CLASS_INDEX_LOSSES | {"binary_cross_entropy", "binary_cross_entropy_with_logits"}
+_BINARY_LOSSES = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits"})
+_CLASSIFICATION_LOSSES = _CLASS_INDEX_LOSSES | _BINARY_LOSSES
+
+DEFAULT_LEARNING_RATES = {"adam": 0.001, "adamw": 0.001, "rmsprop": 0.001, "sgd": 0.01}
+"""The learning rate of an optimizer that ``fit`` creates from its name: Keras's defaults."""
+
+LOSS_ALIASES = {
+    "mse": "mse_loss",
+    "mean_squared_error": "mse_loss",
+    "squared_error": "mse_loss",
+    "mae": "l1_loss",
+    "mean_absolute_error": "l1_loss",
+    "absolute_error": "l1_loss",
+    "huber": "huber_loss",
+    "binary_crossentropy": "binary_cross_entropy_with_logits",
+    "log_loss": "binary_cross_entropy_with_logits",
+    "categorical_crossentropy": "cross_entropy",
+    "sparse_categorical_crossentropy": "cross_entropy",
+}
+"""Keras's and scikit-learn's loss names, and the loss of this package each stands for.
+
+``binary_crossentropy`` and ``log_loss`` are ``binary_cross_entropy`` (on probabilities)
+for a network whose last layer has the sigmoid activation, as in Keras's default
+(``from_logits=False``), and ``binary_cross_entropy_with_logits`` for a linear last
+layer, as this package recommends (Keras's ``from_logits=True``). ``log_loss`` of a network
+with several outputs, and ``categorical_crossentropy`` and
+``sparse_categorical_crossentropy``, are ``cross_entropy``, which takes logits (leave the
+last layer linear: the softmax is part of the loss) and class indices; ``fit`` turns the
+one-hot rows of ``categorical_crossentropy`` into indices. ``mse`` is ``mse_loss``,
+``mae`` ``l1_loss``, ``huber`` ``huber_loss`` (delta 1, as Keras's ``Huber``).
+"""
 
 
 # --------------------------------------------------------------------------- what training records
@@ -55,6 +112,23 @@ class History:
     @property
     def epochs(self) -> int:
         return len(self.loss)
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Everything measured, as Keras's ``History.history``: a dict of per-epoch lists,
+        ``"loss"``, the training metrics, then ``"val_loss"`` and the validation metrics
+        (those measured only). The lists are those of this object, not copies.
+
+        >>> h = History(loss=[0.5, 0.25], metrics={"accuracy": [0.75, 1.0]})
+        >>> h.history
+        {'loss': [0.5, 0.25], 'accuracy': [0.75, 1.0]}
+        """
+        result = {"loss": self.loss}
+        result.update((name, values) for name, values in self.metrics.items() if not name.startswith("val_"))
+        if self.val_loss:
+            result["val_loss"] = self.val_loss
+        result.update((name, values) for name, values in self.metrics.items() if name.startswith("val_"))
+        return result
 
     def record(self, name: str, value: float) -> None:
         self.metrics.setdefault(name, []).append(value)
@@ -84,7 +158,8 @@ class Callback:
 class EarlyStopping(Callback):
     """Stop when a monitored value has not improved for ``patience`` epochs.
 
-    With ``restore_best_weights`` the model ends with the weights of its best epoch.
+    With ``restore_best_weights`` the model ends with the weights of its best epoch,
+    bit for bit (a copy of them is kept each time the monitored value improves).
 
     Parameters
     ----------
@@ -150,18 +225,56 @@ class EarlyStopping(Callback):
 # --------------------------------------------------------------------------- losses and metrics
 
 
-def resolve_loss(loss: str | tuple[LossFunction, LossFunction]) -> tuple[str, LossFunction, LossFunction]:
-    """The name, value function and gradient function of a loss given by name or as a pair."""
+def _loss_names() -> list[str]:
+    return sorted(
+        name
+        for name in _losses.__all__
+        if hasattr(_losses, f"{name}_grad") and callable(getattr(_losses, name))
+    )
+
+
+def resolve_loss(
+    loss: str | tuple[LossFunction, LossFunction], model: Sequential | None = None
+) -> tuple[str, LossFunction, LossFunction]:
+    """The name, value function and gradient function of a loss given by name or as a pair.
+
+    A name is one of the package's losses (``"mse_loss"``, ``"cross_entropy"``, ...) or a
+    Keras or scikit-learn name of one (:data:`LOSS_ALIASES`); the name returned is the
+    package's. Where an alias depends on the network (``binary_crossentropy``,
+    ``log_loss``), ``model`` decides; without one, the forms on logits are chosen. An
+    unknown name gets the closest known names as suggestions.
+    """
     if isinstance(loss, str):
-        names = sorted(name for name in _losses.__all__ if not name.endswith("_grad") and name != "Reduction")
-        if loss not in names:
-            raise InvalidOptionError(f"fit: loss must be one of {', '.join(names)}, or a (value, grad) pair; got {loss!r}.")
-        return loss, getattr(_losses, loss), getattr(_losses, f"{loss}_grad")
+        names = _loss_names()
+        name = _alias(loss, model) if loss in LOSS_ALIASES else loss
+        if name not in names:
+            close = difflib.get_close_matches(loss, [*names, *LOSS_ALIASES], n=3, cutoff=0.6)
+            suggestion = (
+                f"Did you mean {' or '.join(map(repr, close))}?"
+                if close
+                else "Common choices: 'mse_loss' (regression), 'binary_cross_entropy_with_logits' "
+                "(two classes), 'cross_entropy' (several classes)."
+            )
+            raise InvalidOptionError(
+                f"fit: loss must be one of the {len(names)} losses of neural_network.losses, a Keras or "
+                f"scikit-learn name of one, or a (value, grad) pair; got {loss!r}. {suggestion}"
+            )
+        return name, getattr(_losses, name), getattr(_losses, f"{name}_grad")
     if isinstance(loss, tuple) and len(loss) == 2 and all(callable(part) for part in loss):
         return "custom", loss[0], loss[1]
     raise InvalidOptionError(
         f"fit: loss must be a loss name such as 'mse_loss', or a (value, grad) pair of functions; got {loss!r}."
     )
+
+
+def _alias(alias: str, model: Sequential | None) -> str:
+    """The package's loss for a Keras or scikit-learn name, for this network (see LOSS_ALIASES)."""
+    if model is None or alias not in ("binary_crossentropy", "log_loss"):
+        return LOSS_ALIASES[alias]
+    if alias == "log_loss" and model.out_features > 1:
+        return "cross_entropy"
+    last = next(layer for layer in reversed(model.layers) if isinstance(layer, Dense))
+    return "binary_cross_entropy" if last.activation == "sigmoid" else "binary_cross_entropy_with_logits"
 
 
 class _Metrics:
@@ -214,30 +327,62 @@ def _metrics(name: str, outputs: NDArray[np.floating], targets: NDArray[Any]) ->
 # --------------------------------------------------------------------------- the loop
 
 
+_FIT_OPTIONS = (
+    "loss", "optimizer", "epochs", "batch_size", "validation_data", "validation_split",
+    "class_weight", "learning_rate", "rng", "callbacks",
+)
+_RENAMED_OPTIONS = {
+    "lr": "learning_rate",
+    "learning_rate_init": "learning_rate",
+    "eta": "learning_rate",
+    "nb_epoch": "epochs",
+    "n_epochs": "epochs",
+    "max_iter": "epochs",
+    "validation_fraction": "validation_split",
+    "random_state": "rng",
+    "seed": "rng",
+}
+
+
 def fit(
     model: Sequential,
     X: object,
     y: object,
     *,
     loss: str | tuple[LossFunction, LossFunction],
-    optimizer: Optimizer,
+    optimizer: Optimizer | str,
     epochs: int,
     batch_size: int = 32,
     validation_data: tuple[object, object] | None = None,
+    validation_split: float = 0.0,
+    class_weight: ClassWeight = None,
+    learning_rate: float | None = None,
     rng: np.random.Generator | int | None = None,
     callbacks: Sequence[Callback] = (),
+    **unexpected: object,
 ) -> History:
-    """Train ``model`` by mini-batch gradient descent; see :meth:`Sequential.fit`."""
-    name, value_fn, grad_fn = resolve_loss(loss)
+    """Train ``model`` by mini-batch gradient descent; see :meth:`Sequential.fit`.
+
+    Everything is checked here, once: the data, the targets against the loss, the
+    options. Each step then runs on trusted arrays, with the loss's fused value and
+    gradient (:func:`neural_network.losses._training.training_loss`).
+    """
+    _refuse_unexpected(unexpected)
+    name, value_fn, grad_fn = resolve_loss(loss, model)
     epochs = _validation.positive_integer("fit", "epochs", epochs)
     batch_size = _validation.positive_integer("fit", "batch_size", batch_size)
     generator = _validation.generator("fit", rng)
+    optimizer = _resolve_optimizer(optimizer, learning_rate)
+    split = _check_split(validation_split, validation_data)
     inputs = model.check_inputs("fit", X)
     if inputs.shape[0] == 0:
         raise InvalidInputError("fit: X has no rows; expected at least one sample to train on.")
-    targets = _check_targets(model, name, value_fn, inputs, y, "y")
+    one_hot = loss == "categorical_crossentropy"
+    targets = _check_targets(model, name, value_fn, inputs, _labels(y, one_hot, "y"), "y")
     validation = None
-    if validation_data is not None:
+    if split:
+        inputs, targets, validation = _split(inputs, targets, split)
+    elif validation_data is not None:
         if not (isinstance(validation_data, tuple) and len(validation_data) == 2):
             raise InvalidOptionError("fit: validation_data must be a pair (X_val, y_val).")
         val_inputs = model.check_inputs("fit", validation_data[0])
@@ -245,34 +390,47 @@ def fit(
             raise InvalidInputError(
                 "fit: validation_data has no rows; expected at least one sample, or validation_data=None."
             )
-        validation = (val_inputs, _check_targets(model, name, value_fn, val_inputs, validation_data[1], "y_val"))
-    step_loss = MEAN_VALUE_AND_GRAD.get(name) or _pair(value_fn, grad_fn)
+        val_targets = _labels(validation_data[1], one_hot, "y_val")
+        validation = (val_inputs, _check_targets(model, name, value_fn, val_inputs, val_targets, "y_val"))
+    weights = class_weights(name, class_weight, targets, model.out_features, dtype=model.dtype)
+    step_loss = training_loss(name, targets) or _pair(value_fn, grad_fn)
+    weighted_loss = _weighted_pair(value_fn, grad_fn)
+    # Every check has passed: from here on, fit changes the model.
+    if name != "custom":
+        model.loss = name
+    for layer in model.dropout_layers:
+        if layer.rng is None:  # seeded from fit's generator, before the first shuffle
+            layer.rng = np.random.default_rng(int(generator.integers(2**63)))
 
     history = History()
     parameters = model.parameters()
-    last_finite = _Snapshot(parameters)
+    last_finite = _Snapshot(model)
     for callback in callbacks:
         callback.on_train_begin(model)
     count = inputs.shape[0]
+    forward, backward, step = model._forward, model._backward_parameters, optimizer.step
     for epoch in range(epochs):
         order = generator.permutation(count)
         total = 0.0
         running = _Metrics(name, targets)
-        for start in range(0, count, batch_size):
-            batch = order[start : start + batch_size]
-            # A diverging step overflows: the next loss (or, after the last step, the
-            # weights) tells, and the error below says so, without NumPy's warnings.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                outputs, target = model._forward(inputs[batch]), targets[batch]
-                batch_loss, gradient = step_loss(outputs, target)
+        # A diverging step overflows: the next loss (or, after the last step, the
+        # weights) tells, and the error below says so, without NumPy's warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for start in range(0, count, batch_size):
+                batch = order[start : start + batch_size]
+                outputs, target = forward(inputs[batch]), targets[batch]
+                if weights is None:
+                    batch_loss, gradient = step_loss(outputs, target)
+                else:
+                    batch_loss, gradient = weighted_loss(outputs, target, weights[batch])
                 if not math.isfinite(batch_loss):
                     _diverged(last_finite, parameters, optimizer, f"the training loss became {batch_loss}", epoch)
                 running.add(outputs, target)
                 total += batch_loss * batch.size
-                model._backward_parameters(gradient)
-                last_finite.keep(parameters)
-                optimizer.step(parameters)
-        if not last_finite.holds_finite(parameters):
+                backward(gradient)
+                last_finite.keep()
+                step(parameters)
+        if not last_finite.holds_finite():
             _diverged(last_finite, parameters, optimizer, "the weights stopped being finite numbers", epoch)
         logs = {"loss": total / count}
         history.loss.append(logs["loss"])
@@ -297,33 +455,238 @@ def fit(
     return history
 
 
+def _refuse_unexpected(unexpected: dict[str, object]) -> None:
+    """A clear error for an option fit does not take (PyTorch's ``lr=``, a typo, ...)."""
+    for option in unexpected:
+        if option in _RENAMED_OPTIONS:
+            right = _RENAMED_OPTIONS[option]
+            example = (
+                " With an optimizer by name, fit(..., optimizer='adam', learning_rate=0.01); "
+                "or set it on the optimizer, Adam(learning_rate=0.01)."
+                if right == "learning_rate"
+                else ""
+            )
+            raise InvalidOptionError(f"fit: there is no option {option}=; it is called {right}= here.{example}")
+        close = difflib.get_close_matches(option, _FIT_OPTIONS, n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(f'{c}=' for c in close)}?" if close else ""
+        raise InvalidOptionError(
+            f"fit: unexpected option {option}=; fit takes {', '.join(f'{o}=' for o in _FIT_OPTIONS)}.{hint}"
+        )
+
+
+def _resolve_optimizer(optimizer: object, learning_rate: float | None) -> Optimizer:
+    """``optimizer`` itself, or a new one of that name with ``learning_rate`` (Keras's default if None)."""
+    if isinstance(optimizer, Optimizer):
+        if learning_rate is not None:
+            raise InvalidOptionError(
+                f"fit: learning_rate= is for an optimizer given by name; got it with {optimizer!r}, "
+                f"which has its own learning rate. Set it there, e.g. "
+                f"{type(optimizer).__name__}(learning_rate={learning_rate!r}), or pass the name "
+                f"{type(optimizer).__name__.lower()!r}."
+            )
+        return optimizer
+    if isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key not in DEFAULT_LEARNING_RATES:
+            close = difflib.get_close_matches(key, DEFAULT_LEARNING_RATES, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise InvalidOptionError(
+                f"fit: optimizer must be an Optimizer, e.g. Adam(0.001), or one of the names "
+                f"{', '.join(map(repr, DEFAULT_LEARNING_RATES))} (any case); got {optimizer!r}.{hint}"
+            )
+        rate = DEFAULT_LEARNING_RATES[key] if learning_rate is None else learning_rate
+        return get_optimizer(key, learning_rate=rate)
+    raise InvalidOptionError(
+        f"fit: optimizer must be an Optimizer, e.g. Adam(0.001), or a name such as 'adam'; "
+        f"got {describe(optimizer)}."
+    )
+
+
+def _check_split(validation_split: object, validation_data: object) -> float:
+    """``validation_split`` as a float in (0, 1), or 0.0 for none."""
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+        raise InvalidOptionError(
+            f"fit: validation_split must be a fraction in [0, 1), e.g. 0.2; got {describe(validation_split)}."
+        )
+    split = float(validation_split)
+    if not 0.0 <= split < 1.0:
+        raise InvalidOptionError(
+            f"fit: validation_split must be a fraction in [0, 1), the share of the rows held out, "
+            f"e.g. 0.2; got {validation_split!r}."
+        )
+    if split and validation_data is not None:
+        raise InvalidOptionError(
+            "fit: give validation_data or validation_split, not both; validation_split holds out "
+            "the last rows of X and y, validation_data brings its own rows."
+        )
+    return split
+
+
+def _split(
+    inputs: NDArray[np.floating], targets: NDArray[Any], split: float
+) -> tuple[NDArray[np.floating], NDArray[Any], tuple[NDArray[np.floating], NDArray[Any]]]:
+    """The first rows to train on and the last ``split`` of them to validate with (Keras's rule)."""
+    rows = inputs.shape[0]
+    cut = math.floor(rows * (1.0 - split))
+    if cut < 1 or cut >= rows:
+        raise InvalidOptionError(
+            f"fit: validation_split={split!r} of {rows} rows leaves {cut} to train on and {rows - cut} "
+            "to validate; both need at least one. Use a fraction that splits the rows, or more rows."
+        )
+    return inputs[:cut], targets[:cut], (inputs[cut:], targets[cut:])
+
+
+def _labels(y: object, one_hot: bool, argument: str) -> object:
+    """The class indices of one-hot rows (``categorical_crossentropy``); ``y`` otherwise."""
+    if not one_hot:
+        return y
+    labels = np.asarray(y)
+    if labels.ndim != 2:
+        return y  # class indices already: cross_entropy takes them as they are
+    if labels.dtype.kind not in "biuf" or not np.all((labels == 0) | (labels == 1)) or not np.all(
+        np.count_nonzero(labels, axis=1) == 1
+    ):
+        raise InvalidInputError(
+            f"fit: with loss='categorical_crossentropy', {argument} must hold one-hot rows (a single 1 in "
+            f"each row, 0 elsewhere) or class indices; got rows that are not one-hot. For soft labels, "
+            "call cross_entropy(logits, probabilities) in your own loop."
+        )
+    return np.argmax(labels, axis=1)
+
+
+def _class_key(key: object) -> int | None:
+    """A class_weight key as a class index: an integer, or a float that is a whole number (0.0, 1.0)."""
+    if isinstance(key, (bool, np.bool_)):
+        return None
+    if isinstance(key, numbers.Integral):
+        return int(key)
+    if isinstance(key, (float, np.floating)) and float(key).is_integer():
+        return int(key)
+    return None
+
+
+def class_weights(
+    loss: str,
+    class_weight: object,
+    targets: NDArray[Any],
+    classes: int,
+    *,
+    dtype: np.dtype[Any] | type[np.floating] = np.float64,
+) -> NDArray[np.floating] | None:
+    """Each sample's weight under ``class_weight``, the weight of its class; None for None.
+
+    Parameters
+    ----------
+    loss : str
+        A classification loss: ``"cross_entropy"`` or ``"nll_loss"`` (targets are class
+        indices), ``"binary_cross_entropy"`` or ``"binary_cross_entropy_with_logits"`` with
+        one output (targets are labels 0 or 1).
+    class_weight : "balanced", mapping or None
+        ``"balanced"``: class ``c`` weighs ``n_samples / (n_classes * count_c)``, with the
+        classes that occur in ``targets`` (scikit-learn's ``compute_class_weight``). A
+        mapping of class to a weight >= 0; the classes it leaves out weigh 1.
+    targets : ndarray
+        The checked targets: shape (N,) for class indices, (N, 1) for binary labels.
+    classes : int
+        The network's outputs (the number of classes for class indices).
+
+    Returns
+    -------
+    ndarray or None
+        Shape (N,) for class indices, (N, 1) for binary labels, in ``dtype``.
+    """
+    if class_weight is None:
+        return None
+    if loss not in _CLASSIFICATION_LOSSES or (loss in _BINARY_LOSSES and classes != 1):
+        raise InvalidOptionError(
+            f"fit: class_weight is for classification: the losses cross_entropy and nll_loss, or "
+            f"binary_cross_entropy(_with_logits) with one output; got the loss {loss!r} with "
+            f"{classes} output(s). Leave class_weight=None."
+        )
+    binary = loss in _BINARY_LOSSES
+    labels = targets.reshape(-1)
+    if binary and not bool(np.all((labels == 0) | (labels == 1))):
+        raise InvalidInputError(
+            "fit: class_weight needs hard labels, each 0 or 1; got soft labels between. "
+            "Leave class_weight=None, or round the labels."
+        )
+    indices = labels.astype(np.intp)
+    known = 2 if binary else classes
+    table = np.ones(known, dtype=np.float64)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise InvalidOptionError(
+                f"fit: class_weight must be 'balanced', a dict of class to weight, or None; got {class_weight!r}."
+            )
+        counts = np.bincount(indices, minlength=known)
+        present = counts > 0
+        table[present] = labels.size / (int(np.count_nonzero(present)) * counts[present])
+    elif isinstance(class_weight, Mapping):
+        for key, weight in class_weight.items():
+            position = _class_key(key)
+            if position is None or not 0 <= position < known:
+                raise InvalidOptionError(
+                    f"fit: class_weight has the key {key!r}; its keys must be the classes 0 to {known - 1}"
+                    f"{' (the labels 0 and 1)' if binary else ''}."
+                )
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, numbers.Real)
+                or not math.isfinite(float(weight))
+                or float(weight) < 0
+            ):
+                raise InvalidOptionError(
+                    f"fit: class_weight[{key!r}] must be a finite number >= 0; got {describe(weight)}."
+                )
+            table[position] = float(weight)
+    else:
+        raise InvalidOptionError(
+            f"fit: class_weight must be 'balanced', a dict of class to weight, or None; got {describe(class_weight)}."
+        )
+    weights = table[indices].astype(dtype)
+    if not np.any(weights > 0):
+        raise InvalidOptionError("fit: class_weight gives every training sample the weight 0; nothing would be learned.")
+    return weights.reshape(targets.shape) if binary else weights
+
+
 class _Snapshot:
     """The weights before the latest step: the last ones whose loss was finite.
 
-    A copy a step (about 6 microseconds for a 50-128-128-1 network), so that a
-    diverging step can be undone before ``fit`` raises.
+    A copy a step (one copy of the network's flat array of parameters: about 6
+    microseconds for a 50-128-128-1 network), so that a diverging step can be undone
+    before ``fit`` raises.
     """
 
-    def __init__(self, parameters: list[Parameter]) -> None:
-        self.values = [parameter.value.copy() for parameter in parameters]
+    def __init__(self, model: Sequential) -> None:
+        self.parameters = model.parameters()
+        flat = model._flat_values
+        # The flat array only while every parameter is still a view of it.
+        self.flat = flat if all(p.value.base is flat for p in self.parameters) else None
+        self.values = [parameter.value.copy() for parameter in self.parameters]
+        self.saved_flat = None if self.flat is None else self.flat.copy()
 
-    def keep(self, parameters: list[Parameter]) -> None:
-        for saved, parameter in zip(self.values, parameters, strict=True):
+    def keep(self) -> None:
+        if self.flat is not None and self.saved_flat is not None:
+            np.copyto(self.saved_flat, self.flat)
+            return
+        for saved, parameter in zip(self.values, self.parameters, strict=True):
             np.copyto(saved, parameter.value)
 
-    def restore(self, parameters: list[Parameter]) -> None:
-        for saved, parameter in zip(self.values, parameters, strict=True):
+    def restore(self) -> None:
+        if self.flat is not None and self.saved_flat is not None:
+            np.copyto(self.flat, self.saved_flat)
+            return
+        for saved, parameter in zip(self.values, self.parameters, strict=True):
             np.copyto(parameter.value, saved)
 
-    @staticmethod
-    def holds_finite(parameters: list[Parameter]) -> bool:
-        return all(bool(np.isfinite(parameter.value).all()) for parameter in parameters)
+    def holds_finite(self) -> bool:
+        return all(bool(np.isfinite(parameter.value).all()) for parameter in self.parameters)
 
 
 def _diverged(
     last_finite: _Snapshot, parameters: list[Parameter], optimizer: Optimizer, what: str, epoch: int
 ) -> NoReturn:
-    last_finite.restore(parameters)
+    last_finite.restore()
     raise NonFiniteError(
         f"fit: {what} in epoch {epoch + 1}: the model diverged. The weights are back to those "
         f"before the step that diverged. Lower the learning rate (now {optimizer.learning_rate}), "
@@ -336,6 +699,21 @@ def _pair(value_fn: LossFunction, grad_fn: LossFunction) -> MeanValueAndGrad:
 
     def step_loss(outputs: NDArray[np.floating], targets: NDArray[Any]) -> tuple[float, NDArray[np.floating]]:
         return float(value_fn(outputs, targets)), np.asarray(grad_fn(outputs, targets))
+
+    return step_loss
+
+
+WeightedValueAndGrad = Callable[[NDArray[np.floating], NDArray[Any], NDArray[np.floating]], tuple[float, Any]]
+
+
+def _weighted_pair(value_fn: LossFunction, grad_fn: LossFunction) -> WeightedValueAndGrad:
+    """The public value and gradient functions with the batch's sample weights (class weights)."""
+
+    def step_loss(
+        outputs: NDArray[np.floating], targets: NDArray[Any], weights: NDArray[np.floating]
+    ) -> tuple[float, NDArray[np.floating]]:
+        value = float(value_fn(outputs, targets, sample_weight=weights))
+        return value, np.asarray(grad_fn(outputs, targets, sample_weight=weights))
 
     return step_loss
 

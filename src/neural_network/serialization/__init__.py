@@ -30,7 +30,12 @@ files), so ``np.load(path)`` opens it. Nothing in it needs pickle: loading passe
          "optimizer": null, or Optimizer.state_dict() with array names in place of arrays,
          "rng": null, or {"bit_generator": "PCG64", "state": {...}, "arrays": [...]},
          "metadata": {"values": {...}, "arrays": [{"path": ["scaler", "mean"],
-                                                   "array": "metadata/0"}, ...]}}
+                                                   "array": "metadata/0"}, ...]},
+         "loss": "cross_entropy"}    (only for a model that knows its loss: Sequential.loss)
+
+    A ``Dropout`` layer is ``{"class": "Dropout", "rate": 0.2, "rng": null}``, or with
+    ``"rng"`` the generator of its masks as ``"rng"`` above (its arrays named
+    ``layers/<position>/rng/<k>``), so that resumed training draws the same masks.
 
     Print it with ``bytes(np.load(path)["__model__.json"]).decode()``.
 ``parameters/0.weights``, ``parameters/0.bias``, ...
@@ -166,6 +171,8 @@ def save(
         "rng": rng_part,
         "metadata": metadata_part,
     }
+    if model.loss is not None:  # the loss fit trained with, when known: predict_proba reads it
+        document["loss"] = model.loss
     text = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
     if len(text) > MAX_DOCUMENT_BYTES:
         raise InvalidInputError(

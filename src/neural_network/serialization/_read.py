@@ -20,7 +20,7 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.layers import Dense
+from neural_network.layers import Dense, Dropout, Layer
 from neural_network.network import Sequential
 from neural_network.optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from neural_network.serialization._archive import Archive, not_a_model
@@ -85,6 +85,8 @@ def _read(path: object, owner: str) -> Checkpoint:
         }
     arrays = _Arrays(source, values)
     model = _build_model(source, _field(source, document, "model", dict, "the document"), arrays)
+    if "loss" in document:  # absent in files of models that were not trained with fit
+        model.loss = _field(source, document, "loss", str, "the document")
     optimizer_part = _field(source, document, "optimizer", (dict, type(None)), "the document")
     rng_part = _field(source, document, "rng", (dict, type(None)), "the document")
     metadata_part = _field(source, document, "metadata", dict, "the document")
@@ -216,6 +218,8 @@ def _check_architecture(source: _Source, document: dict[str, Any], records: dict
     layers = _layers(source, _field(source, document, "model", dict, "the document"))
     shapes = []  # the parameters' shapes, in the order of Sequential.parameters()
     for position, spec in enumerate(layers):
+        if _is_dropout(source, position, spec):
+            continue  # no parameters: its rate and generator are checked as it is built
         in_features, out_features, dtype = _layer_spec(source, position, spec)
         where = f"layer {position}, Dense({in_features}, {out_features}),"
         for kind, shape in (("weights", (in_features, out_features)), ("bias", (out_features,))):
@@ -288,7 +292,7 @@ def _layers(source: _Source, part: dict[str, Any]) -> list[Any]:
 
 def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
     """The layers rebuilt from their constructor arguments, then the saved values copied in."""
-    layers = [_build_layer(source, position, spec) for position, spec in enumerate(_layers(source, part))]
+    layers = [_build_layer(source, position, spec, arrays) for position, spec in enumerate(_layers(source, part))]
     try:
         model = Sequential(layers)
     except InvalidInputError as exc:
@@ -305,12 +309,16 @@ def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequ
     return model
 
 
+def _is_dropout(source: _Source, position: int, spec: object) -> bool:
+    return bool(_field(source, spec, "class", str, f"layer {position}") == "Dropout")
+
+
 def _layer_spec(source: _Source, position: int, spec: object) -> tuple[int, int, str]:
     """A layer's class (Dense), numbers of inputs and outputs, and dtype name."""
     where = f"layer {position}"
     kind = _field(source, spec, "class", str, where)
     if kind != "Dense":
-        raise source.error(f"{where} must be a 'Dense' layer; got {kind!r}.")
+        raise source.error(f"{where} must be a 'Dense' or 'Dropout' layer; got {kind!r}.")
     in_features = _field(source, spec, "in_features", int, where)
     out_features = _field(source, spec, "out_features", int, where)
     dtype = _field(source, spec, "dtype", str, where)
@@ -319,9 +327,19 @@ def _layer_spec(source: _Source, position: int, spec: object) -> tuple[int, int,
     return in_features, out_features, dtype
 
 
-def _build_layer(source: _Source, position: int, spec: object) -> Dense:
+def _build_layer(source: _Source, position: int, spec: object, arrays: _Arrays) -> Layer:
     """A new layer as described (the sizes were checked against the arrays before any was read)."""
     where = f"layer {position}"
+    if _is_dropout(source, position, spec):
+        rate = _field(source, spec, "rate", (int, float), where)
+        rng_part = _field(source, spec, "rng", (dict, type(None)), where)
+        try:
+            layer = Dropout(rate)
+        except InvalidInputError as exc:
+            raise source.error(f"{where} cannot be built: {exc}", _file_error_kind(exc)) from None
+        if rng_part is not None:
+            layer.rng = _build_rng(source, rng_part, arrays)
+        return layer
     in_features, out_features, dtype = _layer_spec(source, position, spec)
     activation = _field(source, spec, "activation", str, where)
     init = _field(source, spec, "init", str, where)

@@ -23,7 +23,7 @@ from neural_network.errors import (
     NonFiniteError,
     describe,
 )
-from neural_network.layers import Dense
+from neural_network.layers import Dense, Dropout
 from neural_network.network import Sequential
 from neural_network.optimizers import OPTIMIZERS, Optimizer
 from neural_network.serialization._format import AnyArray, JsonPath
@@ -57,11 +57,17 @@ def _architecture(model: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
             f"save: model must be a Sequential network; got {describe(model)}. "
             "Wrap a single layer: Sequential([layer])."
         )
-    layers = []
+    layers: list[dict[str, Any]] = []
     for position, layer in enumerate(model.layers):
+        if type(layer) is Dropout:
+            # The rate, and the generator of the masks in its present state (null before
+            # it has one), so that training resumed from the file draws the same masks.
+            rng = None if layer.rng is None else _rng_part(layer.rng, arrays, f"layers/{position}/rng")
+            layers.append({"class": "Dropout", "rate": layer.rate, "rng": rng})
+            continue
         if type(layer) is not Dense:
             raise InvalidTypeError(
-                f"save: layer {position} must be a Dense layer, which load can rebuild; got "
+                f"save: layer {position} must be a Dense or Dropout layer, which load can rebuild; got "
                 f"{type(layer).__name__}."
             )
         layers.append(
@@ -118,8 +124,9 @@ def _check_optimizer_fits(entries: list[dict[str, Any]], model: Sequential) -> N
         )
 
 
-def _rng_part(rng: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
-    """The generator's bit-generator class name and state (its arrays moved into ``arrays``)."""
+def _rng_part(rng: object, arrays: dict[str, AnyArray], prefix: str = "rng") -> dict[str, Any]:
+    """The generator's bit-generator class name and state (its arrays moved into ``arrays``,
+    named ``<prefix>/<k>``)."""
     if not isinstance(rng, np.random.Generator):
         raise InvalidTypeError(
             f"save: rng must be a numpy.random.Generator, the one passed to fit; got {describe(rng)}. "
@@ -132,7 +139,7 @@ def _rng_part(rng: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
             f"SFC64), which load can rebuild; got {kind.__name__}."
         )
     refs: list[dict[str, Any]] = []
-    state = _to_json(rng.bit_generator.state, [], "save: rng state", "rng", arrays, refs)
+    state = _to_json(rng.bit_generator.state, [], "save: rng state", prefix, arrays, refs)
     return {"bit_generator": kind.__name__, "state": state, "arrays": refs}
 
 

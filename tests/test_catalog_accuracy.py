@@ -80,3 +80,55 @@ def test_logits_gradient_with_soft_labels_is_within_the_derived_bound_near_logit
             exact = 1 / (1 + mpmath.exp(-mpmath.mpf(a))) - mpmath.mpf(b)
             allowed = LOGITS_GRADIENT_ULPS * mpmath.mpf(np.spacing(abs(float(exact)))) + mpmath.mpf(2) ** -99
             assert abs(mpmath.mpf(g) - exact) <= allowed, (a, b)
+
+
+def _exact_sparsemax(z: list[mpmath.mpf]) -> tuple[list[mpmath.mpf], mpmath.mpf]:
+    ordered = sorted(z, reverse=True)
+    total, k_best, s_best = mpmath.mpf(0), 1, ordered[0]
+    for k, v in enumerate(ordered, start=1):
+        total += v
+        if 1 + k * v > total:
+            k_best, s_best = k, total
+    tau = (s_best - 1) / k_best
+    return [max(v - tau, mpmath.mpf(0)) for v in z], tau
+
+
+# sparsemax_loss and its gradient p - y, with z - tau in double-double (the shift, the sum
+# over the support, the division: about 2**-100 of max(1, |z - max z|), so 2**-98 of it
+# at most) and p - y by TwoSum: the gradient within an ulp plus that. The value,
+# 0.5 sum (p - y)^2 + sum y max(tau - z, 0), adds non-negative terms: each gap 2u (its
+# rounding, twice in the square), the square u, the C - 1 additions and the last
+# addition: (C + 4)u, plus the gaps' absolute error times twice the largest gap.
+@pytest.mark.parametrize("classes", [2, 5])
+def test_sparsemax_loss_and_gradient_are_within_the_derived_bound_at_the_edge_of_the_support(classes: int):
+    """Scores putting one entry within 1e-9 (or 1e-15) of the threshold ([[0.1,
+    1.0999999990686775]] was 6e-8 off), and generic rows."""
+    rng = np.random.default_rng(33)
+    rows = 150
+    z = rng.normal(size=(rows, classes))
+    for row in range(rows // 2):  # move the runner-up to just inside the support's edge
+        order = np.argsort(-z[row])
+        gap = 1e-9 if row % 2 else 1e-15
+        z[row, order[1]] = z[row, order[0]] - 1.0 + gap * rng.uniform(0.5, 1.0)
+    labels = rng.integers(0, classes, rows)
+    values = losses.sparsemax_loss(z, labels, reduction="none")
+    gradient = losses.sparsemax_loss_grad(z, labels, reduction="sum")
+    with mpmath.workdps(60):
+        for row in range(rows):
+            zs = [mpmath.mpf(v) for v in z[row]]
+            p, tau = _exact_sparsemax(zs)
+            y = [mpmath.mpf(1 if j == labels[row] else 0) for j in range(classes)]
+            scale = max(1.0, float(max(abs(v - max(zs)) for v in zs)))
+            absolute = mpmath.mpf(2) ** -98 * scale
+            for j in range(classes):
+                exact = p[j] - y[j]
+                assert abs(mpmath.mpf(gradient[row, j]) - exact) <= mpmath.mpf(np.spacing(abs(float(exact)))) + absolute
+            exact_value = sum((a - b) ** 2 for a, b in zip(p, y, strict=True)) / 2 + sum(
+                b * max(tau - v, mpmath.mpf(0)) for v, b in zip(zs, y, strict=True))
+            largest_gap = max(abs(a - b) for a, b in zip(p, y, strict=True))
+            allowed = (classes + 4) * U * abs(exact_value) + 2 * largest_gap * absolute
+            assert abs(mpmath.mpf(values[row]) - exact_value) <= allowed + mpmath.mpf(2) ** -1074, row
+    with mpmath.workdps(60):
+        p, tau = _exact_sparsemax([mpmath.mpf(0.1), mpmath.mpf(1.0999999990686775)])
+        exact = p[0] ** 2 / 2 + (p[1] - 1) ** 2 / 2
+    assert _relative(float(losses.sparsemax_loss([[0.1, 1.0999999990686775]], [1])), exact) <= 7

@@ -21,7 +21,7 @@ import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
-from neural_network._numerics import two_sum
+from neural_network._numerics import two_product, two_sum
 from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Domain, Namespace
 from neural_network.errors import (
     EmptyInputError,
@@ -104,21 +104,51 @@ def _reduce_gradient(
 # --------------------------------------------------------------------------- sparsemax
 
 
-def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array]:
-    """``sparsemax(z)`` of (M, C) rows and the threshold ``tau`` (a column), by sorting.
+def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array, Array]:
+    """``z - tau`` of (M, C) rows as ``high + low`` in double-double, and ``sparsemax(z)``.
 
     With ``z`` sorted in decreasing order and ``S_k`` the sum of its first ``k`` entries,
-    the support has ``K = max{k : 1 + k z_(k) > S_k}`` entries and ``tau = (S_K - 1) / K``.
-    The rows are shifted by their maximum first (sparsemax does not change).
+    the support has ``K = max{k : 1 + k z_(k) > S_k}`` entries (ties with the K-th are in
+    it too: they meet the same condition) and ``tau = (S_K - 1) / K``. ``K`` is chosen in
+    float64; ``tau`` is then formed in double-double, from the rows shifted by their
+    maximum exactly (TwoSum), their sum over the support (pairwise, TwoSum at each level),
+    ``- 1`` and the division by ``K`` with its remainder: near the edge of the support
+    (``z_j`` within a few ulp of ``tau``) ``z_j - tau`` and ``p - y`` keep their digits,
+    where the rounded shift, sum and division left about ``ulp(1) / p_j`` of them.
     """
-    z = z - xp.max(z, axis=1, keepdims=True)
-    ordered = xp.sort(z, axis=1, descending=True)
+    top = xp.max(z, axis=1, keepdims=True)
+    d, d_error = two_sum(z, -top)
+    d_error = xp.where(xp.isfinite(d), d_error, 0.0)  # a difference beyond the range: far outside
+    ordered = xp.sort(d, axis=1, descending=True)
     sums = xp.cumulative_sum(ordered, axis=1)
     k = xp.astype(xp.arange(1, z.shape[1] + 1, device=array_api_compat.device(z)), xp.float64)[None, :]
     support = xp.astype(1.0 + k * ordered > sums, xp.float64)
     size = xp.sum(support, axis=1, keepdims=True)
-    tau = xp.sum(xp.where(k == size, (sums - 1.0) / k, 0.0), axis=1, keepdims=True)
-    return xp.maximum(z - tau, 0.0), z - tau
+    kth = xp.max(xp.where(k == size, ordered, -math.inf), axis=1, keepdims=True)
+    inside = d >= kth
+    high, low = _row_sum_double(xp, xp.where(inside, d, 0.0), xp.where(inside, d_error, 0.0))
+    high, error = two_sum(high, xp.full_like(high, -1.0))
+    low = low + error  # S_K - 1
+    tau = high / size
+    product, product_error = two_product(tau, size)
+    tau_low = (((high - product) - product_error) + low) / size
+    difference, difference_error = two_sum(d, -tau)
+    difference_low = difference_error + (d_error - tau_low)
+    shifted = difference + difference_low
+    return difference, difference_low, xp.maximum(shifted, 0.0)
+
+
+def _row_sum_double(xp: Namespace, high: Array, low: Array) -> tuple[Array, Array]:
+    """The sums of the (M, C) rows of ``high + low`` as ``(high, low)`` columns: pairwise,
+    with TwoSum at each level for the high parts and plain sums for the errors (within
+    about ``log2(C) u`` of them: some 2**-100 of the row's magnitudes)."""
+    while high.shape[1] > 1:
+        if high.shape[1] % 2:
+            zeros = xp.zeros_like(high[:, :1])
+            high, low = xp.concat([high, zeros], axis=1), xp.concat([low, zeros], axis=1)
+        s, error = two_sum(high[:, 0::2], high[:, 1::2])
+        high, low = s, (low[:, 0::2] + low[:, 1::2]) + error
+    return high, low
 
 
 def _sparsemax_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
@@ -169,9 +199,12 @@ def sparsemax_loss(
     func = "sparsemax_loss"
     checked, scores, labels = _sparsemax_rows(func, input, target, reduction, sample_weight)
     xp = checked.xp
-    p, shifted = _sparsemax_parts(xp, scores)
-    gap = p - labels
-    values = 0.5 * xp.sum(gap * gap, axis=1) + xp.sum(labels * xp.maximum(0.0 - shifted, 0.0), axis=1)
+    high, low, p = _sparsemax_parts(xp, scores)
+    # p - y with p = z - tau in double-double where positive (TwoSum: the label's p near 1)
+    gap_high, gap_error = two_sum(xp.where(p > 0.0, high, 0.0), -labels)
+    gap = gap_high + (gap_error + xp.where(p > 0.0, low, 0.0))
+    below = xp.maximum(0.0 - (high + low), 0.0)
+    values = 0.5 * xp.sum(gap * gap, axis=1) + xp.sum(labels * below, axis=1)
     return _reduce_rows(checked, values)
 
 
@@ -191,8 +224,10 @@ def sparsemax_loss_grad(
     """
     func = "sparsemax_loss_grad"
     checked, scores, labels = _sparsemax_rows(func, input, target, reduction, sample_weight)
-    p, _ = _sparsemax_parts(checked.xp, scores)
-    return _reduce_row_gradient(checked, p - labels)
+    xp = checked.xp
+    high, low, p = _sparsemax_parts(xp, scores)
+    gap_high, gap_error = two_sum(xp.where(p > 0.0, high, 0.0), -labels)
+    return _reduce_row_gradient(checked, gap_high + (gap_error + xp.where(p > 0.0, low, 0.0)))
 
 
 # --------------------------------------------------------------------------- ranking softmax

@@ -288,7 +288,7 @@ def cosine_embedding_loss(
     ``C + |loss|`` (``D`` features, ``u = 2**-53``, ``C = sum |x1 x2| / (|x1| |x2|)``): the
     sums of D products, then ``1 - cos``, which cancels for nearly parallel rows (1 - cos
     of rows 1e-8 apart has no correct digit; a compensated dot product would cost about
-    15 times the time, see issue 15).
+    15 times the time).
 
     Examples
     --------

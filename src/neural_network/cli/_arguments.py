@@ -70,3 +70,36 @@ def layer_sizes(text: str) -> tuple[int, ...]:
             raise argparse.ArgumentTypeError(f"every layer needs at least 1 unit; got {size} in {text!r}")
         sizes.append(size)
     return tuple(sizes)
+
+
+def fraction_or_zero(text: str) -> float:
+    """A number from 0 (included) to 1 (excluded): the share of rows that validates."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2; got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, e.g. 0.2; got {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number of at least 0 (the weight decay)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.0001; got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0; got {text!r}")
+    return value
+
+
+def dropout_rate(text: str) -> float:
+    """A rate from 0 (included) to 1 (excluded): the fraction of units dropped."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a rate such as 0.2; got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, e.g. 0.2; got {text!r}")
+    return value

@@ -186,8 +186,8 @@ def write_predictions(model: Any, card: Any, paths: Sequence[str], output: str, 
     """
     import pandas as pd
 
-    data = frame(paths, card.features)
-    empty = pd.DataFrame({name: np.zeros(1) for name in card.features})
+    data = frame(paths, card.column_names)
+    empty = pd.DataFrame({name: np.zeros(1) for name in card.column_names})
     meta = prediction_frame(empty, model, card).iloc[:0]
     predicted = data.map_partitions(prediction_frame, model, card, meta=meta)
     written = predicted.to_parquet(output, write_index=False, name_function=part_name, compute=False)
@@ -200,7 +200,9 @@ def prediction_frame(data: Any, model: Any, card: Any) -> Any:
     """The prediction columns for one partition (a pandas DataFrame), as ``predict`` writes them."""
     import pandas as pd
 
-    columns = [data[name].to_numpy(dtype=np.float64) for name in card.features]
+    # Every cell must hold a number: an empty one (NaN here) is refused by the network, and the
+    # streaming reader then names its file and row (see ``predict``).
+    columns = [data[spec.name].to_numpy(dtype=np.float64) for spec in card.columns]
     X = card.standardize(np.column_stack(columns)) if columns else np.empty((len(data), 0))
     return pd.DataFrame(card.predictions(model.predict(X)), index=data.index)
 

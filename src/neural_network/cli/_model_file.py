@@ -5,25 +5,34 @@ The model file is an ordinary model file of the library (see
 weights in the file's metadata, under the key ``"command_line"``:
 
 ``version``
-    1, the layout described here.
+    2, the layout described here. A file of version 1 (written before text columns and
+    empty cells were taken) still loads: its columns are all numbers, with no empty cell.
 ``task``, ``loss``
     ``"binary"`` / ``"multiclass"`` / ``"regression"``, and the loss trained with.
+``columns``
+    What each column of the table that the network reads becomes (a list, in input
+    order): ``{"name", "kind": "number", "median", "indicator"}`` or ``{"name", "kind":
+    "category", "categories"}``; see :mod:`neural_network.cli._features`. Columns are
+    found by name, so a file may order them differently or hold more columns.
 ``features``, ``target``
-    The names of the input columns, in the network's input order, and of the target
-    column. Columns are found by name, so a file may order them differently or hold
-    more columns.
+    The names of the network's inputs, in order (a column of numbers by its name, its
+    missing indicator as ``<name> (missing)``, a category as ``<name>=<value>``), and
+    the target column.
 ``classes``
     Classification: the label of each class index, as in the training file (text or
     numbers); ``null`` for regression.
 ``x_mean``, ``x_scale``
     The standardization of the inputs (arrays, stored exactly): the network sees
-    ``(x - x_mean) / x_scale``, with the training rows' mean and standard deviation (a
-    constant column has scale 1).
+    ``(x - x_mean) / x_scale``, with the training rows' mean and standard deviation for
+    a column of numbers (a constant column has scale 1), and 0 and 1 for the one-hot and
+    missing-indicator features, which stay 0 or 1.
 ``y_mean``, ``y_scale``
     Regression: the network is trained on ``(y - y_mean) / y_scale`` and its output is
     turned back into the target's units; ``null`` for classification.
 ``data``
     What the model was trained on (a file name, or the bundled data).
+``best_epoch``, ``epochs``
+    The epoch whose weights were kept (early stopping) and the epochs run.
 """
 
 from __future__ import annotations
@@ -36,7 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neural_network.activations import sigmoid, softmax
+from neural_network.cli import _features
 from neural_network.cli._errors import CommandError
+from neural_network.cli._features import ColumnSpec, Counts
 from neural_network.cli._table import Table
 from neural_network.cli._targets import LOSSES, Label, Task, encode
 from neural_network.network import Sequential
@@ -46,11 +57,9 @@ FloatArray = NDArray[np.floating[Any]]
 """The network's outputs (float64, or float32 for a float32 network)."""
 
 KEY = "command_line"
-VERSION = 1
-FEATURE_HINT = (
-    " Every column of the file except the target is a feature and must hold numbers: "
-    "remove text columns (names, ids) from the file."
-)
+VERSION = 2
+VERSIONS = (1, 2)
+"""The versions this module reads."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +76,9 @@ class ModelCard:
     y_mean: float | None
     y_scale: float | None
     data: str
+    columns: tuple[ColumnSpec, ...] = ()
+    best_epoch: int | None = None
+    epochs: int | None = None
 
     def metadata(self) -> dict[str, Any]:
         """The metadata to save with the model."""
@@ -75,6 +87,7 @@ class ModelCard:
                 "version": VERSION,
                 "task": self.task,
                 "loss": self.loss,
+                "columns": [spec.to_json() for spec in self.columns],
                 "features": list(self.features),
                 "target": self.target,
                 "classes": None if self.classes is None else list(self.classes),
@@ -83,25 +96,48 @@ class ModelCard:
                 "y_mean": self.y_mean,
                 "y_scale": self.y_scale,
                 "data": self.data,
+                "best_epoch": self.best_epoch,
+                "epochs": self.epochs,
             }
         }
 
+    @property
+    def column_names(self) -> list[str]:
+        """The table's columns the network reads."""
+        return [spec.name for spec in self.columns]
+
+    @property
+    def plain(self) -> bool:
+        """Whether every input is a column of numbers, one feature each (no category, no missing indicator)."""
+        return all(spec.kind == "number" and not spec.indicator for spec in self.columns)
+
     # ------------------------------------------------------------------ inputs and targets
 
-    def inputs(self, table: Table) -> NDArray[np.float64]:
-        """The standardized feature columns of ``table``, found by name."""
-        table.require(self.features, "the model's features")
-        columns = [table.numbers(name, FEATURE_HINT) for name in self.features]
-        return self.standardize(np.column_stack(columns))
+    def inputs(self, table: Table, counts: Counts | None = None) -> NDArray[np.float64]:
+        """The network's standardized inputs from the columns of ``table``, found by name.
+
+        What was imputed or unseen is added to ``counts``, where given.
+        """
+        table.require(self.column_names, "the model's features")
+        out = np.empty((table.rows, len(self.features)), dtype=np.float64)
+        found = _features.encode(table, self.columns, out)
+        if counts is not None:
+            counts.add(found)
+        return self.standardize(out)
 
     def standardize(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray((X - self.x_mean) / self.x_scale, dtype=np.float64)
+        """``(X - x_mean) / x_scale``, in place where ``X`` is a float64 array."""
+        if X.dtype != np.float64:
+            X = np.asarray(X, dtype=np.float64)
+        X -= self.x_mean
+        X /= self.x_scale
+        return X
 
     def targets(self, table: Table, name: str) -> NDArray[np.int64] | NDArray[np.float64]:
         """The target column ``name`` of ``table`` as the loss takes it: class indices, or values."""
         if self.classes is None:
             return table.numbers(name)
-        return encode(table.values(name), self.classes, name, "the target")
+        return encode(table.values(name), self.classes, name, "the target", first_row=table.first_row)
 
     # ------------------------------------------------------------------ outputs
 
@@ -177,10 +213,22 @@ def _card(path: str, part: object) -> ModelCard:
             f"{path} is a model file without the command line's metadata (feature names, standardization): "
             "it was saved by model.save, not by `neural-network train`. Train it with `neural-network train`."
         )
+    version = part.get("version")
+    if isinstance(version, int) and version > VERSION:
+        raise CommandError(
+            f"{path} was written by a newer version of neural-network (model file version {version}; this one "
+            f"reads {', '.join(map(str, VERSIONS))}). Upgrade the package, or train the model again with this one."
+        )
     try:
-        if part["version"] != VERSION or part["task"] not in LOSSES or part["loss"] != LOSSES[part["task"]]:
+        if version not in VERSIONS or part["task"] not in LOSSES or part["loss"] != LOSSES[part["task"]]:
             raise ValueError("version, task or loss")
         features = tuple(str(name) for name in part["features"])
+        if version == 1:  # every feature a column of numbers, no empty cell taken
+            columns = tuple(ColumnSpec(name, "number") for name in features)
+        else:
+            columns = tuple(ColumnSpec.from_json(spec) for spec in part["columns"])
+            if _features.feature_names(columns) != list(features):
+                raise ValueError("columns and features")
         classes = None if part["classes"] is None else tuple(part["classes"])
         x_mean = np.asarray(part["x_mean"], dtype=np.float64)
         x_scale = np.asarray(part["x_scale"], dtype=np.float64)
@@ -194,10 +242,19 @@ def _card(path: str, part: object) -> ModelCard:
         return ModelCard(
             task=part["task"], loss=part["loss"], features=features, target=str(part["target"]),
             classes=classes, x_mean=x_mean, x_scale=x_scale, y_mean=y_mean, y_scale=y_scale,
-            data=str(part["data"]),
+            data=str(part["data"]), columns=columns,
+            best_epoch=_optional_int(part.get("best_epoch")), epochs=_optional_int(part.get("epochs")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CommandError(
             f"{path}: the command line's metadata in the model file is incomplete or damaged ({error}); "
             "train the model again."
         ) from None
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("epochs")
+    return value

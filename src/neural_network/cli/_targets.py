@@ -99,8 +99,9 @@ def infer_target(values: Values, name: str, task: str) -> Target:
     return Target(kind, classes, y, f"{kind} ({why} has {count} values: {numbered}{more})")
 
 
-def encode(values: Values, classes: Sequence[Label], name: str, role: str) -> NDArray[np.int64]:
-    """The class index of each value; an error names the first row whose label is not a class."""
+def encode(values: Values, classes: Sequence[Label], name: str, role: str, *, first_row: int = 1) -> NDArray[np.int64]:
+    """The class index of each value; an error names the first row whose label is not a class
+    (the values' first row being row ``first_row`` of the file)."""
     index: dict[Label, int] = {label: position for position, label in enumerate(classes)}
     labels = values if isinstance(values, list) else [_label(value) for value in values.tolist()]
     codes = np.empty(len(labels), dtype=np.int64)
@@ -108,7 +109,7 @@ def encode(values: Values, classes: Sequence[Label], name: str, role: str) -> ND
         code = index.get(label)
         if code is None:
             raise CommandError(
-                f"column {name!r} ({role}), row {row + 1}: {label!r} is not one of the model's classes "
+                f"column {name!r} ({role}), row {row + first_row}: {label!r} is not one of the model's classes "
                 f"{_show(list(classes))}."
             )
         codes[row] = code

@@ -9,18 +9,42 @@ from __future__ import annotations
 
 import argparse
 
-from neural_network.cli._arguments import fraction, layer_sizes, positive_float, positive_int, seed
+from neural_network.cli._arguments import (
+    dropout_rate,
+    fraction,
+    fraction_or_zero,
+    layer_sizes,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    seed,
+)
 
 TASKS = ("auto", "binary", "multiclass", "regression")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 """The names ``neural_network.optimizers.get_optimizer`` takes (a test keeps them equal)."""
+
+DEFAULT_EPOCHS = 500
+"""The most epochs: early stopping ends almost every run well before (see README)."""
+DEFAULT_PATIENCE = 10
+DEFAULT_VALIDATION_SPLIT = 0.2
 
 DESCRIPTION = """\
 Train a network on a table and save it, with its training history and a plot.
 
 DATA is a .csv or .parquet file with a header row; without it, the bundled
 breast-cancer data (569 tumours, 30 features, diagnosis benign or malignant).
-One column is the target, every other column a feature, which must hold numbers.
+One column is the target; every other column is a feature, unless --drop
+leaves it out:
+  numbers            standardized (training rows' mean and standard deviation);
+                     an empty cell takes the training median, and a feature
+                     '<col> (missing)' marks it
+  text, few values   one-hot: a 0/1 feature per value seen in the training rows
+                     (an empty cell is a value of its own; a value not seen in
+                     training gives all zeros)
+  text, many values  left out, with a note (more than 50 distinct values, or
+                     more than half the training rows: ids, names)
+All of this is learned on the training rows and stored in the model.
 
 The task is read from the target (--task auto), and said:
   text, or whole numbers with 2 values        binary classification
@@ -29,24 +53,27 @@ The task is read from the target (--task auto), and said:
   other numbers                               regression
 Classes are numbered in sorted order; predictions give back the labels.
 
-Features are standardized with the training rows' mean and standard deviation
-(and the target too, for regression); both are stored in the model. A fraction
---test-split of the rows (stratified by class) is held out: it is the validation
-data of each epoch and the test column of the final table.
+Three parts of the rows (stratified by class): --test-split is held out and
+measured once, at the end; --validation-split of the rest is measured after
+every epoch, and training stops when its loss has not improved for --patience
+epochs, keeping the weights of the best epoch (--epochs is the most it runs;
+--no-early-stopping runs them all); the rest trains.
 
 Files written to --out: model.npz (the network and what evaluate and predict
 need), history.csv (per epoch: the training loss and metrics, measured batch by
-batch during the epoch, and val_loss and val_ metrics, on the test rows after
-it), loss.png (both losses per epoch) and test-split.csv (or .parquet: the
+batch during the epoch, and val_loss and val_ metrics, on the validation rows
+after it), loss.png (both losses per epoch) and test-split.csv (or .parquet: the
 held-out rows, to try evaluate and predict on). Losses and RMSE are in the
-target's units. The final table measures the final model on both parts.
+target's units. The final table measures the kept model on the three parts.
+A run whose loss stops being a finite number saves nothing and exits with 2.
 """
 
 EPILOG = """\
 examples:
   neural-network train
-  neural-network train houses.csv --target price --epochs 200
-  neural-network train flowers.parquet --hidden 32 --json
+  neural-network train houses.csv --target price --drop id
+  neural-network train passengers.csv --target survived --class-weight balanced
+  neural-network train flowers.parquet --hidden 32 --dropout 0.2 --json
 """
 
 
@@ -79,15 +106,37 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the hidden layers' activation: relu, leaky_relu, elu, gelu, tanh, sigmoid, softplus, "
         "... (default: relu)",
     )
-    parser.add_argument("--epochs", type=positive_int, default=50, metavar="N",
-                        help="passes over the training rows (default: 50)")
+    parser.add_argument(
+        "--drop", action="append", default=[], metavar="COL",
+        help="leave the column out of the features (repeat for more columns, or give them comma-separated)",
+    )
+    parser.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS, metavar="N",
+                        help=f"the most passes over the training rows (default: {DEFAULT_EPOCHS}; early "
+                        "stopping ends most runs sooner)")
+    parser.add_argument("--patience", type=positive_int, default=DEFAULT_PATIENCE, metavar="N",
+                        help="epochs without a lower validation loss before training stops "
+                        f"(default: {DEFAULT_PATIENCE})")
+    parser.add_argument("--no-early-stopping", dest="early_stopping", action="store_false",
+                        help="run every epoch and keep the last one's weights")
     parser.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                         help="rows per gradient step (default: 32)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(default: adam)")
     parser.add_argument("--learning-rate", type=positive_float, default=0.001, metavar="X",
                         help="the optimizer's step size (default: 0.001)")
+    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0, metavar="X",
+                        help="decoupled weight decay, as AdamW's: each step shrinks the weights by "
+                        "learning rate x X (default: none; adamw: its own 0.01)")
+    parser.add_argument("--dropout", type=dropout_rate, default=0.0, metavar="RATE",
+                        help="the fraction of each hidden layer's units dropped at random while training, "
+                        "in [0, 1) (default: 0, none)")
+    parser.add_argument("--class-weight", choices=("balanced",), metavar="balanced",
+                        help="classification: weigh each class by rows / (classes x its rows), so that a rare "
+                        "class counts as much as a common one (default: every row alike)")
     parser.add_argument("--test-split", type=fraction, default=0.2, metavar="F",
                         help="the fraction of rows held out to test, between 0 and 1 (default: 0.2)")
+    parser.add_argument("--validation-split", type=fraction_or_zero, default=DEFAULT_VALIDATION_SPLIT, metavar="F",
+                        help="the fraction of the other rows that validates each epoch and drives early stopping, "
+                        f"in [0, 1) (default: {DEFAULT_VALIDATION_SPLIT}; 0: none, no early stopping)")
     parser.add_argument("--seed", type=seed, default=0, metavar="N",
                         help="seeds the split, the initial weights and the shuffles: the same seed gives the "
                         "same model, bit for bit (default: 0)")
@@ -98,8 +147,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--json", action="store_true",
-        help='print one JSON object instead of the table: {"task", "loss", "epochs", "metrics": '
-        '{"train": {...}, "test": {...}}}; progress and notes go to standard error',
+        help='print one JSON object instead of the table: {"task", "loss", "epochs", "best_epoch", "rows": '
+        '{"train", "validation", "test"}, "metrics": {"train": {...}, "validation": {...}, "test": {...}}}; '
+        "progress and notes go to standard error",
     )
 
 

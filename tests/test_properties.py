@@ -187,7 +187,9 @@ def batches(
 
     x, y, w = array(loss.inputs(width)), array(loss.targets(width)), array(weight_values(width))
     if loss.inputs is probabilities and np.isin(x, (0.0, 1.0)).all() and ((y > 0.0) & (y < 1.0)).all():
-        y[0] = 1.0 - x[0]  # only 0s and 1s against only soft labels look swapped: refused (test_argument_swap.py)
+        # only 0s and 1s against only soft labels look swapped: refused (test_argument_swap.py);
+        # hard labels throughout, so that no subset a test takes looks swapped either
+        y = (1.0 - x).astype(dtype)
     if not w.any():
         w[0] = 1.0  # a mean needs a positive total weight
     return Batch(x, y, w, draw(loss.options(width)))

@@ -103,8 +103,9 @@ def test_early_stopping_restores_the_best_weights() -> None:
                         epochs=40, validation_data=(X_test, y_test), rng=15, callbacks=[stopper])
     best = history.best_epoch
     assert best is not None and history.stopped_early
-    # the best epoch, then patience (2) epochs without improvement, then the one that stops
-    assert history.epochs == best + 1 + 2 + 1
+    # the best epoch, then patience (2) epochs without improvement, the last of which stops
+    # (Keras's count: keras.callbacks.EarlyStopping stops when `wait >= patience`)
+    assert history.epochs == best + 1 + 2
     from neural_network import binary_cross_entropy_with_logits
 
     restored = float(binary_cross_entropy_with_logits(model.predict(X_test), y_test.reshape(-1, 1).astype(float)))

@@ -166,7 +166,7 @@ class EarlyStopping(Callback):
     monitor : str
         ``"val_loss"`` (default; needs validation data), ``"loss"``, or a metric name.
     patience : int
-        Epochs without improvement to wait before stopping.
+        Epochs without improvement after which training stops (as Keras counts them).
     min_delta : float
         The smallest change that counts as an improvement.
     mode : {"min", "max"}
@@ -214,7 +214,7 @@ class EarlyStopping(Callback):
                 self._best_values = [parameter.value.copy() for parameter in model.parameters()]
             return False
         self._waited += 1
-        return self._waited > self.patience
+        return self._waited >= self.patience  # as Keras: stop after `patience` epochs without improvement
 
     def on_train_end(self, model: Sequential) -> None:
         if self.restore_best_weights and self._best_values:

@@ -9,50 +9,25 @@ the ``csv`` module.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from cli_helpers import call, read_csv, write_csv
 from neural_network import load_checkpoint
-from neural_network.cli import main
 from neural_network.cli._targets import infer_target
 from neural_network.cli._training import split_rows
-
-
-def call(capsys: pytest.CaptureFixture[str], *arguments: str) -> SimpleNamespace:
-    try:
-        status = main(list(arguments))
-    except SystemExit as exit:  # argparse's usage errors
-        status = exit.code
-    out, err = capsys.readouterr()
-    return SimpleNamespace(status=status, out=out, err=err)
 
 
 def train_json(capsys: pytest.CaptureFixture[str], *arguments: str) -> dict:
     result = call(capsys, "train", *arguments, "--json")
     assert result.status == 0, result.err
     return json.loads(result.out)
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path: Path) -> dict[str, list[str]]:
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
 
 
 def weights(path: Path) -> list[np.ndarray]:

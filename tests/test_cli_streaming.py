@@ -18,33 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cli_helpers import call, read_csv, write_csv
 from neural_network import cross_entropy, load_checkpoint, mse_loss, softmax
 from neural_network.cli import main
 
 ROWS = 1000
-
-
-def call(capsys: pytest.CaptureFixture[str], *arguments: str) -> SimpleNamespace:
-    try:
-        status = main(list(arguments))
-    except SystemExit as exit:
-        status = exit.code
-    out, err = capsys.readouterr()
-    return SimpleNamespace(status=status, out=out, err=err)
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path: Path) -> dict[str, list[str]]:
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
 
 
 def read_rows(path: Path) -> list[list[str]]:

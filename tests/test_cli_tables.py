@@ -10,7 +10,6 @@ and ``predict``'s output must match, whatever the order of the columns in the fi
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,33 +19,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cli_helpers import call, read_csv, write_csv
 from neural_network import Dense, Sequential, load_checkpoint, sigmoid
-from neural_network.cli import main
 
 HEADER = ["id", "name", "sex", "age", "port", "fare", "survived"]
-
-
-def call(capsys: pytest.CaptureFixture[str], *arguments: str) -> SimpleNamespace:
-    try:
-        status = main(list(arguments))
-    except SystemExit as exit:
-        status = exit.code
-    out, err = capsys.readouterr()
-    return SimpleNamespace(status=status, out=out, err=err)
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path: Path) -> dict[str, list[str]]:
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
 
 
 def passengers(count: int = 300, seed: int = 2) -> list[list[object]]:

@@ -29,8 +29,8 @@ import pytest
 from matplotlib.image import imread
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 
+from cli_helpers import call, read_csv, write_csv
 from neural_network import binary_cross_entropy_with_logits, cross_entropy, load_checkpoint, sigmoid, softmax
-from neural_network.cli import main
 from neural_network.cli.train import OPTIMIZERS
 from neural_network.optimizers import OPTIMIZERS as LIBRARY_OPTIMIZERS
 
@@ -64,16 +64,6 @@ def run(entry_point: str, *arguments: str, cwd: Path) -> subprocess.CompletedPro
     )
 
 
-def call(capsys, *arguments: str) -> SimpleNamespace:
-    """Run ``main`` in this process; return the exit status and what it printed."""
-    try:
-        status = main(list(arguments))
-    except SystemExit as exit:  # argparse's usage errors
-        status = exit.code
-    out, err = capsys.readouterr()
-    return SimpleNamespace(status=status, out=out, err=err)
-
-
 def fails(capsys, *arguments: str, status: int = 2) -> str:
     """Run a command that must fail with ``status`` and one message, no traceback; return the message."""
     result = call(capsys, *arguments)
@@ -84,21 +74,6 @@ def fails(capsys, *arguments: str, status: int = 2) -> str:
 
 
 # --------------------------------------------------------------------------- data made here
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def read_csv(path: Path) -> dict[str, list[str]]:
-    """A CSV file's columns as the text of their cells (the standard library's reader)."""
-    with open(path, newline="", encoding="utf-8") as file:
-        rows = list(csv.reader(file))
-    return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,9 @@ def test_every_loss_of_the_command_is_tested():
     registry (test_every_elementwise_loss_streams_to_the_library_value)."""
     assert set(CASES) == set(FUNCTIONS) <= set(LOSSES)
     others = set(LOSSES) - set(CASES)
-    assert all(LOSSES[name].layout == "elementwise" for name in others)
+    # element-wise ones: test_every_elementwise_loss_streams_to_the_library_value; one
+    # column per class: test_every_class_loss_streams_to_the_library_value
+    assert all(LOSSES[name].layout in ("elementwise", "classes") for name in others)
 
 
 # --------------------------------------------------------------------------- the streaming sum
@@ -662,7 +664,65 @@ def test_every_elementwise_loss_streams_to_the_library_value(name, capsys, tmp_p
     from loss_catalog import BY_NAME
 
     prediction, target = BY_NAME[name].draw(np.random.default_rng(17), 6000)[:2]
-    path = write(tmp_path / "data.parquet", {"p": prediction, "t": target})
-    result = loss_json(capsys, path, "--loss", name, "--pred", "p", "--target", "t", "--batch-rows", 777)
-    assert result["rows"] == prediction.size
+    if prediction.ndim == 1:
+        path = write(tmp_path / "data.parquet", {"p": prediction, "t": target})
+        pred, targets = "p", "t"
+    else:  # rows of several elements (kl_div's distributions): one column pair per element
+        width = prediction.shape[1]
+        path = write(tmp_path / "data.parquet", {**{f"p{j}": prediction[:, j] for j in range(width)},
+                                                 **{f"t{j}": target[:, j] for j in range(width)}})
+        pred, targets = ",".join(f"p{j}" for j in range(width)), ",".join(f"t{j}" for j in range(width))
+    result = loss_json(capsys, path, "--loss", name, "--pred", pred, "--target", targets, "--batch-rows", 777)
+    assert result["rows"] == prediction.shape[0]
     assert result["value"] == float(getattr(losses, name)(prediction, target))
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, entry in LOSSES.items() if entry.layout == "classes" and not entry.ignore_index)
+)
+def test_every_class_loss_streams_to_the_library_value(name, capsys, tmp_path):
+    """Each loss with one --pred column per class and a --target column of class indices,
+    on data drawn from the loss registry, read in batches: the library's value, to the last bit."""
+    from loss_catalog import BY_NAME
+
+    scores, target = BY_NAME[name].draw(np.random.default_rng(18), 6000)[:2]
+    assert scores.ndim == 2 and target.ndim == 1  # class indices
+    columns = {f"s{j}": scores[:, j] for j in range(scores.shape[1])}
+    path = write(tmp_path / "data.parquet", {**columns, "k": target})
+    result = loss_json(capsys, path, "--loss", name, "--pred", ",".join(columns), "--target", "k", "--batch-rows", 777)
+    assert result["rows"] == scores.shape[0]
+    assert result["value"] == float(getattr(losses, name)(scores, target))
+
+
+@pytest.mark.parametrize(
+    ("name", "option", "keywords"),
+    [("tweedie_deviance", ["power=1.5"], {"power": 1.5}), ("huber_loss", ["delta=2"], {"delta": 2}),
+     ("poisson_nll_loss", ["log_input=false", "full=true"], {"log_input": False, "full": True}),
+     ("multi_margin_loss", ["p=2", "margin=0.5"], {"p": 2, "margin": 0.5})],
+)
+def test_options_reach_the_library_function(name, option, keywords, capsys, tmp_path):
+    """--option NAME=VALUE: the library's value with those keywords, to the last bit."""
+    rng = np.random.default_rng(19)
+    if name == "multi_margin_loss":
+        scores, target = rng.normal(size=(3000, 3)), rng.integers(0, 3, 3000)
+        data, pred, expected = {"a": scores[:, 0], "b": scores[:, 1], "c": scores[:, 2], "k": target}, "a,b,c", (scores, target)
+    else:
+        p, t = np.exp(rng.normal(size=3000)), rng.gamma(2.0, 1.0, 3000)
+        data, pred, expected = {"a": p, "k": t}, "a", (p, t)
+    path = write(tmp_path / "data.parquet", data)
+    arguments = [argument for text in option for argument in ("--option", text)]
+    result = loss_json(capsys, path, "--loss", name, "--pred", pred, "--target", "k", *arguments)
+    assert result["value"] == float(getattr(losses, name)(*expected, **keywords))
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [("powr=1.5", ["no option 'powr'", "its options: power"]), ("power", ["NAME=VALUE"]),
+     ("power=0.5", ["power must be <= 0 or >= 1"])],
+)
+def test_a_bad_option_is_one_message_and_exit_2(option, words, capsys, tmp_path):
+    path = write(tmp_path / "data.parquet", {"a": np.ones(10), "k": np.ones(10)})
+    status = main(["loss", str(path), "--loss", "tweedie_deviance", "--pred", "a", "--target", "k", "--option", option])
+    _, err = capsys.readouterr()
+    assert status == 2 and "Traceback" not in err
+    assert all(word in err for word in words), err

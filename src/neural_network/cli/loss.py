@@ -26,8 +26,10 @@ library itself (its message, for the first refused row of the batch, found by bi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import glob
+import inspect
 import json
 import math
 import os
@@ -81,23 +83,30 @@ class LossEntry:
     """What the ``--pred`` columns hold, for the help."""
     target: str
     """What the ``--target`` column holds, for the help."""
+    ignore_index: bool = False
+    """A ``classes`` loss that ignores rows whose target is -100 (PyTorch's ``ignore_index``)."""
+    options: tuple[tuple[str, object], ...] = ()
+    """The ``--option`` values, passed to the function as keywords."""
 
     def values(self, pred: Floats, target: Floats, weight: Floats | None) -> Floats:
         """The weighted per-element losses ``w * l`` of a batch, in the library's row-major order.
 
         ``pred`` and ``target`` are ``(rows, columns)``; ``weight`` is one weight per row.
         """
+        options = dict(self.options)
         if self.layout == "elementwise":
             sample_weight = None if weight is None else np.broadcast_to(weight[:, None], pred.shape)
-            result: Floats = self.function(pred, target, reduction="none", sample_weight=sample_weight)
+            result: Floats = self.function(pred, target, reduction="none", sample_weight=sample_weight, **options)
         else:
-            result = self.function(pred, target[:, 0], reduction="none", sample_weight=weight)
+            result = self.function(pred, target[:, 0], reduction="none", sample_weight=weight, **options)
         return result
 
     def counted(self, pred: Floats, target: Floats, weight: Floats | None) -> Floats | None:
         """What each element adds to the mean's denominator, or None for one each."""
         if self.layout == "elementwise":
             return None if weight is None else np.broadcast_to(weight[:, None], pred.shape)
+        if not self.ignore_index:
+            return None if weight is None else weight
         kept = target[:, 0] != IGNORE_INDEX
         return kept.astype(np.float64) if weight is None else np.where(kept, weight, 0.0)
 
@@ -148,12 +157,34 @@ LOSSES: dict[str, LossEntry] = {
         LossEntry("squared_hinge_loss", losses.squared_hinge_loss, "elementwise", "scores", "labels -1 or +1"),
         LossEntry("perceptron_loss", losses.perceptron_loss, "elementwise", "scores", "labels -1 or +1"),
         LossEntry(
+            "hinge_embedding_loss", losses.hinge_embedding_loss, "elementwise",
+            "distances (margin 1)", "labels -1 or +1",
+        ),
+        LossEntry("kl_div", losses.kl_div, "elementwise", "log-probabilities <= 0", "probabilities in [0, 1]"),
+        LossEntry(
+            "generalized_kl_divergence", losses.generalized_kl_divergence, "elementwise",
+            "log-predictions", "non-negative measures",
+        ),
+        LossEntry("binary_sparsemax_loss", losses.binary_sparsemax_loss, "elementwise", "scores", "labels 0 or 1"),
+        LossEntry(
             "cross_entropy", losses.cross_entropy, "classes",
-            "one column of logits per class", "class indices 0 to C-1",
+            "one column of logits per class", "class indices 0 to C-1", ignore_index=True,
         ),
         LossEntry(
             "nll_loss", losses.nll_loss, "classes",
-            "one column of log-probabilities per class", "class indices 0 to C-1",
+            "one column of log-probabilities per class", "class indices 0 to C-1", ignore_index=True,
+        ),
+        *(
+            LossEntry(name, getattr(losses, name), "classes", what, "class indices 0 to C-1")
+            for name, what in (
+                ("categorical_focal_loss", "one column of logits per class (gamma 2)"),
+                ("poly_loss_cross_entropy", "one column of logits per class (epsilon 2)"),
+                ("sparsemax_loss", "one column of scores per class"),
+                ("multi_margin_loss", "one column of scores per class (p 1, margin 1)"),
+                ("multiclass_hinge_loss", "one column of scores per class"),
+                ("multiclass_perceptron_loss", "one column of scores per class"),
+                ("categorical_hinge_loss", "one column of scores per class"),
+            )
         ),
     )
 }
@@ -188,6 +219,48 @@ def find_loss(name: str) -> LossEntry:
 # --------------------------------------------------------------------------- the command
 
 
+_RESERVED = frozenset({"reduction", "sample_weight", "input", "target"})
+"""Keywords the command itself passes (or the columns give): not options."""
+
+
+def parse_options(entry: LossEntry, texts: Sequence[str]) -> tuple[tuple[str, object], ...]:
+    """``--option NAME=VALUE`` texts as keywords of ``entry``'s function.
+
+    VALUE is ``true``/``false``, a whole number, a number (the one number syntax of every
+    command, :mod:`neural_network.cli._numbers`), or else the text itself; the library
+    checks the value and says what it expects. NAME must be a keyword-only option of the
+    function (its signature says which).
+    """
+    from neural_network.cli._numbers import is_number
+
+    allowed = [
+        name for name, parameter in inspect.signature(entry.function).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name not in _RESERVED
+    ]
+    options: dict[str, object] = {}
+    for text in texts:
+        name, equals, raw = text.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not equals or not name:
+            raise CommandError(f"--option takes NAME=VALUE, e.g. --option power=1.5; got {text!r}.")
+        if name not in allowed:
+            choices = ", ".join(allowed) if allowed else "none"
+            raise CommandError(f"{entry.name} has no option {name!r}; its options: {choices}.")
+        if name in options:
+            raise CommandError(f"--option {name} is given twice; give each option once.")
+        value: object
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        elif re.fullmatch(r"[+-]?[0-9]+", raw):
+            value = int(raw)
+        elif is_number(raw):
+            value = float(raw)
+        else:
+            value = raw
+        options[name] = value
+    return tuple(options.items())
+
+
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     listing = "\n".join(
         f"  {entry.name}\n      --pred: {entry.pred}; --target: {entry.target}" for entry in LOSSES.values()
@@ -207,7 +280,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             + textwrap.fill(
                 "Several --pred and --target columns are given comma-separated: pairs of columns for "
                 "the element-wise losses (the mean is over every element), one column per class for "
-                "cross_entropy and nll_loss (rows whose target is -100 are ignored, as in PyTorch).",
+                "the class losses (for cross_entropy and nll_loss rows whose target is -100 are "
+                "ignored, as in PyTorch). --option NAME=VALUE passes an option of the loss.",
                 HELP_WIDTH,
             )
             + "\n\nexample:\n"
@@ -228,6 +302,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--reduction", choices=("mean", "sum"), default="mean",
         help="the weighted mean (default) or the weighted sum of the per-element losses",
+    )
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="NAME=VALUE",
+        help="an option of the loss, as in the library (e.g. power=1.5 for tweedie_deviance, delta=2 for "
+        "huber_loss, full=true for poisson_nll_loss); repeat for several",
     )
     parser.add_argument("--json", action="store_true", help='print {"loss", "value", "rows"} as JSON')
     add_engine_arguments(parser)
@@ -306,6 +385,7 @@ def run(arguments: argparse.Namespace) -> int:
     from neural_network.cli import _stream
 
     entry = find_loss(arguments.loss)
+    entry = dataclasses.replace(entry, options=parse_options(entry, arguments.option))
     check_engine_arguments(arguments)
     paths = expand(arguments.files, folders=arguments.engine == "dask")
     for path in paths:

@@ -13,10 +13,11 @@ written as ``train.csv`` and ``test.csv``; then, on exactly those rows:
   plus ``--ours-args``, then ``neural-network evaluate DIR/model.npz test.csv --json``:
   the command line only, as a user runs it. Whatever ``train`` does inside ``train.csv``
   (hold out rows to validate or to stop early) is its own business; ``test.csv`` is
-  seen once, by ``evaluate``. Note that ``train`` also holds out its own
-  ``--test-split`` of ``train.csv`` (20% by default), so with the defaults ours fits
-  its weights on fewer rows than the baselines do; that is part of what is measured,
-  and ``--ours-args`` can change it.
+  seen once, by ``evaluate``. So ``train`` gets ``--test-split 0`` (it holds out no
+  test rows of its own: ``test.csv`` is the test), unless ``--ours-args`` gives another
+  ``--test-split``; it still carves its validation rows (``--validation-split``) out of
+  ``train.csv``, so ours fits its weights on fewer rows than the baselines do, which is
+  part of what is measured.
 * linear: ``LogisticRegression(max_iter=1000)`` or ``Ridge()``;
 * MLP: ``MLPClassifier()`` or ``MLPRegressor()`` with the target standardized
   (``TransformedTargetRegressor``), scikit-learn's defaults otherwise (100 ReLU units,
@@ -180,8 +181,11 @@ def run_ours(table: Table, seed: int, folder: Path, arguments: argparse.Namespac
     """Train on ``train.csv`` and evaluate on ``test.csv`` through the command; the scores and epochs."""
     metric, out = metric_of(table), folder / "ours"
     base = shlex.split(arguments.command)
+    extra = shlex.split(arguments.ours_args)
+    # test.csv is the test: train holds out no rows of its own, unless --ours-args says otherwise.
+    held_out = [] if any(word.split("=")[0] == "--test-split" for word in extra) else ["--test-split", "0"]
     train = [*base, "train", str(folder / "train.csv"), "--target", table.target, "--seed", str(seed),
-             "--out", str(out), "--json", *shlex.split(arguments.ours_args)]
+             "--out", str(out), "--json", *held_out, *extra]
     start = time.perf_counter()
     code, stdout, stderr = run_command(train, arguments.timeout, env)
     result: dict[str, Any] = {"train_command": shlex.join(train), "seconds": time.perf_counter() - start}
@@ -420,7 +424,8 @@ def main() -> None:
             summaries.append(summarize(table, frame, table_runs))
     elapsed = time.perf_counter() - started
 
-    print(f"ours: {arguments.command} train TRAIN --target COL --seed SEED {arguments.ours_args}".rstrip())
+    held_out = "" if "--test-split" in arguments.ours_args else " --test-split 0"
+    print(f"ours: {arguments.command} train TRAIN --target COL --seed SEED{held_out} {arguments.ours_args}".rstrip())
     print(f"{arguments.seeds} seeds; test metric mean ± sd over the seeds, ours' train metric in parentheses; "
           f"target: ours ≥ better baseline - {TOLERANCE['accuracy']} accuracy / {TOLERANCE['r2']} R²\n")
     print_table(summaries, arguments.seeds)

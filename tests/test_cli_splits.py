@@ -149,6 +149,26 @@ def test_no_validation_split_means_no_validation_columns(here, capsys):
     assert list(read_csv(here / "run" / "history.csv")) == ["epoch", "loss", "accuracy"]
 
 
+def test_test_split_0_holds_out_no_rows_and_says_so(here, capsys):
+    """``--test-split 0``: every row trains or validates, nothing is measured on test rows, no test file."""
+    rows = classification_rows(120)
+    data = write_csv(here / "data.csv", HEADER, rows)
+    report = train_json(capsys, str(data), "--drop", "id", "--test-split", "0", "--epochs", "4", "--out", "run")
+    labels = [row[-1] for row in rows]
+    ones = sum(labels)
+    validation = round(0.2 * ones) + round(0.2 * (len(labels) - ones))
+    assert report["rows"] == {"train": 120 - validation, "validation": validation, "test": 0}
+    assert set(report["metrics"]) == {"train", "validation"}
+    assert sorted(path.name for path in (here / "run").iterdir()) == ["history.csv", "loss.png", "model.npz"]
+    result = call(capsys, "train", str(data), "--drop", "id", "--test-split", "0", "--epochs", "4", "--out", "table")
+    assert result.status == 0, result.err
+    assert "0 to test (--test-split 0.0" in result.out
+    assert "no rows held out (--test-split 0)" in result.out
+    assert "test-split" not in result.out.split("saved:")[1].split("\n")[0]
+    # The model is the one trained on the same rows: evaluate takes it as usual.
+    assert call(capsys, "evaluate", "run/model.npz", str(data), "--json").status == 0
+
+
 def test_a_validation_split_that_leaves_no_rows_is_refused(here, capsys):
     write_csv(here / "tiny.csv", ["a", "y"], [[i, i * 0.5] for i in range(5)])
     result = call(capsys, "train", "tiny.csv", "--validation-split", "0.05")
@@ -240,3 +260,26 @@ def test_weight_decay_is_decoupled_for_every_optimizer(here, capsys, monkeypatch
         (name, {"learning_rate": 0.001, "weight_decay": 0.05, "decoupled_weight_decay": True})
         for name in ("sgd", "adam", "rmsprop", "adamw")
     ]
+
+
+def test_the_measured_defaults_reach_the_network_and_the_optimizer(here, capsys, monkeypatch):
+    """One hidden layer of 32 ReLU units, Glorot's initialization, Adam with decoupled weight decay 1."""
+    from neural_network.cli import _training
+
+    made = []
+    real = _training.get_optimizer
+
+    def recording(name, **options):
+        made.append((name, options))
+        return real(name, **options)
+
+    monkeypatch.setattr(_training, "get_optimizer", recording)
+    data = write_csv(here / "data.csv", HEADER, classification_rows(60))
+    train_json(capsys, str(data), "--drop", "id", "--epochs", "1", "--out", "run")
+    assert made == [("adam", {"learning_rate": 0.001, "weight_decay": 1.0, "decoupled_weight_decay": True})]
+    dense = [layer for layer in load_checkpoint(here / "run" / "model.npz").model.layers if hasattr(layer, "weights")]
+    assert [(layer.in_features, layer.out_features) for layer in dense] == [(3, 32), (32, 1)]
+    model = _training.build(3, (32,), "relu", 1, np.random.default_rng(0), init="glorot")
+    assert [layer.init for layer in model.layers] == ["glorot", "glorot"]
+    limit = np.sqrt(6 / (3 + 32))
+    assert np.all(np.abs(model.layers[0].weights) <= limit)

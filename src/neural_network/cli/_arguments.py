@@ -42,17 +42,6 @@ def positive_float(text: str) -> float:
     return value
 
 
-def fraction(text: str) -> float:
-    """A number strictly between 0 and 1 (the share of rows held out to test)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2; got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, e.g. 0.2; got {text!r}")
-    return value
-
-
 def layer_sizes(text: str) -> tuple[int, ...]:
     """Hidden layer sizes separated by commas, e.g. ``64,64``; an empty text means no hidden layer."""
     if not text.strip():
@@ -73,7 +62,7 @@ def layer_sizes(text: str) -> tuple[int, ...]:
 
 
 def fraction_or_zero(text: str) -> float:
-    """A number from 0 (included) to 1 (excluded): the share of rows that validates."""
+    """A number from 0 (included) to 1 (excluded): the share of rows that tests or validates."""
     try:
         value = float(text)
     except ValueError:

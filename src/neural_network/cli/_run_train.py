@@ -45,6 +45,7 @@ def run_train(arguments: argparse.Namespace) -> int:
         test_split=arguments.test_split, seed=arguments.seed, validation_split=arguments.validation_split,
         early_stopping=arguments.early_stopping, patience=arguments.patience,
         weight_decay=arguments.weight_decay, dropout=arguments.dropout, class_weight=arguments.class_weight,
+        init=arguments.init,
     )
     described = "the bundled breast-cancer data" if arguments.data is None else arguments.data
     data_name = "breast_cancer" if arguments.data is None else Path(arguments.data).stem
@@ -82,7 +83,11 @@ def run_train(arguments: argparse.Namespace) -> int:
     else:
         report.metrics(kept, outcome.metrics, outcome.rows)
     report.note("saved", f"{', '.join(path.name for path in saved)} in {folder}")
-    model_file, _, _, test_file = (shlex.quote(str(path)) for path in saved)
+    model_file = shlex.quote(str(saved[0]))
+    test_file = shlex.quote(str(saved[3])) if len(saved) > 3 else "TEST_FILE"
+    if len(saved) <= 3:
+        report.note("test", "no rows held out (--test-split 0): nothing was measured on test rows; evaluate the "
+                    "model on a file of rows it has not seen")
     report.note("next", f"neural-network evaluate {model_file} {test_file}")
     return 0
 
@@ -223,10 +228,13 @@ def _output_folder(given: str | None, data_name: str) -> Path:
 
 
 def _save(outcome: Outcome, data: str | None, test_rows: NDArray[np.intp], folder: Path, data_name: str) -> list[Path]:
-    """Write model.npz, history.csv, loss.png and the held-out rows; return their paths."""
+    """Write model.npz, history.csv, loss.png and the held-out rows (if any: not with ``--test-split 0``);
+    return their paths."""
     model, history, card = outcome.model, outcome.history, outcome.card
     suffix = ".csv" if data is None else Path(data).suffix.lower()
-    paths = [folder / "model.npz", folder / "history.csv", folder / "loss.png", folder / f"test-split{suffix}"]
+    paths = [folder / "model.npz", folder / "history.csv", folder / "loss.png"]
+    if test_rows.size:
+        paths.append(folder / f"test-split{suffix}")
     try:
         model.save(paths[0], metadata=card.metadata())
         write_table(history, str(paths[1]))
@@ -235,8 +243,9 @@ def _save(outcome: Outcome, data: str | None, test_rows: NDArray[np.intp], folde
             str(paths[2]), history["loss"], history.get("val_loss", []),
             title=f"{data_name}: loss per epoch", loss_name=f"{card.loss}{units}", best_epoch=outcome.best_epoch,
         )
-        with _data_file(data) as path:
-            copy_rows(str(path), test_rows, str(paths[3]))
+        if test_rows.size:
+            with _data_file(data) as path:
+                copy_rows(str(path), test_rows, str(paths[3]))
     except OSError as error:
         raise CommandError(f"cannot write to {str(folder)!r}: {error}") from None
     return paths

@@ -2,7 +2,8 @@
 
 * **Split.** The rows are shuffled with the seed and a fraction ``test_split`` is held
   out to test, class by class for classification (each class keeps its share in both
-  parts); the test rows are touched once, at the end. A fraction ``validation_split`` of
+  parts); the test rows are touched once, at the end (``test_split`` 0: none are held
+  out, and nothing is measured on test rows). A fraction ``validation_split`` of
   the rest (stratified alike) is the validation data of ``fit``: their loss after each
   epoch is the history's ``val_loss``, which early stopping watches. The remaining rows
   train.
@@ -11,7 +12,7 @@
 * **Standardize.** Each column of numbers is shifted and scaled by the training rows'
   mean and standard deviation (a constant one only shifted); for regression the target
   too. The numbers are stored in the model (see :mod:`neural_network.cli._model_file`).
-* **Build.** ``Dense`` layers of the ``hidden`` sizes with the activation (each followed
+* **Build.** ``Dense`` layers of the ``hidden`` sizes with the activation and ``init`` (each followed
   by ``Dropout`` with ``--dropout``), then a linear layer of one output (binary,
   regression) or one per class (multiclass).
 * **Fit** with the task's loss (see :data:`neural_network.cli._targets.LOSSES`), stopping
@@ -74,6 +75,7 @@ class Settings:
     weight_decay: float = 0.0
     dropout: float = 0.0
     class_weight: str | None = None
+    init: str = "auto"
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,7 +114,8 @@ def split_rows(
     target: Target, test_fraction: float, validation_fraction: float, generator: np.random.Generator
 ) -> Split:
     """The three parts, stratified by class for classification: a fraction ``test_fraction`` of the
-    rows to test, a fraction ``validation_fraction`` of the others to validate, the rest to train."""
+    rows to test (0: none), a fraction ``validation_fraction`` of the others to validate, the rest to
+    train."""
     count = len(target.y)
     if target.classes is None:
         groups = [np.arange(count)]
@@ -128,7 +131,7 @@ def split_rows(
         parts[1].append(rest[:validating])
         parts[2].append(shuffled[:held])
     train, validation, test = (np.sort(np.concatenate(part)).astype(np.intp) for part in parts)
-    if test.size == 0 or train.size + validation.size == 0:
+    if (test_fraction > 0 and test.size == 0) or train.size + validation.size == 0:
         raise CommandError(
             f"--test-split {test_fraction} of {count} rows leaves {train.size + validation.size} to train and "
             f"{test.size} to test; both need at least one row. Use a file with more rows, or another --test-split."
@@ -238,7 +241,7 @@ def train(prepared: Prepared, target: Target, settings: Settings, callbacks: Seq
     check_memory([len(card.features), *settings.hidden, target.outputs], settings.batch_size, available_memory())
     model = build(
         len(card.features), settings.hidden, settings.activation, target.outputs, init_stream,
-        dropout=settings.dropout,
+        dropout=settings.dropout, init=settings.init,
     )
     options: dict[str, Any] = {"learning_rate": settings.learning_rate}
     if settings.weight_decay:
@@ -375,7 +378,7 @@ def check_memory(sizes: Sequence[int], batch_size: int, available: int | None) -
         f"{_gib(parameters + activations)} of memory ({_gib(parameters)} for the weights, their gradients and "
         f"the optimizer's state; {_gib(activations)} for the activations of {max(batch_size, PREDICT_ROWS)} "
         f"rows at a time), and this machine has {_gib(available)} available. Use smaller layers: tens to "
-        f"hundreds of units suit most tables (the default is 64,64); one hidden layer of at most about "
+        f"hundreds of units suit most tables (the default is one layer of 32; 64,64 is two of 64); one hidden layer of at most about "
         f"{widest:,} units would fit."
     )
 
@@ -391,15 +394,15 @@ def streams(seed: int) -> list[np.random.Generator]:
 
 def build(
     inputs: int, hidden: Sequence[int], activation: str, outputs: int, rng: np.random.Generator,
-    *, dropout: float = 0.0,
+    *, dropout: float = 0.0, init: str = "auto",
 ) -> Sequential:
     """Dense layers of the ``hidden`` sizes with ``activation`` (each followed by dropout of rate
-    ``dropout``, if above 0), then a linear output layer."""
+    ``dropout``, if above 0), then a linear output layer; ``init`` is ``Dense``'s initialization."""
     sizes = [inputs, *hidden, outputs]
     layers: list[Any] = []
     for position, (before, after) in enumerate(itertools.pairwise(sizes)):
         hidden_layer = position < len(hidden)
-        layers.append(Dense(before, after, activation if hidden_layer else None, rng=rng))
+        layers.append(Dense(before, after, activation if hidden_layer else None, init=init, rng=rng))
         if hidden_layer and dropout > 0:
             layers.append(_dropout_layer(dropout, rng))
     return Sequential(layers)

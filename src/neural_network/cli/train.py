@@ -11,7 +11,6 @@ import argparse
 
 from neural_network.cli._arguments import (
     dropout_rate,
-    fraction,
     fraction_or_zero,
     layer_sizes,
     non_negative_float,
@@ -28,6 +27,12 @@ DEFAULT_EPOCHS = 500
 """The most epochs: early stopping ends almost every run well before (see README)."""
 DEFAULT_PATIENCE = 10
 DEFAULT_VALIDATION_SPLIT = 0.2
+DEFAULT_HIDDEN = (32,)
+DEFAULT_WEIGHT_DECAY = 1.0
+INITS = ("auto", "he", "glorot")
+"""``Dense``'s initializations."""
+DEFAULT_INIT = "glorot"
+"""The defaults above were chosen with ``benchmarks/bench_tabular.py`` (see README)."""
 
 DESCRIPTION = """\
 Train a network on a table and save it, with its training history and a plot.
@@ -54,7 +59,8 @@ The task is read from the target (--task auto), and said:
 Classes are numbered in sorted order; predictions give back the labels.
 
 Three parts of the rows (stratified by class): --test-split is held out and
-measured once, at the end; --validation-split of the rest is measured after
+measured once, at the end (--test-split 0: none, for a test file of your own,
+measured with evaluate); --validation-split of the rest is measured after
 every epoch, and training stops when its loss has not improved for --patience
 epochs, keeping the weights of the best epoch (--epochs is the most it runs;
 --no-early-stopping runs them all); the rest trains.
@@ -98,14 +104,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="what to learn (default: auto, read from the target column as described above)",
     )
     parser.add_argument(
-        "--hidden", type=layer_sizes, default=(64, 64), metavar="SIZES",
-        help="hidden layer sizes, comma-separated (default: 64,64); '' for none (a linear model)",
+        "--hidden", type=layer_sizes, default=DEFAULT_HIDDEN, metavar="SIZES",
+        help=f"hidden layer sizes, comma-separated (default: {','.join(map(str, DEFAULT_HIDDEN))}); '' for "
+        "none (a linear model)",
     )
     parser.add_argument(
         "--activation", default="relu", metavar="NAME",
         help="the hidden layers' activation: relu, leaky_relu, elu, gelu, tanh, sigmoid, softplus, "
         "... (default: relu)",
     )
+    parser.add_argument("--init", choices=INITS, default=DEFAULT_INIT,
+                        help="the initial weights: he (normal, sd sqrt(2 / inputs)), glorot (uniform, "
+                        "limit sqrt(6 / (inputs + outputs))), or auto (he for relu-like activations, else "
+                        f"glorot) (default: {DEFAULT_INIT})")
     parser.add_argument(
         "--drop", action="append", default=[], metavar="COL",
         help="leave the column out of the features (repeat for more columns, or give them comma-separated)",
@@ -123,17 +134,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="(default: adam)")
     parser.add_argument("--learning-rate", type=positive_float, default=0.001, metavar="X",
                         help="the optimizer's step size (default: 0.001)")
-    parser.add_argument("--weight-decay", type=non_negative_float, default=0.0, metavar="X",
-                        help="decoupled weight decay, as AdamW's: each step shrinks the weights by "
-                        "learning rate x X (default: none; adamw: its own 0.01)")
+    parser.add_argument("--weight-decay", type=non_negative_float, default=DEFAULT_WEIGHT_DECAY, metavar="X",
+                        help="decoupled weight decay, as AdamW's, for every optimizer: each step shrinks the "
+                        f"weights by learning rate x X (default: {DEFAULT_WEIGHT_DECAY:g}; 0: none)")
     parser.add_argument("--dropout", type=dropout_rate, default=0.0, metavar="RATE",
                         help="the fraction of each hidden layer's units dropped at random while training, "
                         "in [0, 1) (default: 0, none)")
     parser.add_argument("--class-weight", choices=("balanced",), metavar="balanced",
                         help="classification: weigh each class by rows / (classes x its rows), so that a rare "
                         "class counts as much as a common one (default: every row alike)")
-    parser.add_argument("--test-split", type=fraction, default=0.2, metavar="F",
-                        help="the fraction of rows held out to test, between 0 and 1 (default: 0.2)")
+    parser.add_argument("--test-split", type=fraction_or_zero, default=0.2, metavar="F",
+                        help="the fraction of rows held out to test, in [0, 1) (default: 0.2; 0: none, when "
+                        "the test rows are in another file)")
     parser.add_argument("--validation-split", type=fraction_or_zero, default=DEFAULT_VALIDATION_SPLIT, metavar="F",
                         help="the fraction of the other rows that validates each epoch and drives early stopping, "
                         f"in [0, 1) (default: {DEFAULT_VALIDATION_SPLIT}; 0: none, no early stopping)")

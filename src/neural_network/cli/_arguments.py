@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
+
+
+def _parsed(text: str, convert: Callable[[str], T], expected: str) -> T:
+    """``convert(text)``, or the usage error saying what was ``expected``."""
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}") from None
 
 
 def positive_int(text: str) -> int:
     """An integer of at least 1 (epochs, batch size)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1; got {text!r}") from None
+    value = _parsed(text, int, "a whole number of at least 1")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
     return value
@@ -22,10 +31,7 @@ def positive_int(text: str) -> int:
 
 def seed(text: str) -> int:
     """A seed for NumPy's generators: an integer of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0; got {text!r}") from None
+    value = _parsed(text, int, "a whole number of at least 0")
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more; got {value}")
     return value
@@ -33,10 +39,7 @@ def seed(text: str) -> int:
 
 def positive_float(text: str) -> float:
     """A finite number greater than 0 (the learning rate)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.001; got {text!r}") from None
+    value = _parsed(text, float, "a number such as 0.001")
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a finite number greater than 0; got {text!r}")
     return value
@@ -61,23 +64,22 @@ def layer_sizes(text: str) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def fraction_or_zero(text: str) -> float:
-    """A number from 0 (included) to 1 (excluded): the share of rows that tests or validates."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction such as 0.2; got {text!r}") from None
+def _share(text: str, noun: str) -> float:
+    """A number from 0 (included) to 1 (excluded); ``noun`` names it in the message."""
+    value = _parsed(text, float, f"a {noun} such as 0.2")
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, e.g. 0.2; got {text!r}")
     return value
 
 
+def fraction_or_zero(text: str) -> float:
+    """A number from 0 (included) to 1 (excluded): the share of rows that tests or validates."""
+    return _share(text, "fraction")
+
+
 def non_negative_float(text: str) -> float:
     """A finite number of at least 0 (the weight decay)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number such as 0.0001; got {text!r}") from None
+    value = _parsed(text, float, "a number such as 0.0001")
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a finite number of at least 0; got {text!r}")
     return value
@@ -85,10 +87,4 @@ def non_negative_float(text: str) -> float:
 
 def dropout_rate(text: str) -> float:
     """A rate from 0 (included) to 1 (excluded): the fraction of units dropped."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a rate such as 0.2; got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, e.g. 0.2; got {text!r}")
-    return value
+    return _share(text, "rate")

@@ -18,7 +18,7 @@ from neural_network._numerics import (
     two_sum,
 )
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
-from neural_network.losses._common import _refined
+from neural_network.losses._common import _any, _refined
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, PairCheck, Reduction
 
 
@@ -386,8 +386,11 @@ def _logistic_loss_derivative(
         gradient = (1.0 - y) * sigmoid_x - positive
     if pos_weight is not None:
         return gradient
+    soft = (y > 0.0) & (y < 1.0)
+    if not _any(xp, soft):  # hard labels: one term is 0, nothing cancels
+        return gradient
     terms = (gradient + y) * (1.0 - 2.0 * y) + y  # sigma + y - 2 y sigma, from the same numbers
-    close = (y > 0.0) & (y < 1.0) & (xp.abs(gradient) < 0.5 * terms)
+    close = soft & (xp.abs(gradient) < 0.5 * terms)
     return _refined(xp, gradient, close, _logistic_gradient_close, logits, y, harmless=(0.0, 0.5))
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses._common import _option, _repair_overflow
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- mean squared error
 
@@ -104,6 +105,17 @@ def mse_loss_grad(
     [-0.5  0.5]
     """
     return _MSE.grad(y_pred, y, reduction=reduction, sample_weight=sample_weight)
+
+
+def _mse_reference(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
+    return (y_pred - y) ** 2
+
+
+def _mse_reference_grad(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
+    return 2 * (y_pred - y)
+
+
+register("mse_loss", _mse_reference, _mse_reference_grad)
 
 
 # --------------------------------------------------------------------------- L1, Huber, smooth L1
@@ -320,6 +332,18 @@ def huber_loss_grad(
     """
     loss = _huber_delta("huber_loss_grad", delta)
     return loss.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _huber_reference(xp: Namespace, x: Array, y: Array, /, *, delta: float = 1.0) -> Array:
+    d = x - y
+    return xp.where(xp.abs(d) < delta, d * d / 2, delta * (xp.abs(d) - delta / 2))
+
+
+def _huber_reference_grad(xp: Namespace, x: Array, y: Array, /, *, delta: float = 1.0) -> Array:
+    return xp.clip(x - y, min=-delta, max=delta)
+
+
+register("huber_loss", _huber_reference, _huber_reference_grad)
 
 
 def _smooth_l1(xp: Namespace, p: Array, y: Array, /, *, beta: float) -> Array:

@@ -34,9 +34,10 @@ from hypothesis import strategies as st
 from sklearn.metrics import log_loss, mean_squared_error
 
 from neural_network import losses
-from neural_network._reduction import BLOCK, StreamingSum, total
+from neural_network._exact_sum import BLOCK, StreamingSum
+from neural_network._reduction import total
 from neural_network.cli import main
-from neural_network.cli.loss import IGNORE_INDEX, LOSSES
+from neural_network.cli._loss_table import IGNORE_INDEX, LOSSES
 
 SCRIPT = Path(sys.executable).parent / ("neural-network.exe" if sys.platform == "win32" else "neural-network")
 MiB = 1 << 20

@@ -23,7 +23,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from neural_network._reduction import StreamingSum, combine
+from neural_network._exact_sum import StreamingSum, combine
 from neural_network._validation import Array
 
 

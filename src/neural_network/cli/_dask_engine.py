@@ -8,7 +8,7 @@ memory.
 
 ``loss``: every partition computes its weighted per-element losses with the library
 function, as the streaming engine does for a batch, and reduces them to the terms of
-a :class:`~neural_network._reduction.StreamingSum` (a few floats whose exact sum is
+a :class:`~neural_network._exact_sum.StreamingSum` (a few floats whose exact sum is
 the sum of the partition's 2048-element partials). The client adds the terms of all
 partitions with ``math.fsum``, which rounds once. So the value does not depend on the
 order in which workers finish (it is the same bits from run to run), and it differs
@@ -39,11 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neural_network._reduction import combine
+from neural_network._exact_sum import combine
 from neural_network.cli._errors import CommandError
+from neural_network.cli._loss_table import LOSSES, Sums
 
 if TYPE_CHECKING:
-    from neural_network.cli.loss import Columns, LossEntry
+    from neural_network.cli._loss_table import Columns, LossEntry
 
 CSV_BLOCK = 64 * 1024 * 1024
 """Bytes of an uncompressed CSV file per partition."""
@@ -133,7 +134,6 @@ def partition_sums(
     data: Any, loss: str, pred: list[str], target: list[str], weight: str | None, reduction: str
 ) -> PartitionSums:
     """The sums of one partition (a pandas DataFrame), by the loss named ``loss``."""
-    from neural_network.cli.loss import LOSSES, Sums
 
     rows = len(data)
     if rows == 0:

@@ -8,7 +8,7 @@ target) and ``rmse`` (the square root of the loss). Every value is computed from
 final weights on all the rows given, after training.
 
 The rows are measured batch by batch (:class:`Measure`): the per-row losses are summed
-by :class:`~neural_network._reduction.StreamingSum`, which gives the sum the library
+by :class:`~neural_network._exact_sum.StreamingSum`, which gives the sum the library
 forms over the whole array to the last bit, whatever the batches; the target's spread
 (for R²) is merged batch by batch (Chan's formula). So memory stays bounded and the
 values do not depend on the batch size.
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 from numpy.typing import NDArray
 
-from neural_network._reduction import StreamingSum
+from neural_network._exact_sum import StreamingSum
 from neural_network.cli._model_file import ModelCard
 from neural_network.losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
 from neural_network.network import Sequential

@@ -37,6 +37,7 @@ from neural_network.errors import (
     describe,
 )
 from neural_network.losses._elementwise import Reduction
+from neural_network.losses._reference import register
 
 _LOG_PROBABILITY = Domain(
     "log-probabilities (values <= 0; -inf for a probability of 0)",
@@ -597,6 +598,13 @@ def ctc_loss_grad(
     where ``log_probs`` is ``-inf`` PyTorch gives NaN, and this gives the limit, 0.
     Same arguments as :func:`ctc_loss`; returns an array of the shape and dtype of ``log_probs``.
 
+    Accuracy, stated: the occupancies come from ``T``-frame recursions in log space, each
+    within about ``T u`` of 1 absolute (``u = 2**-53``), and an entry subtracts one from the
+    probability: where they nearly agree it has few correct digits, and no ulp bound of
+    the entry holds (4 ulp would need the recursions in double length). Measured: 1943 ulp
+    on 8 frames, 2.9e6 on 200 (absolute errors 1e-13; the registered budget, 3e6). The
+    loss keeps the 4 ulp promise (measured 2.9).
+
     Examples
     --------
     >>> import numpy as np
@@ -609,4 +617,78 @@ def ctc_loss_grad(
     )
     nll, grad = _forward_backward(checked, gradient=True)
     return chunked_like(_reduce(checked, nll, grad)[1], log_probs)
+
+
+# The reference: the forward (alpha) and backward (beta) recursions of Graves et al. (2006)
+# over y' = (blank, y_1, blank, ..., y_L, blank), plainly, in probabilities, one sample and
+# one position at a time. Its probabilities are those of log_probs normalized again frame
+# by frame, p = softmax(log_probs): what the gradient is taken through (as PyTorch's, with
+# respect to the logits behind log_probs); for log_probs that are log-probabilities, the
+# same loss. Padded (N, S) targets; zero_infinity and unbatched input are not expressed.
+
+
+def _ctc_reference_sample(xp: Namespace, p: Array, labels: Array, blank: int) -> tuple[Any, Array]:
+    """P(y | p) for the (T, C) probabilities ``p`` of one sample, and each class's posterior at each frame."""
+    ext = [blank]
+    for label in labels:
+        ext += [int(label), blank]
+    frames, width = p.shape[0], len(ext)
+    skip = [s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] for s in range(width)]  # may s follow s - 2?
+    emit = p[:, ext]
+    alpha, beta = xp.zeros_like(emit), xp.zeros_like(emit)  # alpha: paths to (t, s); beta: from (t, s) on
+    alpha[0, :2] = emit[0, :2]
+    beta[frames - 1, -2:] = 1.0  # the paths end on y_L or on the last blank
+    for t in range(1, frames):
+        for s in range(width):
+            into = alpha[t - 1, s] + (alpha[t - 1, s - 1] if s >= 1 else 0)
+            alpha[t, s] = (into + (alpha[t - 1, s - 2] if skip[s] else 0)) * emit[t, s]
+    for t in range(frames - 2, -1, -1):
+        for s in range(width):
+            onto = [r for r in (s, s + 1, s + 2) if r < width and (r < s + 2 or skip[r])]
+            beta[t, s] = sum(emit[t + 1, r] * beta[t + 1, r] for r in onto)
+    total = alpha[frames - 1, -1] + (alpha[frames - 1, -2] if width > 1 else 0)
+    posterior = xp.zeros_like(p)
+    for s, c in enumerate(ext):
+        posterior[:, c] = posterior[:, c] + alpha[:, s] * beta[:, s] / total
+    return total, posterior
+
+
+def _ctc_reference_probabilities(xp: Namespace, log_probs: Array) -> Array:
+    e = xp.exp(log_probs)
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def _ctc_reference(
+    xp: Namespace, log_probs: Array, targets: Array, input_lengths: Array, target_lengths: Array, /, *,
+    blank: int = 0,
+) -> Array:
+    p = _ctc_reference_probabilities(xp, log_probs)
+    totals = xp.ones_like(p[0, :, 0])
+    for n in range(p.shape[1]):
+        sample = p[: int(input_lengths[n]), n]
+        totals[n] = _ctc_reference_sample(xp, sample, targets[n, : int(target_lengths[n])], blank)[0]
+    return -xp.log(totals)
+
+
+def _ctc_reference_grad(
+    xp: Namespace, log_probs: Array, targets: Array, input_lengths: Array, target_lengths: Array, /, *,
+    blank: int = 0,
+) -> Array:
+    p = _ctc_reference_probabilities(xp, log_probs)
+    grad = xp.zeros_like(p)  # 0 beyond each input length
+    for n in range(p.shape[1]):
+        sample = p[: int(input_lengths[n]), n]
+        posterior = _ctc_reference_sample(xp, sample, targets[n, : int(target_lengths[n])], blank)[1]
+        grad[: int(input_lengths[n]), n] = sample - posterior
+    return grad
+
+
+register(
+    "ctc_loss", _ctc_reference, _ctc_reference_grad, grad_ulps=3e6,
+    why="the gradient exp(log_probs) - occupancy subtracts the posterior from the probability, "
+    "and the posteriors come from T-frame log-space recursions: each within about T u of 1 "
+    "(absolute), so an entry where they nearly agree has few correct digits; 4 ulp would need the "
+    "recursions in double length. Measured: 1943 ulp on the catalog's draws (T = 8), 2.9e6 at T = 200 "
+    "(absolute errors 1e-13)",
+)
 

@@ -1,0 +1,280 @@
+r"""Rows of features for the embedding losses: the shared checks, and norms without overflow.
+
+:class:`_Rows` validates the arguments of a loss over rows of features (the last axis,
+or ``axis``) and reduces the per-row losses and their gradients; :func:`_scaled` scales
+each row by a power of two near its largest magnitude (an exact scaling), so that the
+squares of rows of ``1e200`` or ``1e-200`` neither overflow nor underflow.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._numerics import two_product, two_sum
+from neural_network._validation import NONNEGATIVE, REAL, Array, Namespace
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    OutOfRangeError,
+    ShapeMismatchError,
+)
+from neural_network.losses._margin import SIGN, check_signs
+
+Float64 = Array
+"""A float64 array of the inputs' library, on their device (rows of shape (M, D), or (M,))."""
+
+
+# --------------------------------------------------------------------------- shared checks
+
+
+class _Rows:
+    """Validated arguments as (M, D) float64 rows, with the reduction and the weights."""
+
+    def __init__(
+        self,
+        func: str,
+        arrays: dict[str, object],
+        *,
+        reduction: object,
+        sample_weight: object,
+        target: object = None,
+        axis: int = -1,
+    ) -> None:
+        self.func = func
+        self.reduction = _validation.check_reduction(func, reduction)
+        given = dict(arrays)
+        if target is not None:
+            given["target"] = target
+        xp, device = _validation.namespace(func, **given, sample_weight=sample_weight)
+        self.xp: Namespace = xp
+        self.device: Any = device
+        checked = {
+            name: _validation.as_real_array(func, name, value, xp, device) for name, value in arrays.items()
+        }
+        names = list(checked)
+        first = names[0]
+        for name in names[1:]:
+            _validation.check_same_shape(func, first, checked[first], name, checked[name])
+        shape = tuple(checked[first].shape)
+        if len(shape) == 0:
+            raise ShapeMismatchError(
+                f"{func}: {first} must have at least one axis (the features); got a scalar. "
+                "Pass vectors of shape (D,) or rows of shape (N, D)."
+            )
+        if not -len(shape) <= axis < len(shape):
+            raise InvalidOptionError(
+                f"{func}: axis must name an axis of the {len(shape)}-dimensional input; got axis={axis}."
+            )
+        axis %= len(shape)
+        for name in names:
+            _validation.check_values(func, name, checked[name], xp, REAL)
+        self.out_shape = shape[:axis] + shape[axis + 1 :]
+        self.rows = math.prod(self.out_shape)
+        self.features = shape[axis]
+        self.shape, self.axis = shape, axis
+        self.dtype: Any = xp.result_type(*(a.dtype for a in checked.values()))
+        self.arrays = [self._as_rows(a) for a in checked.values()]
+        self.target: Float64 | None = None
+        if target is not None:
+            t = _validation.as_real_array(func, "target", target, xp, device)
+            if tuple(t.shape) != self.out_shape:
+                raise ShapeMismatchError(
+                    f"{func}: target must hold one label per row, shape {self.out_shape} ({first}'s shape "
+                    f"without its feature axis); got target.shape={tuple(t.shape)}."
+                )
+            _validation.check_values(func, "target", t, xp, SIGN)
+            check_signs(func, "target", t)
+            self.target = xp.reshape(_validation.working(xp, t), (-1,))
+        if self.reduction == "mean" and self.rows == 0:
+            raise EmptyInputError(
+                f"{func}: reduction='mean' needs at least one row; got {first}.shape={shape}. "
+                "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
+            )
+        self.weight: Float64 | None = None
+        if sample_weight is not None:
+            w = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+            if tuple(w.shape) != self.out_shape:
+                raise ShapeMismatchError(
+                    f"{func}: sample_weight must hold one weight per row, shape {self.out_shape} ({first}'s "
+                    f"shape without its feature axis); got sample_weight.shape={tuple(w.shape)}."
+                )
+            _, largest = _validation.check_values(func, "sample_weight", w, xp, NONNEGATIVE)
+            if self.reduction == "mean" and largest == 0.0:
+                raise OutOfRangeError(
+                    f"{func}: sample_weight must have a positive sum for reduction='mean' (the weighted "
+                    "mean is sum(w * loss) / sum(w)); got weights that are all 0. Give at least one row "
+                    "a positive weight, or use reduction='sum'."
+                )
+            self.weight = xp.reshape(_validation.working(xp, w), (-1,))
+            if self.reduction == "mean":  # the same mean, without overflow or lost bits
+                self.weight = _reduction.scale_weights(self.weight, largest, self.rows)
+
+    def _as_rows(self, a: Array) -> Float64:
+        x = _validation.working(self.xp, a)
+        return self.xp.reshape(self.xp.moveaxis(x, self.axis, -1), (self.rows, self.features))
+
+    def reduce(self, values: Float64) -> Array:
+        """The per-row losses reduced: ``sum(w l)``, divided by ``sum(w)`` (or the row count) for the mean."""
+        xp = self.xp
+        w = None if self.weight is None else xp.reshape(self.weight, self.out_shape)
+        return _reduction.reduce_values(
+            xp,
+            xp.reshape(values, self.out_shape),
+            reduction=self.reduction,
+            sample_weight=w,
+            dtype=self.dtype,
+        )
+
+    def reduce_gradient(self, gradient: Float64) -> Array:
+        """A (M, D) gradient of the per-row losses, weighted and divided like :meth:`reduce`, laid out as the input."""
+        xp = self.xp
+        if self.weight is not None:
+            gradient = self.weight[:, None] * xp.where(self.weight[:, None] == 0.0, 0.0, gradient)
+        if self.reduction == "mean":
+            denominator = (
+                float(self.rows) if self.weight is None else float(_reduction.total(xp, self.weight))
+            )
+            gradient = gradient / denominator
+        shaped = xp.reshape(gradient, (*self.out_shape, self.features))
+        return xp.astype(xp.moveaxis(shaped, -1, self.axis), self.dtype, copy=False)
+
+
+def _scaled(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
+    """Rows ``x / s`` and ``s`` (a column): ``s`` the power of two at or just below each row's
+    largest magnitude (1 for a zero row), so ``x / s`` is exact, its largest entry lies in
+    [1, 2), and its squares neither overflow nor underflow where it matters. (The power
+    just above would be ``2**1024``, beyond the float64 range, for rows reaching ``2**1023``.)"""
+    if isinstance(x, np.ndarray):
+        # The initial 0 also serves rows without features, and NumPy's maximum over short
+        # rows runs twice as fast with it.
+        largest = np.max(np.abs(x), axis=1, initial=0.0)
+        _, exponent = np.frexp(largest)
+        s = np.ldexp(1.0, exponent - 1)
+    elif x.shape[1] == 0:  # rows without features: nothing to scale (max has no identity)
+        return x, xp.ones((x.shape[0], 1), dtype=xp.float64, device=array_api_compat.device(x))
+    else:
+        largest = xp.max(xp.abs(x), axis=1)
+        s = _power_of_two_below(xp, largest)
+    s = xp.where(largest > 0.0, s, 1.0)[:, None]
+    return x / s, s
+
+
+def _power_of_two_below(xp: Namespace, largest: Float64) -> Float64:
+    """``2**(e - 1)`` with ``largest = m 2**e``, ``0.5 <= m < 1``: NumPy's ``ldexp(1, frexp(largest)[1] - 1)``.
+
+    The array API has no ``frexp``: ``log2`` gives the exponent to within one (it may round
+    up to the next integer just below a power of two), and the comparisons correct it.
+    Powers of two are exact in every library's ``pow``. The value where ``largest`` is 0
+    is not used.
+    """
+    # log2(0) = -inf for the rows of zeros; 2 s = inf for s = 2**1023, and is not taken.
+    with np.errstate(divide="ignore", over="ignore"):
+        s = 2.0 ** xp.floor(xp.log2(largest))
+        s = xp.where(largest < s, 0.5 * s, s)
+        return xp.where(largest >= 2.0 * s, 2.0 * s, s)
+
+
+def _indicator(xp: Namespace, condition: Array) -> Float64:
+    """1.0 where ``condition`` holds, else 0.0 (``where(condition, 1.0, 0.0)``, which the
+    array API refuses: at least one of its branches must be an array)."""
+    return xp.astype(condition, xp.float64)
+
+
+# --------------------------------------------------------------------------- double-length row arithmetic
+#
+# The dot products and norms of the rows in about twice the working precision, where a
+# loss subtracts from them what nearly equals them (1 - cos of nearly parallel rows,
+# cos - margin at the margin, d(a, p) - d(a, n) at the kink): each product exact
+# (TwoProduct), each row summed pairwise with TwoSum, the square root and the quotient
+# corrected by their remainders. The rows are scaled (:func:`_scaled`): every product
+# is far from overflow and, but for negligible terms, from underflow.
+
+
+def row_sum_double(xp: Namespace, high: Array, low: Array) -> tuple[Array, Array]:
+    """The sums of the (M, C) rows of ``high + low`` as ``(high, low)`` columns: pairwise,
+    with TwoSum at each level for the high parts and plain sums for the errors (within
+    about ``log2(C) u`` of them: some 2**-100 of the row's magnitudes)."""
+    if high.shape[1] == 0:  # rows without entries: 0
+        zero = xp.sum(high, axis=1, keepdims=True)
+        return zero, zero
+    while high.shape[1] > 1:
+        if high.shape[1] % 2:
+            zeros = xp.zeros_like(high[:, :1])
+            high, low = xp.concat([high, zeros], axis=1), xp.concat([low, zeros], axis=1)
+        s, error = two_sum(high[:, 0::2], high[:, 1::2])
+        high, low = s, (low[:, 0::2] + low[:, 1::2]) + error
+    return high, low
+
+
+def _two_square(x: Float64) -> tuple[Float64, Float64]:
+    """``two_product(x, x)``, splitting ``x`` once (Veltkamp's split, 2**27 + 1)."""
+    square = x * x
+    scaled = 134217729.0 * x
+    high = scaled - (scaled - x)
+    low = x - high
+    return square, ((high * high - square) + 2.0 * high * low) + low * low
+
+
+def _dot_double(xp: Namespace, x: Float64, y: Float64) -> tuple[Float64, Float64]:
+    """The rows' dot products as ``(high, low)`` (M,) arrays, within about ``log2(D) u**2``
+    of ``sum |x y|``."""
+    product, error = _two_square(x) if x is y else two_product(x, y)
+    high, low = row_sum_double(xp, product, error)
+    return two_sum(high[:, 0], low[:, 0])
+
+
+def _sqrt_double(xp: Namespace, high: Float64, low: Float64) -> tuple[Float64, Float64]:
+    """``sqrt(high + low)`` as ``(r, r_low)``, for ``high > 0``: one Newton step from ``sqrt(high)``."""
+    r = xp.sqrt(high)
+    square, square_error = two_product(r, r)
+    return r, (((high - square) - square_error) + low) / (2.0 * r)
+
+
+def _divide_double(
+    xp: Namespace, high: Float64, low: Float64, by: Float64, by_low: Float64
+) -> tuple[Float64, Float64]:
+    """``(high + low) / (by + by_low)`` as ``(q, q_low)``: the quotient corrected by its remainder."""
+    q = high / by
+    product, product_error = two_product(q, by)
+    return q, (((high - product) - product_error) + (low - q * by_low)) / by
+
+
+def _cosine_double(
+    xp: Namespace, u1: Float64, u2: Float64, e1: Float64 | float, e2: Float64 | float
+) -> tuple[Float64, Float64, Float64, Float64, Float64, Float64]:
+    """``c = u1.u2 / (a b)``, ``a = sqrt(|u1|^2 + e1)``, ``b = sqrt(|u2|^2 + e2)`` of each row,
+    each as a double-length pair: ``(c, c_low, a, a_low, b, b_low)``. ``c`` is within about
+    ``2**-100`` of ``max(|c|, sum |u1 u2| / (a b))``; rows scaled by :func:`_scaled`, ``0 <= e < 2**200``."""
+    dot, dot_low = _dot_double(xp, u1, u2)
+    norms = []
+    for u, e in ((u1, e1), (u2, e2)):
+        square, square_low = _dot_double(xp, u, u)
+        square, error = two_sum(square, e + 0.0 * square)
+        norms.append(_sqrt_double(xp, square, square_low + error))
+    (a, a_low), (b, b_low) = norms
+    q, q_low = _divide_double(xp, dot, dot_low, a, a_low)
+    c, c_low = _divide_double(xp, q, q_low, b, b_low)
+    return c, c_low, a, a_low, b, b_low
+
+
+def _cosine_gradient_double(
+    xp: Namespace, u1: Float64, u2: Float64, parts: tuple[Float64, ...]
+) -> Float64:
+    """``u2 / (a b) - c u1 / a**2`` (the scaled gradient of the cosine with respect to ``u1``),
+    from :func:`_cosine_double`'s ``parts = (c, c_low, a, a_low, b, b_low)``: each term in
+    double length, their difference rounded once (it cancels for nearly parallel rows)."""
+    c, c_low, a, a_low, b, b_low = (v[:, None] for v in parts)
+    ab, ab_error = two_product(a, b)
+    one = xp.ones_like(ab)
+    inverse, inverse_low = _divide_double(xp, one, 0.0 * one, ab, ab_error + (a * b_low + a_low * b))
+    square, square_error = two_product(a, a)
+    k, k_low = _divide_double(xp, c, c_low, square, square_error + 2.0 * a * a_low)
+    first, first_error = two_product(u2, inverse)
+    second, second_error = two_product(u1, k)
+    difference, difference_error = two_sum(first, -second)
+    return difference + (difference_error + (first_error - second_error) + (u2 * inverse_low - u1 * k_low))

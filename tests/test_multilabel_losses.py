@@ -458,14 +458,19 @@ def test_duplicates_after_the_first_minus_one_are_padding() -> None:
 
 
 def test_huge_scores_give_inf_not_nan() -> None:
-    """Scores of +-1e308: the hinge argument 2e308 is beyond float64, so the loss is inf (PyTorch's too)."""
+    """Scores of +-1e308: the hinge argument 2e308 is beyond float64, but its mean over the two
+    classes (p=1) is 1e308, which is finite: that is the loss (PyTorch gives inf, overflowing
+    on the way). Its square (p=2) is beyond the range: inf, PyTorch's too."""
     x = np.array([[1e308, -1e308], [-1e308, 1e308], [0.0, 5e-324]])
     y = np.array([0, 0, 1])
-    for p in (1, 2):
+    for p, expected in ((1, 1e308), (2, np.inf)):
         value = losses.multi_margin_loss(x, y, p=p, reduction="none")
         grad = losses.multi_margin_loss_grad(x, y, p=p, reduction="none")
-        assert value[0] == 0.0 and value[1] == np.inf and not np.isnan(grad).any()
+        assert value[0] == 0.0 and value[1] == expected and not np.isnan(grad).any()
         assert F.multi_margin_loss(torch.tensor(x[1:2]), torch.tensor(y[1:2]), p=p).item() == np.inf
+    # with four classes the slope of p=2, 2 z / C = 1e308, is finite (z = 2e308 is not)
+    wide, target = np.array([[-1e308, 1e308, 0.0, 0.0]]), np.array([0])
+    assert losses.multi_margin_loss_grad(wide, target, p=2, reduction="sum")[0, 1] == 1e308
     t = np.array([[0, -1], [0, -1], [1, -1]])
     assert losses.multilabel_margin_loss(x, t, reduction="none")[1] == np.inf
     assert not np.isnan(losses.multilabel_margin_loss_grad(x, t)).any()

@@ -92,6 +92,34 @@ def _log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Arra
     return nll, e, rest, first_max
 
 
+# --------------------------------------------------------------------------- references' pieces
+
+
+def _except(xp: Namespace, a: Array) -> Array:
+    """``sum_{k != c} a[..., c, k]`` for every class ``c``: ``a`` of shape (N, C or 1, C), the
+    sum over the last axis leaving out the diagonal."""
+    classes = a.shape[-1]
+    other = xp.arange(classes)[:, None] != xp.arange(classes)[None, :]
+    return xp.sum(xp.where(other, a, 0.0), axis=2)
+
+
+def _softmax_reference_parts(xp: Namespace, x: Array) -> tuple[Array, Array, Array]:
+    """``-log p``, ``p`` and ``1 - p`` of every class of (N, C) logits, ``p = softmax(x)``.
+
+    All three from ``S_c = sum_{k != c} exp(x_k - x_c)`` (``-log p_c = log1p(S_c)``,
+    ``p_c = 1 / (1 + S_c)``, ``1 - p_c = S_c / (1 + S_c)``): nothing cancels at any gap
+    between the logits, which is what lets a reference stay exact on confident rows.
+    """
+    rest = _except(xp, xp.exp(x[:, None, :] - x[:, :, None]))
+    return xp.log1p(rest), 1 / (1 + rest), xp.where(xp.isfinite(rest), rest / (1 + rest), 1.0)
+
+
+def _softmax_reference_grad(xp: Namespace, p: Array, q: Array, u: Array) -> Array:
+    """``p_k sum_c u_c - u_k`` (the gradient through the softmax of ``sum_c u_c (-log p_c)``-like
+    row losses, ``u_c`` their weights), as ``p_k sum_{c != k} u_c - (1 - p_k) u_k``."""
+    return p * _except(xp, u[:, None, :]) - q * u
+
+
 # --------------------------------------------------------------------------- array-API formulas
 
 

@@ -1,0 +1,364 @@
+r"""Circle loss (Sun et al. 2020), Keras's ``Circle``, over a batch of embeddings.
+
+A loss over pairs of a batch rather than over a class axis: each anchor's positives
+(the other embeddings of its label) against its negatives (the other labels), through
+the cosine similarities of the (unit-norm) embeddings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from neural_network import _reduction, _validation
+from neural_network._numerics import sigmoid_pair
+from neural_network._validation import NONNEGATIVE, REAL, Array, Namespace
+from neural_network.errors import (
+    EmptyInputError,
+    InvalidOptionError,
+    InvalidTypeError,
+    ShapeMismatchError,
+    describe,
+)
+from neural_network.losses._common import _option
+from neural_network.losses._elementwise import Reduction
+from neural_network.losses._reference import register
+
+
+@dataclass(slots=True)
+class _CircleArguments:
+    xp: Namespace
+    x: Array  # (N, D) float64
+    labels: Array  # (N,) float64, whole numbers
+    gamma: float
+    margin: float
+    remove_diagonal: bool
+    reduction: str
+    weight: Array | None  # (N,) float64
+    dtype: Any
+
+
+def _circle_prepare(
+    func: str, embeddings: object, labels: object, gamma: object, margin: object, remove_diagonal: object,
+    reduction: object, sample_weight: object,
+) -> _CircleArguments:
+    checked_reduction = _validation.check_reduction(func, reduction)
+    g = _option(func, "gamma", gamma, meaning="a positive finite number scaling the similarities (Keras's "
+                "default 80)", low=0.0, low_included=False)
+    m = _option(func, "margin", margin, meaning="a finite real number, the relaxation margin (Keras's default 0.4)",
+                low=-math.inf, low_included=False)
+    if not isinstance(remove_diagonal, (bool, np.bool_)):
+        raise InvalidOptionError(
+            f"{func}: remove_diagonal must be True or False; got {describe(remove_diagonal)}. "
+            "True leaves each embedding's pair with itself out of its positives."
+        )
+    xp, device = _validation.namespace(func, embeddings=embeddings, labels=labels, sample_weight=sample_weight)
+    x = _validation.as_real_array(func, "embeddings", embeddings, xp, device)
+    y = _validation.as_real_array(func, "labels", labels, xp, device)
+    if x.ndim != 2:
+        raise ShapeMismatchError(
+            f"{func}: embeddings must have shape (batch, features); got shape {tuple(x.shape)}. "
+            "Flatten each embedding to one row, e.g. embeddings.reshape(len(embeddings), -1)."
+        )
+    n = x.shape[0]
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ShapeMismatchError(
+            f"{func}: labels must hold one integer class label per embedding, shape ({n},); got shape "
+            f"{tuple(y.shape)}. Embeddings with equal labels form the positive pairs."
+        )
+    if n and x.shape[1] == 0:
+        raise ShapeMismatchError(f"{func}: embeddings must have at least one feature; got shape {tuple(x.shape)}.")
+    _validation.check_values(func, "embeddings", x, xp, REAL)
+    _validation.check_values(func, "labels", y, xp, REAL)
+    y64 = _validation.working(xp, y)
+    if n and not bool(xp.all(y64 == xp.floor(y64))):
+        count, where, value = _validation._locate(xp, y64, y64 != xp.floor(y64))
+        raise InvalidTypeError(
+            f"{func}: labels must hold integer class labels; got {count} fractional value"
+            f"{'s' if count != 1 else ''} (first: labels{where} = {value:.6g}). Keras casts them to "
+            "int32, truncating; pass the class of each embedding as a whole number."
+        )
+    w = None
+    if sample_weight is not None:
+        s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
+        if tuple(s.shape) != (n,):
+            raise ShapeMismatchError(
+                f"{func}: sample_weight must hold one weight per embedding (anchor), shape ({n},); got "
+                f"sample_weight.shape={tuple(s.shape)}."
+            )
+        _, largest = _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
+        w = _validation.working(xp, s)
+        if checked_reduction == "mean":
+            w = _reduction.scale_weights(w, largest, n)
+    return _CircleArguments(
+        xp=xp, x=_validation.working(xp, x), labels=y64, gamma=g, margin=m,
+        remove_diagonal=bool(remove_diagonal), reduction=checked_reduction, weight=w, dtype=x.dtype,
+    )
+
+
+def _masked_logsumexp(xp: Namespace, values: Array, mask: Array) -> Array:
+    """Row-wise ``log sum exp`` of ``values`` over ``mask`` (a column): ``-inf`` for an empty row,
+    ``inf`` where a value is (the exact answer: nothing cancels it)."""
+    top = xp.max(xp.where(mask, values, -math.inf), axis=1, keepdims=True)
+    finite = xp.isfinite(top)
+    shift = xp.where(finite, top, 0.0)
+    summed = xp.sum(xp.where(mask, xp.exp(xp.where(mask, values, 0.0) - shift), 0.0), axis=1, keepdims=True)
+    return xp.where(finite, shift + xp.log(xp.where(summed > 0.0, summed, 1.0)), top)
+
+
+@dataclass(slots=True)
+class _CircleParts:
+    s: Array  # (N, N) similarities x_i . x_j
+    d: Array  # (N, N) cosine distances max(1 - s, 0)
+    positive: Array  # (N, N) bool
+    negative: Array  # (N, N) bool
+    a: Array  # (N, N) positive logits -gamma alpha_p (m - d)
+    b: Array  # (N, N) negative logits gamma alpha_n (1 - m - d)
+    lse_p: Array  # (N, 1)
+    lse_n: Array  # (N, 1)
+    z: Array  # (N,) lse_p + lse_n, -inf for an anchor without a positive or without a negative
+    valid: Array  # (N,) bool: the anchor has both
+
+
+def _circle_parts(args: _CircleArguments) -> _CircleParts:
+    xp, x, y, g, m = args.xp, args.x, args.labels, args.gamma, args.margin
+    n = x.shape[0]
+    rows = xp.arange(n, device=array_api_compat.device(x))
+    same = y[:, None] == y[None, :]
+    positive = same & (rows[:, None] != rows[None, :]) if args.remove_diagonal else same
+    negative = ~same
+    # Embeddings far from unit norm (beyond about 1e154) make the similarities and the
+    # logits overflow; the loss is then inf, as its exact value rounds, and the
+    # log-sum-exp keeps that infinity rather than making a NaN of it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = x @ xp.permute_dims(x, (1, 0))
+        d = xp.maximum(1.0 - s, 0.0)
+        alpha_p = xp.maximum(m + d, 0.0)
+        alpha_n = xp.maximum(1.0 + m - d, 0.0)
+        # A weight of 0 makes its term exactly 0, even against an infinite distance.
+        a = xp.where(alpha_p > 0.0, (-g) * alpha_p * (m - d), 0.0)
+        b = xp.where(alpha_n > 0.0, g * alpha_n * (1.0 - m - d), 0.0)
+        lse_p = _masked_logsumexp(xp, a, positive)
+        lse_n = _masked_logsumexp(xp, b, negative)
+        valid = xp.any(positive, axis=1) & xp.any(negative, axis=1)
+        z = xp.where(valid, xp.reshape(lse_p + lse_n, (n,)), -math.inf)
+    return _CircleParts(s=s, d=d, positive=positive, negative=negative, a=a, b=b, lse_p=lse_p, lse_n=lse_n,
+                        z=z, valid=valid)
+
+
+def _circle_mean_weight(args: _CircleArguments, valid: Array, func: str) -> Array:
+    """What each anchor adds to the mean's denominator: 1 (or its weight) if it has a positive
+    and a negative, else 0, as Keras's mask ``loss > 0`` counts it."""
+    xp = args.xp
+    counted = xp.astype(valid, xp.float64)
+    mean_weight = counted if args.weight is None else args.weight * counted
+    if args.reduction == "mean" and (math.prod(mean_weight.shape) == 0 or float(xp.max(mean_weight)) == 0.0):
+        raise EmptyInputError(
+            f"{func}: reduction='mean' divides by the number of anchors with at least one positive (another "
+            "embedding of its label) and one negative (another label), weighted by sample_weight, and it is "
+            "0. Keras returns 0 here; use reduction='sum' for that, or check the batch's labels."
+        )
+    return mean_weight
+
+
+def _softplus(xp: Namespace, z: Array) -> Array:
+    """``log(1 + exp(z))``: two non-negative terms, no overflow; 0 at ``-inf``."""
+    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(0.0 - xp.abs(z)))
+
+
+def circle_loss(
+    embeddings: object,
+    labels: object,
+    *,
+    gamma: float = 80.0,
+    margin: float = 0.4,
+    remove_diagonal: bool = True,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Circle loss (Sun et al. 2020) over a batch of embeddings, Keras's ``Circle``.
+
+    With the cosine distances ``d_ij = max(1 - x_i . x_j, 0)`` of the (unit-norm)
+    embeddings, the positives ``P(i)`` of anchor ``i`` (the other embeddings of its label;
+    itself too with ``remove_diagonal=False``) and its negatives ``N(i)`` (other labels):
+
+    .. math:: \ell_i = \mathrm{softplus}\Bigl(
+              \log \sum_{j \in P(i)} e^{-\gamma\, [m + d_{ij}]_+ (m - d_{ij})}
+              + \log \sum_{k \in N(i)} e^{\gamma\, [1 + m - d_{ik}]_+ (1 - m - d_{ik})}\Bigr)
+
+    that is, the paper's ``log(1 + sum_j sum_k exp(gamma (alpha_n (s_n - Delta_n) -
+    alpha_p (s_p - Delta_p))))`` with ``s = 1 - d``, ``Delta_p = 1 - m``, ``Delta_n = m``.
+    An anchor without a positive or without a negative has loss 0.
+
+    Parameters
+    ----------
+    embeddings : array_like
+        Shape ``(N, D)``, finite. Keras expects L2-normalized rows (e.g. after
+        ``UnitNormalization``) and so does the formula; they are used as given.
+    labels : array_like
+        Shape ``(N,)``: the integer class of each embedding.
+    gamma : float, keyword-only
+        The scale, positive (Keras's default 80).
+    margin : float, keyword-only
+        The relaxation margin ``m`` (Keras's default 0.4).
+    remove_diagonal : bool, keyword-only
+        Leave each embedding's pair with itself out of its positives (default True, as Keras).
+    reduction : {"mean", "sum", "none"}, keyword-only
+        ``"none"`` gives the loss of each anchor, shape ``(N,)``. The mean divides the sum
+        by the number of anchors that have a positive and a negative (Keras masks the
+        others out of its mean), weighted by ``sample_weight`` if given.
+    sample_weight : array_like, optional, keyword-only
+        One non-negative weight per anchor, shape ``(N,)``.
+
+    Notes
+    -----
+    Keras's mean counts the anchors whose loss is above 0 (its mask ``loss > 0``): the
+    same anchors but for one whose loss underflows to 0 in float32, which is counted here.
+    With sample weights Keras divides by that count; here by the summed weights of those
+    anchors. A mean over no such anchor raises :class:`~neural_network.errors.EmptyInputError`
+    (Keras: 0). Keras's functional ``circle`` also takes reference embeddings
+    (``ref_embeddings``, ``ref_labels``); the ``Circle`` loss does not, nor does this one.
+    Rows of norm beyond about 1e154 overflow the similarities: a loss that is then ``inf``
+    has no gradient (NaN entries). Memory and time grow as ``N**2``.
+
+    Examples
+    --------
+    >>> import math
+    >>> h = math.sqrt(0.5)
+    >>> x = [[1.0, 0.0], [h, h], [0.0, 1.0], [-h, h]]
+    >>> print(circle_loss(x, [0, 0, 1, 1], gamma=1.0, reduction="none"))
+    [1.00050916 1.12999767 1.12999767 1.00050916]
+    """
+    func = "circle_loss"
+    args = _circle_prepare(func, embeddings, labels, gamma, margin, remove_diagonal, reduction, sample_weight)
+    xp = args.xp
+    if args.x.shape[0] == 0:
+        values = args.labels  # an empty float64 array, on the arguments' device
+        mean_weight = _circle_mean_weight(args, args.labels > 0.0, func)
+    else:
+        parts = _circle_parts(args)
+        values = _softplus(xp, parts.z)
+        mean_weight = _circle_mean_weight(args, parts.valid, func)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, the correctly rounded value
+        return _reduction.reduce_values(
+            xp, values, reduction=args.reduction, sample_weight=args.weight, dtype=args.dtype,
+            mean_weight=mean_weight,
+        )
+
+
+def circle_loss_grad(
+    embeddings: object,
+    labels: object,
+    *,
+    gamma: float = 80.0,
+    margin: float = 0.4,
+    remove_diagonal: bool = True,
+    reduction: Reduction = "mean",
+    sample_weight: object = None,
+) -> Array:
+    r"""Gradient of :func:`circle_loss` with respect to ``embeddings``, shape ``(N, D)``.
+
+    With ``z_i`` the argument of the softplus and ``q``, ``r`` the softmax weights of the
+    positive and negative terms, anchor ``i``'s loss has derivative
+    ``sigmoid(z_i) (q_ij da_ij/dd + r_ij db_ij/dd) dd/ds`` with respect to
+    ``s_ij = x_i . x_j``, which reaches ``x_i`` and ``x_j`` through ``ds_ij = x_j dx_i + x_i dx_j``.
+    The three clamps (``max(1 - s, 0)`` and the two ``[.]_+``) pass the gradient at their
+    kink, as TensorFlow's ``maximum`` does in Keras. Scaled by the anchor weights and
+    divided by the mean's denominator. The embeddings are not normalized here, so the
+    gradient is not projected onto the sphere: normalize in the model, as Keras advises.
+
+    **Accuracy.** The value is within 4 ulps. The gradient is not: each term goes through
+    ``exp(gamma (d^2 - m^2))``, which multiplies the float64 error of a similarity by up to
+    ``2 gamma d`` (160 at ``gamma = 80``), and ``G x + G^T x`` adds terms of both signs;
+    470 ulps measured on unit-norm embeddings (the budget registered).
+
+    Examples
+    --------
+    >>> import math
+    >>> h = math.sqrt(0.5)
+    >>> g = circle_loss_grad([[1.0, 0.0], [h, h], [0.0, 1.0], [-h, h]], [0, 0, 1, 1], gamma=1.0)
+    >>> print(g.shape, g.dtype)
+    (4, 2) float64
+    """
+    func = "circle_loss_grad"
+    args = _circle_prepare(func, embeddings, labels, gamma, margin, remove_diagonal, reduction, sample_weight)
+    xp, x, g, m = args.xp, args.x, args.gamma, args.margin
+    if x.shape[0] == 0:
+        _circle_mean_weight(args, args.labels > 0.0, func)
+        return xp.astype(x, args.dtype, copy=False)
+    parts = _circle_parts(args)
+    mean_weight = _circle_mean_weight(args, parts.valid, func)
+    d = parts.d
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite_p = xp.where(xp.isfinite(parts.lse_p), parts.lse_p, 0.0)
+        finite_n = xp.where(xp.isfinite(parts.lse_n), parts.lse_n, 0.0)
+        q = xp.where(parts.positive, xp.exp(xp.where(parts.positive, parts.a, 0.0) - finite_p), 0.0)
+        r = xp.where(parts.negative, xp.exp(xp.where(parts.negative, parts.b, 0.0) - finite_n), 0.0)
+    # Where its weight is active, a = g (d^2 - m^2) and b = g ((1 - d)^2 - m^2): their
+    # slopes in d are 2 g d and 2 g (d - 1), and 0 where the weight is clamped to 0.
+    # Written so, a clamped term gives 0 even at an infinite distance (0 * inf is NaN).
+    # Pairs outside the masks get slope 0 too, so that their q = 0 never meets an infinity.
+    da = xp.where(parts.positive & (m + d >= 0.0), (2.0 * g) * d, 0.0)
+    db = xp.where(parts.negative & (1.0 + m - d >= 0.0), (2.0 * g) * (d - 1.0), 0.0)
+    dd = 0.0 - xp.astype(1.0 - parts.s >= 0.0, xp.float64)
+    sig = sigmoid_pair(xp, parts.z)[0]  # 0 where z = -inf: an anchor without loss
+    # Only an anchor whose loss is inf (embeddings far from unit norm) can meet inf * 0
+    # here; its gradient is undefined, and NumPy is not to warn about it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        G = sig[:, None] * (q * da + r * db) * dd
+        # The weights of a sum scaled (and the result brought back): huge ones do not
+        # overflow the products below, where rows of opposite signs would make inf - inf.
+        w, exponent = _reduction.sum_weights(xp, args.weight, args.reduction)
+        if w is not None:
+            G = w[:, None] * xp.where(w[:, None] == 0.0, 0.0, G)
+        if args.reduction == "mean":
+            G = G / _reduction.total(xp, mean_weight)
+        dx = _reduction.unscale(G @ x + xp.permute_dims(G, (1, 0)) @ x, exponent)
+        return xp.astype(dx, args.dtype, copy=False)
+
+
+
+def _circle_reference_parts(
+    xp: Namespace, x: Array, labels: Array, gamma: float, margin: float, remove_diagonal: bool
+) -> tuple[Array, ...]:
+    """The similarities, the masks of the positives and negatives, and the two logits ``a``, ``b``."""
+    s, same = x @ x.T, labels[:, None] == labels[None, :]
+    itself = xp.arange(x.shape[0])[:, None] == xp.arange(x.shape[0])[None, :]
+    positive, d = same & ~itself if remove_diagonal else same, xp.maximum(1 - s, 0.0)
+    a = -gamma * xp.maximum(margin + d, 0.0) * (margin - d)
+    b = gamma * xp.maximum(1 - d + margin, 0.0) * (1 - d - margin)
+    return s, d, positive, ~same, a, b
+
+
+def _circle_reference(
+    xp: Namespace, x: Array, labels: Array, /, *, gamma: float = 80.0, margin: float = 0.4,
+    remove_diagonal: bool = True,
+) -> Array:
+    _, _, positive, negative, a, b = _circle_reference_parts(xp, x, labels, gamma, margin, remove_diagonal)
+    # softplus(log sum_P e^a + log sum_N e^b): 0 for an anchor without a positive or a negative
+    return xp.log1p(xp.sum(xp.where(positive, xp.exp(a), 0.0), axis=1) * xp.sum(xp.where(negative, xp.exp(b), 0.0), axis=1))
+
+
+def _circle_reference_grad(
+    xp: Namespace, x: Array, labels: Array, /, *, gamma: float = 80.0, margin: float = 0.4,
+    remove_diagonal: bool = True,
+) -> Array:
+    s, d, positive, negative, a, b = _circle_reference_parts(xp, x, labels, gamma, margin, remove_diagonal)
+    ea, eb = xp.where(positive, xp.exp(a), 0.0), xp.where(negative, xp.exp(b), 0.0)
+    sum_a, sum_b = xp.sum(ea, axis=1, keepdims=True), xp.sum(eb, axis=1, keepdims=True)
+    da = xp.where(margin + d >= 0, 2 * gamma * d, 0.0)  # da/dd, db/dd where the weights are active
+    db = xp.where(1 - d + margin >= 0, 2 * gamma * (d - 1), 0.0)
+    g = (ea * sum_b * da + eb * sum_a * db) / (1 + sum_a * sum_b) * xp.where(1 - s >= 0, -1.0, 0.0)  # dl_i/ds_ij
+    return g @ x + g.T @ x  # s_ij = x_i . x_j
+
+
+register(
+    "circle_loss", _circle_reference, _circle_reference_grad, grad_ulps=470,
+    why="the gradient sums terms of both signs (G x + G^T x), each through exp of gamma (d^2 - m^2), which "
+    "multiplies the float64 error of the similarity by up to 2 gamma d (160 d at gamma 80): 470 ulps measured on "
+    "the catalog's unit-norm draws; within 4 needs the similarities, the exponentials and the sums in double length",
+)

@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from neural_network import _validation
-from neural_network.activations import LAYER_KERNELS, get_activation
+from neural_network.activations import get_activation
+from neural_network.activations._registry import LAYER_KERNELS
 from neural_network.errors import InvalidInputError, InvalidOptionError, ShapeMismatchError
 from neural_network.parameters import Parameter
 

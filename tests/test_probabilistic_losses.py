@@ -25,7 +25,7 @@ DTYPES = (np.float32, np.float64)
 # Error model for the ulp bounds below: u = 2**-53; a correctly rounded operation is within
 # u relative, a libm function (exp, log, log1p, expm1, pow) within 2u (1 ulp), and k u
 # relative is within k ulp; errors propagate through condition numbers. The double-double
-# and table-driven paths of losses/_counts.py add only their documented bounds.
+# and table-driven paths of losses/_deviance.py and losses/_tweedie.py add only their documented bounds.
 
 
 def torch_value_and_grads(fn, arrays, grad_positions, **kwargs):
@@ -415,13 +415,13 @@ def test_general_power_deviances_are_within_the_derived_bound_where_the_medium_p
     """|y / mu - 1| in [1/4, 0.7] for powers near 1 and 2, where the terms of
     q^b - b q + a cancel by about 2**9: on one side the table-driven log and exp
     (within 2 ulp by their bound), on the other double-double."""
-    from neural_network.losses import _counts, _table_kernels
+    from neural_network.losses import _deviance, _table_kernels, _tweedie
 
     rng = np.random.default_rng([15, int(power * 100)])
     mu = _log_uniform(rng, 1e-6, 1e6, 200)
     y = mu * (1.0 + rng.choice([-1.0, 1.0], 200) * rng.uniform(0.25, 0.7, 200))
-    q, _, q_error = _counts._quotient(np, y, mu)
-    constants = _counts._tweedie_table_constants(power)
+    q, _, q_error = _deviance._quotient(np, y, mu)
+    constants = _tweedie._tweedie_table_constants(power)
     accepted = _table_kernels.tweedie_terms(np, q, q_error, mu ** (2 - power), constants)[1]
     assert 0.2 < accepted.mean() < 0.8  # both sides of the threshold are tested
     with mpmath.workdps(60):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+from fractions import Fraction
 
 import array_api_compat
 import numpy as np
@@ -138,6 +139,19 @@ def two_product(a: Array, b: Array) -> tuple[Array, Array]:
     a_high, a_low = _split(a)
     b_high, b_low = _split(b)
     return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
+
+
+def split_fraction(value: Fraction) -> tuple[float, float]:
+    """An exact rational as a double-double constant ``(high, low)``, ``high`` its nearest float."""
+    high = float(value)
+    return high, float(value - Fraction(high))
+
+
+def times_double(high: Array, low: Array, constant: tuple[float, float]) -> tuple[Array, Array]:
+    """``(high + low) * constant`` for a double-double ``constant``, as ``(product, error)``:
+    the product of the high parts by :func:`two_product`, the cross terms to first order."""
+    p, p_error = two_product(high, constant[0])
+    return p, p_error + (low * constant[0] + high * constant[1])
 
 
 def polynomial(coefficients: tuple[float, ...], head: tuple[float, float], x: Array) -> tuple[Array, Array]:

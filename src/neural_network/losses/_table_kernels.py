@@ -159,6 +159,30 @@ def exp_minus_product(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array]:
     return value, accepted
 
 
+DIFFERENCE_LIMIT = 2.0**12
+"""Largest ``e^x / |e^x - t|`` for which :func:`exp_less`'s value is accepted."""
+
+
+def exp_less(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array]:
+    """``e^x - t`` for ``|x| <= 708``, with ``e^x`` to about 2**-67 (:func:`exp_parts`), and where that is within 1 ulp.
+
+    ``x = n s + r`` as in :func:`exp_minus_product` (``r`` off by 2**-69 at most),
+    ``e^x = high + low``, and ``(high - t) + low``: ``high - t`` is exact where the two are
+    within a factor 2 (Sterbenz; elsewhere rounded, half an ulp of about the value, which
+    the callers' elements are within a factor 2.4 of). The value is then within
+    ``2**-66.5 e^x`` plus its roundings: accepted where ``e^x / |v| <= 2**12``
+    (:data:`DIFFERENCE_LIMIT`), there within 0.35 + 0.5 ulp (+ 0.5 where ``high - t`` is
+    rounded).
+
+    Returns the value and the accepted mask.
+    """
+    n = xp.round(x * _EXP_INVERSE_STEP)
+    r = (x + n * -_EXP_STEP[0]) - n * STEP_TAIL
+    high, low = exp_parts(xp, n, r)
+    value = (high - t) + low
+    return value, xp.abs(value) * DIFFERENCE_LIMIT >= high
+
+
 TWEEDIE_LIMIT = 2.0**9
 """Largest ``(q^b (1 + |b|) + |b q| + |a|) / |q^b - b q + a|`` for which :func:`tweedie_terms`'s value is accepted."""
 

@@ -32,7 +32,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses import _margin
+from neural_network.losses import _margin_ranking
 from test_exactness import sum_roundings
 
 torch = pytest.importorskip("torch")
@@ -755,7 +755,7 @@ def test_margin_ranking_blocked_equals_the_whole_array_bit_for_bit(monkeypatch, 
                 _blocks.set_num_threads(count)
                 try:
                     with monkeypatch.context() as patch:  # valid input never takes the whole-array path
-                        patch.setattr(_margin, "_ranking_prepare", None)
+                        patch.setattr(_margin_ranking, "_ranking_prepare", None)
                         got = losses.margin_ranking_loss(x1, x2, y, **options)
                         grads = losses.margin_ranking_loss_grad(x1, x2, y, **options)
                 finally:

@@ -8,6 +8,7 @@ from neural_network._numerics import _SPLITTER, two_product, two_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.losses._common import _any, _choose
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- log-cosh
 #
@@ -155,6 +156,19 @@ def log_cosh_grad(
     [0. 1.]
     """
     return _LOG_COSH.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _log_cosh_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    # log(cosh d) = log1p(cosh d - 1), with cosh d - 1 = (e^d - 1)^2 / (2 e^d): no 1 + tiny to round
+    d = x - y
+    return xp.log1p(xp.expm1(d) ** 2 / (2 * xp.exp(d)))
+
+
+def _log_cosh_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.tanh(x - y)
+
+
+register("log_cosh", _log_cosh_reference, _log_cosh_reference_grad)
 
 
 # --------------------------------------------------------------------------- squared log error
@@ -322,3 +336,14 @@ def mean_squared_log_error_grad(
     [0.         0.69314718]
     """
     return _MSLE.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _msle_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return (xp.log1p(x) - xp.log1p(y)) ** 2
+
+
+def _msle_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return 2 * (xp.log1p(x) - xp.log1p(y)) / (1 + x)
+
+
+register("mean_squared_log_error", _msle_reference, _msle_reference_grad)

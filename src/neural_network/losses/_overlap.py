@@ -19,14 +19,17 @@ without the cancellation of ``1 - index`` for a near-perfect prediction.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from neural_network import _reduction, _validation
+from neural_network._numerics import power_of_two, two_product, two_sum
 from neural_network._validation import LABEL, PROBABILITY, Array, Namespace
 from neural_network.errors import EmptyInputError, InvalidOptionError, OutOfRangeError, ShapeMismatchError
-from neural_network.losses._common import _option
+from neural_network.losses._common import _any, _option
 from neural_network.losses._elementwise import Reduction
+from neural_network.losses._reference import register
 
 _KERAS_EPSILON = 1e-7
 """``keras.backend.epsilon()``, which Keras adds to the denominator of both losses."""
@@ -108,12 +111,16 @@ class _Groups:
         false_alarms = xp.sum(p * (1.0 - y), axis=1)  # B, "false positives"
         numerator = (a * misses + b * false_alarms) + smooth
         denominator = c * intersection + numerator
-        if bool(xp.any(denominator == 0.0)):
+        self.refuse_zero(denominator)
+        return intersection, numerator, denominator
+
+    def refuse_zero(self, denominator: Array) -> None:
+        """Refuse a group whose loss is 0 / 0 (a denominator of 0)."""
+        if bool(self.xp.any(denominator == 0.0)):
             raise OutOfRangeError(
                 f"{self.func}: the loss is 0 / 0 for a group whose input and target are all 0 "
                 "(nothing predicted, nothing to find) with smooth=0. Pass smooth > 0 (Keras adds 1e-7)."
             )
-        return intersection, numerator, denominator
 
     def reduce(self, values: Array) -> Array:
         xp = self.xp
@@ -136,11 +143,116 @@ class _Groups:
 
 
 def _ratio_gradient(xp: Namespace, groups: _Groups, a: float, b: float, c: float, smooth: float) -> Array:
-    """d loss / d p = c (b (1 - y) I - y (a I + numerator)) / denominator**2: two non-negative terms."""
-    intersection, numerator, denominator = groups.parts(a, b, c, smooth)
-    i, n, d = intersection[:, None], numerator[:, None], denominator[:, None]
+    """d loss / d p = c (b (1 - y) I - y (a I + N)) / D**2 = c (b I - y T) / D**2 (N the numerator,
+    D the denominator, ``T = a sum(y) + b sum(p) + smooth``), from double-length sums.
+
+    With a label of 0 or 1 one of the two terms is 0, and the gradient is one of two
+    numbers per group, ``c b I / D**2`` or ``-c (a I + N) / D**2``: each is rounded once
+    from double-length sums (:func:`_double_parts`, :func:`_close_gradient`), within about
+    an ulp. From float sums it was within 4.4 ulp (groups of 10**4 random masks; the
+    pairwise sums' errors grow with the group). With a soft label the two terms cancel
+    where ``y`` nears ``b I / T``, and float sums' rounding errors become any number of ulp
+    of the difference (8937 on random soft labels in groups of 300): there every element
+    is computed in double length, within about an ulp. Cost (NumPy, 16 groups of 65536
+    elements): masks 40 -> 85 ms, soft labels 40 -> 400 ms.
+    """
     y = groups.y
-    return (c * ((b * (1.0 - y)) * i - y * (a * i + n)) / d) / d
+    soft = (y > 0.0) & (y < 1.0)
+    any_soft = _any(xp, soft)
+    bi, t, d = _double_parts(xp, groups.p, y, a, b, c, smooth, exact_products=not any_soft)
+    groups.refuse_zero(d[0])
+    parts = (bi, t, *_scale(xp, d, c))
+    one = 1.0 + 0.0 * bi[0]
+    hard = xp.where(y > 0.0, _close_gradient(xp, one, *parts), _close_gradient(xp, 0.0 * one, *parts))
+    return xp.where(soft, _close_gradient(xp, y, *parts), hard) if any_soft else hard
+
+
+# Double-length numbers ``(high, low)``, ``|low|`` at most about an ulp of ``high``: the
+# error-free sum and product (_numerics.two_sum, two_product) and the operations built on them.
+_Pair = tuple[Array, Array]
+
+
+def _plus(x: _Pair, y: _Pair) -> _Pair:
+    high, error = two_sum(x[0], y[0])
+    return two_sum(high, error + (x[1] + y[1]))
+
+
+def _times(x: _Pair, y: _Pair) -> _Pair:
+    high, error = two_product(x[0], y[0])
+    return two_sum(high, error + (x[0] * y[1] + x[1] * y[0]))
+
+
+def _scaled(factor: float, x: _Pair) -> _Pair:
+    return _times((factor + 0.0 * x[0], 0.0 * x[0]), x)
+
+
+def _row_sums(xp: Namespace, high: Array, low: Array | None = None) -> _Pair:
+    """The sums of the (M, K) rows of ``high + low``, ``high`` in [0, 1], as (M, 1) pairs.
+
+    Rump's error-free extraction: with ``sigma = 2**k >= 2 K``, ``q = (sigma + high) - sigma``
+    is ``high`` rounded to a multiple of ``2**(k - 52)``, exactly, and ``high - q`` is exact
+    and at most ``2**(k - 53)``. Every partial sum of the ``q`` is such a multiple below
+    ``2**k``: their sum is exact, in any order. What the rounded sum of the rests (with
+    ``low``) misses is below ``log2(K) K**2 2**-104``: some 2**-70 of a sum of 65536 terms.
+    Five passes over the rows, where a pairwise sum with TwoSum at each level takes thirty.
+    """
+    sigma = 2.0 ** max(1, math.ceil(math.log2(2 * max(high.shape[1], 1))))
+    q = (sigma + high) - sigma
+    rest = high - q if low is None else (high - q) + low
+    return two_sum(xp.sum(q, axis=1, keepdims=True), xp.sum(rest, axis=1, keepdims=True))
+
+
+def _double_parts(
+    xp: Namespace, p: Array, y: Array, a: float, b: float, c: float, smooth: float, *, exact_products: bool
+) -> tuple[_Pair, _Pair, _Pair]:
+    """For (M, K) groups, as (M, 1) double-length pairs: ``b I``, ``T = a sum(y) + b sum(p) +
+    smooth`` and ``D``.
+
+    The gradient's numerator ``b (1 - y) I - y (a I + N)`` is ``b I - y T``, since ``I + A =
+    sum(y)`` and ``I + B = sum(p)``; and ``D = c I + a A + b B + smooth``. The products
+    ``y p`` are exact (TwoProduct) and every row is summed in double length
+    (:func:`_row_sums`), so ``I``, ``sum(y)`` and ``sum(p)``, and ``A = sum(y) - I`` and ``B =
+    sum(p) - I``, are within about ``K**2 2**-100`` (absolute) of their exact values.
+    With ``exact_products`` (every label 0 or 1) each ``y p`` is exact as it is, and so is
+    ``sum(y)``.
+    """
+    if exact_products:  # y p is exact, and a sum of 0s and 1s is exact as it is
+        i, count = _row_sums(xp, y * p), xp.sum(y, axis=1, keepdims=True)
+        total_y = (count, 0.0 * count)
+    else:
+        i, total_y = _row_sums(xp, *two_product(y, p)), _row_sums(xp, y)
+    total_p = _row_sums(xp, p)
+    smooth_pair = (smooth + 0.0 * i[0], 0.0 * i[0])
+    t = _plus(_plus(_scaled(a, total_y), _scaled(b, total_p)), smooth_pair)
+    minus_i = (-i[0], -i[1])
+    rest = _plus(_scaled(a, _plus(total_y, minus_i)), _scaled(b, _plus(total_p, minus_i)))
+    return _scaled(b, i), t, _plus(_plus(_scaled(c, i), rest), smooth_pair)
+
+
+def _scale(xp: Namespace, d: _Pair, c: float) -> tuple[_Pair, Array]:
+    """``c / D**2`` for a positive double-length ``D``, as ``(c / (D 2**-e)**2, e)``: ``D 2**-e``
+    is near 1 (``e = floor(log2 D)``; any power of two near ``D`` will do), so its square
+    neither overflows nor underflows where ``D**2`` would (``smooth=1e300``, or tiny sums)."""
+    e = xp.floor(xp.log2(d[0]))
+    unit = (power_of_two(xp, d[0], -e), power_of_two(xp, d[1], -e))
+    square = _times(unit, unit)
+    q = c / square[0]
+    product, product_error = two_product(q, square[0])
+    return (q, ((c - product) - product_error - q * square[1]) / square[0]), e
+
+
+def _close_gradient(xp: Namespace, y: Array, bi: _Pair, t: _Pair, scale: _Pair, e: Array) -> Array:
+    """``c (b I - y T) / D**2`` from the double-length group terms of :func:`_double_parts` and
+    :func:`_scale`: ``y T`` exact (TwoProduct), the difference in double length, scaled by
+    ``2**-e`` (exact but for an underflow of its low part), times ``c / (D 2**-e)**2`` rounded
+    once, and scaled by ``2**-e`` again (rounded only if the result is subnormal): within
+    about an ulp."""
+    product, product_error = two_product(y, t[0])
+    high, error = two_sum(bi[0], -product)
+    low = error + ((bi[1] - product_error) - y * t[1])
+    high, low = power_of_two(xp, high, -e), power_of_two(xp, low, -e)
+    g, g_error = two_product(high, scale[0])
+    return power_of_two(xp, g + (g_error + (high * scale[1] + low * scale[0])), -e)
 
 
 def _smooth(func: str, smooth: object) -> float:
@@ -228,7 +340,9 @@ def dice_loss_grad(
 
     for each element of its group, scaled by the group's weight and, for ``"mean"``,
     divided by the number of groups (or ``sum(sample_weight)``). Same shape and dtype as
-    ``input``.
+    ``input``. Each element is within an ulp of the exact gradient: the group's sums are
+    taken in double length, and with soft labels, where the two terms of the numerator
+    cancel, so is each element's numerator.
 
     Examples
     --------
@@ -240,6 +354,24 @@ def dice_loss_grad(
     groups = _Groups(func, input, target, axis, reduction, sample_weight)
     with np.errstate(over="ignore", under="ignore"):
         return groups.gradient(_ratio_gradient(groups.xp, groups, 1.0, 1.0, 2.0, s))
+
+
+def _dice_reference(
+    xp: Namespace, p: Array, y: Array, /, *, smooth: float = _KERAS_EPSILON, axis: Any = None
+) -> Array:
+    total = xp.sum(y, axis=axis) + xp.sum(p, axis=axis) + smooth
+    return 1 - 2 * xp.sum(y * p, axis=axis) / total
+
+
+def _dice_reference_grad(
+    xp: Namespace, p: Array, y: Array, /, *, smooth: float = _KERAS_EPSILON, axis: Any = None
+) -> Array:
+    intersection = xp.sum(y * p, axis=axis, keepdims=True)
+    total = xp.sum(y, axis=axis, keepdims=True) + xp.sum(p, axis=axis, keepdims=True) + smooth
+    return 2 * (intersection - y * total) / total**2
+
+
+register("dice_loss", _dice_reference, _dice_reference_grad)
 
 
 def tversky_loss(
@@ -313,7 +445,7 @@ def tversky_loss_grad(
     .. math:: \frac{\partial \ell}{\partial p_i} = \frac{\beta (1 - y_i) I - y_i (\alpha I + N)}{D^2}
 
     with ``N = alpha A + beta B + smooth`` the numerator and ``D = I + N`` the denominator of
-    the loss; scaled and averaged as :func:`dice_loss_grad`.
+    the loss; scaled and averaged as :func:`dice_loss_grad`, and within an ulp as it is.
 
     Examples
     --------
@@ -327,3 +459,30 @@ def tversky_loss_grad(
     with np.errstate(over="ignore", under="ignore"):
         return groups.gradient(_ratio_gradient(groups.xp, groups, a, b, 1.0, s))
 
+
+def _tversky_parts(xp: Namespace, p: Array, y: Array, axis: Any, keepdims: bool) -> tuple[Array, Array, Array]:
+    """``I = sum(y p)``, ``A = sum(y (1 - p))`` (missed positives), ``B = sum(p (1 - y))`` (false alarms)."""
+    def total(t: Array) -> Array:
+        return xp.sum(t, axis=axis, keepdims=keepdims)
+
+    return total(y * p), total(y * (1 - p)), total(p * (1 - y))
+
+
+def _tversky_reference(
+    xp: Namespace, p: Array, y: Array, /, *, alpha: float = 0.5, beta: float = 0.5,
+    smooth: float = _KERAS_EPSILON, axis: Any = None,
+) -> Array:
+    i, a, b = _tversky_parts(xp, p, y, axis, keepdims=False)
+    return 1 - i / (i + alpha * a + beta * b + smooth)
+
+
+def _tversky_reference_grad(
+    xp: Namespace, p: Array, y: Array, /, *, alpha: float = 0.5, beta: float = 0.5,
+    smooth: float = _KERAS_EPSILON, axis: Any = None,
+) -> Array:
+    i, a, b = _tversky_parts(xp, p, y, axis, keepdims=True)
+    total = i + alpha * a + beta * b + smooth
+    return -(y * total - i * (y - alpha * y + beta * (1 - y))) / total**2
+
+
+register("tversky_loss", _tversky_reference, _tversky_reference_grad)

@@ -204,6 +204,18 @@ def l1_loss_grad(
     return _L1.grad(input, target, reduction=reduction, sample_weight=sample_weight)
 
 
+def _l1_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.abs(x - y)
+
+
+def _l1_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    d = x - y
+    return xp.where(d > 0, 1.0, xp.where(d < 0, -1.0, 0.0))  # sign(d), 0 at a tie
+
+
+register("l1_loss", _l1_reference, _l1_reference_grad)
+
+
 def _huber(xp: Namespace, p: Array, y: Array, /, *, delta: float) -> Array:
     difference = p - y
     value = _huber_of(xp, xp.abs(difference), delta)
@@ -466,3 +478,15 @@ def smooth_l1_loss_grad(
     """
     loss = _smooth_l1_beta("smooth_l1_loss_grad", beta)
     return loss.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _smooth_l1_reference(xp: Namespace, x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
+    d = x - y
+    return xp.where(xp.abs(d) < beta, d * d / (2 * beta), xp.abs(d) - beta / 2)
+
+
+def _smooth_l1_reference_grad(xp: Namespace, x: Array, y: Array, /, *, beta: float = 1.0) -> Array:
+    return xp.clip((x - y) / beta, min=-1.0, max=1.0)
+
+
+register("smooth_l1_loss", _smooth_l1_reference, _smooth_l1_reference_grad)

@@ -10,6 +10,7 @@ import numpy as np
 from neural_network._validation import Array, Namespace
 from neural_network.losses._common import _option, _repair_overflow
 from neural_network.losses._elementwise import ElementwiseLoss, Reduction
+from neural_network.losses._reference import register
 from neural_network.losses._regression import _L1
 
 # --------------------------------------------------------------------------- percentage error
@@ -102,6 +103,19 @@ def mean_absolute_percentage_error_grad(
     [0.5 0. ]
     """
     return _MAPE.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _mape_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.abs(x - y) / xp.maximum(xp.abs(y), _EPSILON)
+
+
+def _mape_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    d = x - y
+    sign = xp.where(d > 0, 1.0, xp.where(d < 0, -1.0, 0.0))  # 0 at a tie
+    return sign / xp.maximum(xp.abs(y), _EPSILON)
+
+
+register("mean_absolute_percentage_error", _mape_reference, _mape_reference_grad)
 
 
 # --------------------------------------------------------------------------- pinball (quantile) loss
@@ -234,3 +248,17 @@ def pinball_loss_grad(
     """
     loss = _pinball_quantile("pinball_loss_grad", quantile)
     return loss.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+
+
+def _pinball_reference(xp: Namespace, x: Array, y: Array, /, *, quantile: float = 0.5) -> Array:
+    below, above = xp.maximum(y - x, 0.0), xp.maximum(x - y, 0.0)
+    return quantile * below + (above - quantile * above)  # (1 - q) above, 1 - q unrounded
+
+
+def _pinball_reference_grad(xp: Namespace, x: Array, y: Array, /, *, quantile: float = 0.5) -> Array:
+    over = xp.where(x > y, xp.ones_like(x), xp.zeros_like(x))
+    under = xp.where(x < y, xp.ones_like(x), xp.zeros_like(x))
+    return over - quantile * (over + under)  # 1 - q, -q, or 0 at a tie
+
+
+register("pinball_loss", _pinball_reference, _pinball_reference_grad)

@@ -17,6 +17,7 @@ from neural_network.errors import InvalidOptionError
 from neural_network.losses._common import _any
 from neural_network.losses._elementwise import Batch, ElementwiseLoss, Reduction, _evaluate
 from neural_network.losses._logarithmic import _MSLE, _log_difference, _over_one_plus
+from neural_network.losses._reference import register
 from neural_network.losses._regression import _L1, _squared_error, _squared_error_derivative
 
 # --------------------------------------------------------------------------- root mean squares
@@ -254,6 +255,17 @@ def root_mean_squared_error_grad(
     return _RMSE.grad("root_mean_squared_error_grad", input, target, reduction, sample_weight)
 
 
+def _rmse_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.sqrt(xp.sum((x - y) ** 2))  # reduction="sum": the root of the sum of squares
+
+
+def _rmse_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return (x - y) / xp.sqrt(xp.sum((x - y) ** 2))
+
+
+register("root_mean_squared_error", _rmse_reference, _rmse_reference_grad)
+
+
 def root_mean_squared_log_error(
     input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
 ) -> Array:
@@ -323,3 +335,15 @@ def root_mean_squared_log_error_grad(
     [0.  0.5]
     """
     return _RMSLE.grad("root_mean_squared_log_error_grad", input, target, reduction, sample_weight)
+
+
+def _rmsle_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.sqrt(xp.sum((xp.log1p(x) - xp.log1p(y)) ** 2))  # reduction="sum"
+
+
+def _rmsle_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    d = xp.log1p(x) - xp.log1p(y)
+    return d / ((1 + x) * xp.sqrt(xp.sum(d**2)))
+
+
+register("root_mean_squared_log_error", _rmsle_reference, _rmsle_reference_grad)

@@ -132,18 +132,26 @@ def test_a_dense_layer_by_hand() -> None:
 
 def test_initialization_follows_the_numpy_edition_scheme() -> None:
     """Glorot uniform within sqrt(6 / (in + out)) for tanh / sigmoid / linear; He normal
-    with standard deviation sqrt(2 / in) for the ReLU family; biases 0; seeded."""
+    with standard deviation sqrt(2 / in) on request; PyTorch's uniform +-1/sqrt(in); seeded."""
     glorot = pure.Dense(40, 60, "tanh", rng=1)
     limit = math.sqrt(6 / 100)
     values = [w for row in glorot.weights for w in row]
     assert glorot.init == "glorot" and max(map(abs, values)) <= limit and max(map(abs, values)) > 0.9 * limit
     assert glorot.bias == [0.0] * 60
-    he = pure.Dense(50, 80, "relu", rng=2)
+    he = pure.Dense(50, 80, "relu", rng=2, init="he")
     values = [w for row in he.weights for w in row]
     spread = math.sqrt(sum(v * v for v in values) / len(values))
     assert he.init == "he" and spread == pytest.approx(math.sqrt(2 / 50), rel=0.05)  # 4000 draws: ~1.1%
+    # PyTorch's nn.Linear: weights and bias uniform in +-1/sqrt(in), 4000 and 80 draws.
+    torch_like = pure.Dense(50, 80, "relu", rng=3, init="torch")
+    values = [w for row in torch_like.weights for w in row]
+    bound = 1 / math.sqrt(50)
+    assert max(map(abs, values)) <= bound and max(map(abs, values)) > 0.99 * bound
+    assert max(map(abs, torch_like.bias)) <= bound and len(set(torch_like.bias)) == 80
     assert pure.Dense(3, 2, rng=5).weights == pure.Dense(3, 2, rng=random.Random(5)).weights
-    assert pure.Dense(3, 2, "relu", rng=1, init="glorot").init == "glorot"
+    # "auto" is Glorot for every activation, as in the NumPy edition.
+    assert pure.Dense(3, 2, "relu", rng=1).init == pure.Dense(3, 2, "relu", rng=1, init="glorot").init == "glorot"
+    assert pure.Dense(3, 2, "relu", rng=1).weights == pure.Dense(3, 2, "relu", rng=1, init="glorot").weights
 
 
 def test_sgd_steps_by_hand() -> None:
@@ -238,7 +246,7 @@ def test_to_dict_and_from_dict_round_trip_through_json() -> None:
     copy = pure.Sequential.from_dict(data)
     assert copy.to_dict() == model.to_dict()
     assert copy.predict(X) == model.predict(X)
-    assert data["layers"][0]["activation"] == "relu" and data["layers"][0]["init"] == "he"
+    assert data["layers"][0]["activation"] == "relu" and data["layers"][0]["init"] == "glorot"
 
 
 def test_a_pure_model_saved_as_a_model_file_loads_in_the_numpy_edition(tmp_path: Path) -> None:

@@ -173,7 +173,7 @@ def test_the_file_layout_read_without_this_module(tmp_path):
                 "in_features": 3,
                 "out_features": 5,
                 "activation": "gelu_tanh",
-                "init": "he",
+                "init": "glorot",
                 "dtype": "float32",
             },
             {
@@ -181,7 +181,7 @@ def test_the_file_layout_read_without_this_module(tmp_path):
                 "in_features": 5,
                 "out_features": 5,
                 "activation": "leaky_relu",
-                "init": "he",
+                "init": "glorot",
                 "dtype": "float32",
             },
             {

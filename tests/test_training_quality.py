@@ -72,11 +72,13 @@ class Task:
 TASKS = [
     Task("breast_cancer", load_breast_cancer, "binary_cross_entropy_with_logits", 1,
          hidden=32, activation="tanh", learning_rate=1e-3, epochs=40, batch_size=32, floor=0.93),
-    # He initialization (the default for relu) draws first-layer weights about 1.6 times larger
-    # than scikit-learn's Glorot ones; on this small, noisy data set the network then fits more
-    # slowly and generalizes worse: after 60 epochs its test R² was 0.01-0.07 below scikit-learn's,
-    # depending on the split. Glorot, which scikit-learn draws for relu too, compares the training
-    # itself. (Against PyTorch the initial weights are ours whatever the scheme.)
+    # He initialization (what "auto" drew for relu before benchmarks/bench_init.py chose Glorot)
+    # draws first-layer weights about 1.6 times larger than scikit-learn's Glorot ones; on this
+    # small, noisy data set the network then fits more slowly and generalizes worse: after 60
+    # epochs its test R² was 0.01-0.07 below scikit-learn's, depending on the split. Glorot, which
+    # scikit-learn draws for relu too, compares the training itself, and is named here so that the
+    # comparison does not depend on the default. (Against PyTorch the initial weights are ours
+    # whatever the scheme.)
     Task("diabetes", load_diabetes, "mse_loss", 1,
          hidden=32, activation="relu", learning_rate=1e-3, epochs=60, batch_size=32, floor=0.3, init="glorot"),
     Task("wine", load_wine, "cross_entropy", 3,

@@ -29,7 +29,7 @@ DEFAULT_PATIENCE = 10
 DEFAULT_VALIDATION_SPLIT = 0.2
 DEFAULT_HIDDEN = (32,)
 DEFAULT_WEIGHT_DECAY = 1.0
-INITS = ("auto", "he", "glorot")
+INITS = ("auto", "glorot", "he", "torch")
 """``Dense``'s initializations."""
 DEFAULT_INIT = "glorot"
 """The defaults above were chosen with ``benchmarks/bench_tabular.py`` (see README)."""
@@ -114,9 +114,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "... (default: relu)",
     )
     parser.add_argument("--init", choices=INITS, default=DEFAULT_INIT,
-                        help="the initial weights: he (normal, sd sqrt(2 / inputs)), glorot (uniform, "
-                        "limit sqrt(6 / (inputs + outputs))), or auto (he for relu-like activations, else "
-                        f"glorot) (default: {DEFAULT_INIT})")
+                        help="the initial weights: glorot (uniform, limit sqrt(6 / (inputs + outputs))), he "
+                        "(normal, sd sqrt(2 / inputs)), torch (weights and bias uniform, limit sqrt(1 / inputs)), "
+                        f"or auto (the library's choice: glorot) (default: {DEFAULT_INIT})")
     parser.add_argument(
         "--drop", action="append", default=[], metavar="COL",
         help="leave the column out of the features (repeat for more columns, or give them comma-separated)",

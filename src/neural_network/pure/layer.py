@@ -37,8 +37,7 @@ from neural_network.pure.activations import ACTIVATIONS
 
 __all__ = ["Dense", "matmul", "transpose"]
 
-_HE_ACTIVATIONS = ("relu", "leaky_relu")
-_INITS = ("auto", "he", "glorot")
+_INITS = ("auto", "glorot", "he", "torch")
 
 
 class Dense:
@@ -54,11 +53,12 @@ class Dense:
         and train with the ``cross_entropy`` loss, which applies the softmax itself.
     rng : int or random.Random, optional, keyword-only
         Where the initial weights come from (an int is a seed). None draws fresh ones.
-    init : {"auto", "he", "glorot"}, keyword-only
-        The NumPy edition's schemes: He (normal, standard deviation
-        :math:`\sqrt{2 / n_{in}}`) for the ReLU family, Glorot (uniform in
-        :math:`\pm\sqrt{6 / (n_{in} + n_{out})}`) otherwise; ``"auto"`` picks by the
-        activation. The bias starts at 0.
+    init : {"auto", "glorot", "he", "torch"}, keyword-only
+        The NumPy edition's schemes: Glorot (uniform in
+        :math:`\pm\sqrt{6 / (n_{in} + n_{out})}`; what ``"auto"`` draws, as there), He
+        (normal, standard deviation :math:`\sqrt{2 / n_{in}}`), or PyTorch's (weights and
+        bias uniform in :math:`\pm 1/\sqrt{n_{in}}`). The bias starts at 0 but with
+        ``"torch"``.
 
     Attributes
     ----------
@@ -94,9 +94,11 @@ class Dense:
         self.activation = _checks.choice("Dense", "activation", name, list(ACTIVATIONS))
         self._f, self._f_grad = ACTIVATIONS[self.activation]
         init = _checks.choice("Dense", "init", init, _INITS)
-        self.init = init if init != "auto" else ("he" if self.activation in _HE_ACTIVATIONS else "glorot")
-        self._weights = self._initial_weights(_checks.generator("Dense", rng))
-        self._bias = [0.0] * self.out_features
+        self.init = init if init != "auto" else "glorot"
+        generator = _checks.generator("Dense", rng)
+        self._weights = self._initial_weights(generator)
+        bound = 1.0 / math.sqrt(self.in_features)
+        self._bias = [generator.uniform(-bound, bound) if self.init == "torch" else 0.0 for _ in range(self.out_features)]
         self.grad_weights: Matrix = [[0.0] * self.out_features for _ in range(self.in_features)]
         self.grad_bias: list[float] = [0.0] * self.out_features
         self._inputs: Matrix | None = None
@@ -107,7 +109,7 @@ class Dense:
         if self.init == "he":
             spread = math.sqrt(2.0 / rows)
             return [[rng.gauss(0.0, spread) for _ in range(columns)] for _ in range(rows)]
-        limit = math.sqrt(6.0 / (rows + columns))
+        limit = 1.0 / math.sqrt(rows) if self.init == "torch" else math.sqrt(6.0 / (rows + columns))
         return [[rng.uniform(-limit, limit) for _ in range(columns)] for _ in range(rows)]
 
     # ------------------------------------------------------------------ parameters

@@ -24,7 +24,7 @@ files), so ``np.load(path)`` opens it. Nothing in it needs pickle: loading passe
         {"format": "neural_network.model", "format_version": 1, "package_version": "0.1.0",
          "model": {"class": "Sequential", "layers": [
              {"class": "Dense", "in_features": 30, "out_features": 16,
-              "activation": "relu", "init": "he", "dtype": "float64"}, ...]},
+              "activation": "relu", "init": "glorot", "dtype": "float64"}, ...]},
          "arrays": {"parameters/0.weights": {"shape": [30, 16], "dtype": "<f8",
                                              "sha256": "9f2c..."}, ...},
          "optimizer": null, or Optimizer.state_dict() with array names in place of arrays,

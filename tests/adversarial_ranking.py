@@ -30,6 +30,14 @@ def _near_support_edge(classes: int, gap: float, seed: int) -> Case:
     return (z, rng.integers(0, classes, 6)), {}
 
 
+def _proportional_labels(seed: int, items: int, gap: float) -> Case:
+    """Labels ``5 p (1 + gap r)``, ``p`` the softmax of the scores and ``r`` normal: every entry cancels."""
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=(4, items)) * 2
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return (scores, 5 * e / e.sum(axis=1, keepdims=True) * (1 + gap * rng.normal(size=(4, items)))), {}
+
+
 SPARSEMAX: list[Case] = [
     # issue 15: the runner-up 9.3e-10 inside the support's edge (was 6e-8 relative)
     ((_a([0.1, 1.0999999990686775]), np.array([1])), {}),
@@ -56,6 +64,19 @@ RANKING_SOFTMAX: list[Case] = [
       _a([3.0, 1.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0])), {}),
     # labels with L p_i within 1e-4 of y_i (the gradient cancels): p near (1/2, 1/4, 1/4), L = 4
     ((_a([np.log(2.0) + 1e-4, 0.0, 0.0]), _a([2.0, 1.0, 1.0])), {}),
+    # labels proportional to the softmax to 1e-6, 1e-10 and 1e-14 (16 items; the double-length
+    # lists, with the table's exp and with the precise one)
+    _proportional_labels(20, 16, 1e-6),
+    _proportional_labels(21, 16, 1e-10),
+    _proportional_labels(22, 5, 1e-14),
+    # the first maximal item cancelling: p = (3/5, 1/5, 1/5), labels (3, 1, 1 + 1e-9), so
+    # (L - y_1) - L (1 - p_1) is 6e-10; and the same with p_1 = 2/5, below 1/2 (L p_1 - y_1)
+    ((_a([np.log(3.0), 0.0, 0.0]), _a([3.0, 1.0, 1.0 + 1e-9])), {}),
+    ((_a([np.log(2.0), 0.0, 0.0, 0.0]), _a([2.0, 1.0, 1.0, 1.0 + 1e-9])), {}),
+    # L p_1 = 2 + 1e-11 against y_1 = 2
+    ((_a([np.log(2.0), 0.0, 0.0]), _a([2.0 + 1e-11, 1.0, 1.0])), {}),
+    # L p_2 and y_2 just over a factor 5 apart (p_2 below 1/5: left in float64), and just within it
+    ((_a([np.log(4.0 * 1.001), 0.0], [np.log(4.0 * 0.999), 0.0]), _a([0.0, 1.0], [0.0, 1.0])), {}),
 ]
 
 NTXENT: list[Case] = [

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from error_model import U
+from mp_namespace import exact
 from neural_network import losses
 from neural_network.errors import (
     EmptyInputError,
@@ -31,6 +32,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
+from neural_network.losses._reference import REFERENCES
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -451,3 +453,32 @@ def test_padding_is_ignored():
     padded[1, 1] = -100
     assert losses.ctc_loss(lp, padded, il, tl) == losses.ctc_loss(lp, targets, il, tl)
     assert math.isfinite(float(losses.ctc_loss(lp, padded, il, tl)))
+
+
+def _log_softmax_draw(seed: int, frames: int, batch: int, classes: int, scale: float) -> np.ndarray:
+    logits = np.random.default_rng(seed).standard_normal((frames, batch, classes)) * scale
+    return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize(
+    "frames, classes, length, scale",
+    [(50, 5, 5, 3.0), (200, 3, 5, 1.0), (120, 6, 20, 2.0), (60, 4, 12, 6.0)],
+)
+def test_gradient_within_its_absolute_bound(frames, classes, length, scale):
+    """Every entry of sample n within 4 u (T_n + loss_n) of the exact gradient: the bound
+    ctc_loss_grad states where its entries cancel (exp(log_probs) near the occupancy) and no
+    ulp bound holds. Exact: the reference's recursions in probabilities, at 200 bits."""
+    reference = REFERENCES["ctc_loss"]
+    rng = np.random.default_rng(frames + length)
+    log_probs = _log_softmax_draw(frames, frames, 3, classes, scale)
+    targets = rng.integers(1, classes, (3, length))
+    input_lengths = np.array([frames, frames - 7, frames // 2 + length])
+    target_lengths = np.array([length, length, length - 1])
+    arguments = (log_probs, targets, input_lengths, target_lengths)
+    got = losses.ctc_loss_grad(*arguments, reduction="sum")
+    expected = np.asarray(exact(reference.grad, *arguments), dtype=object)
+    loss = np.asarray(exact(reference.value, *arguments), dtype=object)
+    for n in range(3):
+        error = max(abs(mpmath.mpf(float(g)) - e) for g, e in zip(got[:, n].ravel(), expected[:, n].ravel(), strict=True))
+        bound = 4 * U * (int(input_lengths[n]) + float(loss[n]))
+        assert float(error) <= bound, (n, float(error), bound, float(error) / (U * (input_lengths[n] + float(loss[n]))))

@@ -17,6 +17,8 @@ import torch
 from error_model import U
 from neural_network import losses
 from neural_network.errors import InvalidInputError, InvalidTypeError
+from test_exactness import MP as EXACT
+from test_exactness import ulp_error
 
 RNG = np.random.default_rng(20240611)
 
@@ -211,6 +213,40 @@ def test_ranking_softmax_fd_extremes_dtype_torch() -> None:
     # lists of shape (..., L): "none" keeps the leading shape
     cube = RNG.normal(size=(2, 3, 4))
     assert losses.ranking_softmax_loss(cube, np.abs(cube), reduction="none").shape == (2, 3)
+
+
+def test_ranking_softmax_gradient_cancelling_masked_lists_within_4_ulp() -> None:
+    """Masked lists whose L p_i is within 1e-6 to 1e-13 of y_i (the double-length lists),
+    against mpmath (the softmax over the valid items at 200 bits): 4 ulp; labels that are
+    L p_i rounded (the last list: entries some 2**-55 of L p_i + y_i), within the stated
+    2**-100 (L p_i + y_i). The masked items' 0 exactly. The same on torch tensors (the
+    where-and-select path of other libraries)."""
+    rng = np.random.default_rng(31)
+    scores = rng.normal(size=(6, 7)) * 2
+    where = rng.uniform(size=(6, 7)) < 0.7
+    where[:, 0] = True
+    labels = np.zeros_like(scores)
+    for row, gap in zip(range(6), (1e-6, 1e-8, 1e-10, 1e-12, 1e-13, 0.0), strict=True):
+        e = np.exp(scores[row] - scores[row, where[row]].max()) * where[row]
+        labels[row] = 3 * e / e.sum() * (1 + gap * rng.normal(size=7))
+    labels[~where] = rng.uniform(size=int((~where).sum()))  # ignored
+    got = losses.ranking_softmax_loss_grad(scores, labels, where=where, reduction="sum")
+    on_torch = losses.ranking_softmax_loss_grad(
+        torch.tensor(scores), torch.tensor(labels), where=torch.tensor(where), reduction="sum"
+    ).numpy()
+    assert np.all(got[~where] == 0.0) and np.all(on_torch[~where] == 0.0)
+    for row in range(6):  # at 200 bits
+        items = np.flatnonzero(where[row])
+        e = [EXACT.exp(EXACT.mpf(scores[row, i])) for i in items]
+        total = EXACT.fsum(EXACT.mpf(labels[row, i]) for i in items)
+        for i, ei in zip(items, e, strict=True):
+            share = total * ei / EXACT.fsum(e)
+            exact = share - EXACT.mpf(labels[row, i])
+            for result in (got, on_torch):
+                if row < 5:
+                    assert ulp_error(result[row, i], exact, np.float64) <= 4, (row, i)
+                else:
+                    assert abs(EXACT.mpf(result[row, i]) - exact) <= 2.0**-100 * (share + labels[row, i]), (row, i)
 
 
 def test_ranking_softmax_errors() -> None:

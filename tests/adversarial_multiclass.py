@@ -56,6 +56,21 @@ def _soft_rows(seed: int) -> tuple[np.ndarray, np.ndarray]:
 SOFT = [_soft_rows(seed) for seed in (1, 2, 3)]
 
 
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+# Pairs of unit rows 1e-3 to 1e-6 apart (a positive each), and pairs pointing nearly away
+# from each other (a positive each) beside nearly parallel negatives.
+_CLOSE_PAIRS = _unit(np.array([
+    [0.3, 0.4, 0.5], [0.3 + 1e-3, 0.4, 0.5], [-0.2, 0.7, 0.1], [-0.2, 0.7, 0.1 + 1e-6],
+    [0.9, -0.1, 0.3], [0.9 - 3e-5, -0.1 + 2e-5, 0.3],
+]))
+_FAR_POSITIVES = _unit(np.array([
+    [0.3, 0.4, 0.5], [0.31, 0.4, 0.5], [-0.3, -0.4, -0.49], [-0.3, -0.41, -0.5], [0.1, 0.9, -0.2], [-0.1, -0.9, 0.2],
+]))
+
+
 def _indices(*values: int) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
@@ -141,6 +156,12 @@ CASES: dict[str, list[Case]] = {
         ((np.array([[1.0, 0.0, -1.0, 2.0], [0.5, 0.5, 0.5, 0.5]]), np.array([[0, 1, 2, 3], [-1, 0, 1, 2]])), {}),
     ],
     "multilabel_soft_margin_loss": [
+        # soft labels 1e-12 to 1e-4 from the sigmoid: sigmoid(x) - y cancels 40 bits and fewer
+        # (the sigmoid in double length there; closer than 2**-44, only an absolute bound
+        # holds: ABSOLUTE below)
+        *(((_LOGITS, 1 / (1 + np.exp(-_LOGITS)) * (1 + scale)), {}) for scale in (1e-12, 1e-7, 1e-4)),
+        # three classes (the division by C rounds), ordinary soft labels
+        ((_rng.standard_normal((8, 3)) * 4, _rng.random((8, 3))), {}),
         # both tails and both labels
         ((np.array([[40.0, -40.0, 700.0, -700.0], [1e300, -1e300, 36.0, -745.0]]),
           np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.5, 0.5]])), {}),
@@ -171,6 +192,15 @@ CASES: dict[str, list[Case]] = {
           _indices(0, 0, 1, 1, 2, 2)), {"gamma": 1.0, "margin": 0.25}),
         ((np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [0.8, 0.6]]), _indices(0, 0, 1, 1)),
          {"gamma": 256.0, "margin": 0.1, "remove_diagonal": False}),
+        # nearly parallel positives (1 - s cancels: d from the exact similarity), and far
+        # positives against near negatives (the log-sum-exps near 4 gamma: the softmax weights
+        # from exp((a - max) - log sum))
+        ((_CLOSE_PAIRS, _indices(0, 0, 1, 1, 2, 2)), {"gamma": 16.0, "margin": 0.25}),
+        # the same at the default gamma and at 256: the value's z = lse_p + lse_n cancels
+        # (27.5 and 107 ulp measured: the value's declared budget)
+        ((_CLOSE_PAIRS, _indices(0, 0, 1, 1, 2, 2)), {}),
+        ((_CLOSE_PAIRS, _indices(0, 0, 1, 1, 2, 2)), {"gamma": 256.0}),
+        ((_FAR_POSITIVES, _indices(0, 1, 0, 1, 2, 2)), {}),
     ],
 }
 

@@ -89,18 +89,14 @@ from neural_network.losses._multilabel import multilabel_soft_margin_loss as mul
 from neural_network.losses._multilabel import (
     multilabel_soft_margin_loss_grad as multilabel_soft_margin_loss_grad,
 )
+from neural_network.losses._ntxent import ntxent_loss as ntxent_loss
+from neural_network.losses._ntxent import ntxent_loss_grad as ntxent_loss_grad
 from neural_network.losses._overlap import dice_loss as dice_loss
 from neural_network.losses._overlap import dice_loss_grad as dice_loss_grad
 from neural_network.losses._overlap import tversky_loss as tversky_loss
 from neural_network.losses._overlap import tversky_loss_grad as tversky_loss_grad
-from neural_network.losses._ranking import ntxent_loss as ntxent_loss
-from neural_network.losses._ranking import ntxent_loss_grad as ntxent_loss_grad
 from neural_network.losses._ranking import ranking_softmax_loss as ranking_softmax_loss
 from neural_network.losses._ranking import ranking_softmax_loss_grad as ranking_softmax_loss_grad
-from neural_network.losses._ranking import smooth_binary_labels as smooth_binary_labels
-from neural_network.losses._ranking import smooth_labels as smooth_labels
-from neural_network.losses._ranking import sparsemax_loss as sparsemax_loss
-from neural_network.losses._ranking import sparsemax_loss_grad as sparsemax_loss_grad
 from neural_network.losses._regression import huber_loss as huber_loss
 from neural_network.losses._regression import huber_loss_grad as huber_loss_grad
 from neural_network.losses._regression import l1_loss as l1_loss
@@ -121,10 +117,14 @@ from neural_network.losses._root import root_mean_squared_log_error as root_mean
 from neural_network.losses._root import root_mean_squared_log_error_grad as root_mean_squared_log_error_grad
 from neural_network.losses._sequence import ctc_loss as ctc_loss
 from neural_network.losses._sequence import ctc_loss_grad as ctc_loss_grad
+from neural_network.losses._smoothing import smooth_binary_labels as smooth_binary_labels
+from neural_network.losses._smoothing import smooth_labels as smooth_labels
 from neural_network.losses._softmax import cross_entropy as cross_entropy
 from neural_network.losses._softmax import cross_entropy_grad as cross_entropy_grad
 from neural_network.losses._softmax import nll_loss as nll_loss
 from neural_network.losses._softmax import nll_loss_grad as nll_loss_grad
+from neural_network.losses._sparsemax import sparsemax_loss as sparsemax_loss
+from neural_network.losses._sparsemax import sparsemax_loss_grad as sparsemax_loss_grad
 
 __all__ = [
     "Reduction",

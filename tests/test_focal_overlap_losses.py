@@ -455,6 +455,48 @@ def test_dice_is_exact_near_a_perfect_prediction():
     assert record("dice_loss (near perfect)", [ulps(got, exact)]) <= 0.5
 
 
+def _exact_overlap_gradient(p: np.ndarray, y: np.ndarray, a: float, b: float, c: float, smooth: float) -> list[list[Any]]:
+    """c (b (1 - y) I - y (a I + N)) / D**2 per element of each row, by hand: I = sum(y p),
+    A = sum(y (1 - p)), B = sum(p (1 - y)), N = a A + b B + smooth, D = c I + N (mpmath sums, exact)."""
+    out = []
+    for p_row, y_row in zip(p, y, strict=True):
+        P, Y = [MP.mpf(float(v)) for v in p_row], [MP.mpf(float(v)) for v in y_row]
+        i = MP.fsum(u * v for u, v in zip(Y, P, strict=True))
+        n = a * MP.fsum(u * (1 - v) for u, v in zip(Y, P, strict=True)) + b * MP.fsum(v * (1 - u) for u, v in zip(Y, P, strict=True)) + smooth
+        d = c * i + n
+        out.append([c * (b * (1 - v) * i - v * (a * i + n)) / d**2 for v in Y])
+    return out
+
+
+def test_overlap_gradients_mixing_cancelling_and_plain_groups():
+    """Groups where the gradient's terms cancel (soft labels at b I / T: computed again from
+    double-length sums) beside groups where they do not (random soft labels in small groups,
+    masks: from float sums), in one call: each element within 4 ulp of mpmath (at 400 bits),
+    and the same bits on array-api-strict as on NumPy (where the rows are computed again on
+    all rows and selected, not on the selected rows alone)."""
+    import adversarial_regression
+
+    xps = pytest.importorskip("array_api_strict")
+    rng = np.random.default_rng(5)
+    worst = 0.0
+    for (a, b, c), name, options in (
+        ((1.0, 1.0, 2.0), "dice_loss_grad", {"smooth": 1e-7}),
+        ((0.7, 0.3, 1.0), "tversky_loss_grad", {"alpha": 0.7, "beta": 0.3, "smooth": 1e-7}),
+    ):
+        p_cancel, y_cancel = adversarial_regression._soft_cancelling(2, 40, a, b, 1e-7)
+        p = np.concatenate([rng.uniform(0, 1, (2, 40)), p_cancel, rng.uniform(0, 1, (2, 40))])
+        y = np.concatenate([np.round(rng.uniform(0, 1, (2, 40))), y_cancel, rng.uniform(0, 1, (2, 40))])
+        y[5, :] = rng.uniform(0.9, 1.0, 40)  # far from y* = b I / T: plain
+        grad = getattr(losses, name)
+        got = np.asarray(grad(p, y, axis=1, reduction="sum", **options))
+        strict = np.asarray(grad(xps.asarray(p), xps.asarray(y), axis=1, reduction="sum", **options))
+        np.testing.assert_array_equal(got, strict)
+        with MP.workprec(400):
+            exact = _exact_overlap_gradient(p, y, a, b, c, options["smooth"])
+            worst = max(worst, max(ulps(g, e) for g_row, e_row in zip(got, exact, strict=True) for g, e in zip(g_row, e_row, strict=True)))
+    assert record("dice/tversky gradient (mixed groups)", [worst]) <= 4.0
+
+
 def overlap_bounds(p: np.ndarray, y: np.ndarray, dims: Any, alpha: float, beta: float) -> tuple[float, float]:
     """Relative bounds of ours against torch's Keras formula: (each group's loss, a reduction).
 

@@ -1130,3 +1130,56 @@ def test_log_cosh_table_is_the_documented_interpolant():
     assert worst < MP.ldexp(1, -56), worst
     high, low = _logarithmic._LN2
     assert MP.mpf(high) + MP.mpf(low) - MP.log(2) < MP.ldexp(1, -105)
+
+
+def _cancelling_logit_cases() -> Iterator[tuple[tuple[np.ndarray, ...], dict[str, Any]]]:
+    """The adversarial cancellation cases, and logits from ``logit(y)`` to ``2**49`` ulp away
+    from it (rounded), with and without ``pos_weight``: across the boundary ``2**-44``."""
+    import adversarial_regression
+
+    yield from adversarial_regression.ABSOLUTE["binary_cross_entropy_with_logits"]
+    rng = np.random.default_rng(44)
+    n = 4
+    labels = np.concatenate([
+        rng.uniform(0.001, 0.999, n), 10.0 ** rng.uniform(-300, -2, n),
+        1.0 - 10.0 ** rng.uniform(-16, -2, n), 0.5 + rng.uniform(-1, 1, n) * 10.0 ** rng.uniform(-12, -2, n),
+    ])
+    steps = np.array([0.0, 1.0, -1.0, 3.0, -3.0] + [float(s * 2**j) for j in range(4, 50, 3) for s in (1, -1)])
+    for weight in (None, rng.uniform(0.1, 10.0, labels.size)):
+        w = np.ones_like(labels) if weight is None else weight
+        s = np.minimum(w * labels / (1.0 - labels + w * labels), 1.0 - 2.0**-53)
+        centre = np.log(s) - np.log1p(-s)
+        x = (centre[None, :] + steps[:, None] * np.spacing(np.abs(centre))[None, :]).ravel()
+        y = np.broadcast_to(labels, (steps.size, labels.size)).ravel()
+        yield (x, y), ({} if weight is None else {"pos_weight": np.broadcast_to(w, (steps.size, labels.size)).ravel()})
+
+
+def test_logits_gradient_is_within_its_absolute_bound_where_its_terms_cancel():
+    """binary_cross_entropy_with_logits_grad's Notes: with ``M = max(sigmoid(x), y)`` (with
+    ``pos_weight`` p, ``(1 - y) sigmoid(x) + p y sigmoid(-x)``), within 4 ulp of the exact
+    gradient ``g`` where ``|g| >= 2**-44 M``, within ``2**-97 M + 2**-1071`` of it below: at
+    ``x = logit(y)`` no relative bound holds. Exact values from mpmath at 400 bits."""
+    worst_relative, worst_absolute = 0.0, 0.0
+    with mpmath.workprec(400):
+        two = mpmath.mpf(2)
+        for (x, y), options in _cancelling_logit_cases():
+            got = np.asarray(losses.binary_cross_entropy_with_logits_grad(x, y, reduction="none", **options))
+            x_all, y_all = np.broadcast_arrays(x, y)
+            w_all = np.broadcast_to(options.get("pos_weight", 1.0), x_all.shape)
+            for g, xi, yi, wi in zip(got.ravel(), x_all.ravel(), y_all.ravel(), w_all.ravel(), strict=True):
+                xm, ym, wm = mpmath.mpf(float(xi)), mpmath.mpf(float(yi)), mpmath.mpf(float(wi))
+                up, down = 1 / (1 + mpmath.exp(-xm)), 1 / (1 + mpmath.exp(xm))
+                negative, positive = (1 - ym) * up, wm * ym * down
+                exact = negative - positive
+                scale = max(up, ym) if "pos_weight" not in options else negative + positive
+                error = abs(mpmath.mpf(float(g)) - exact)
+                if abs(exact) >= two**-44 * scale:
+                    spacing = two ** (mpmath.floor(mpmath.log(abs(exact), 2)) - 52) if exact else two**-1074
+                    relative = float(error / max(spacing, two**-1074))
+                    worst_relative = max(worst_relative, relative)
+                    assert relative <= 4.0, (float(xi), float(yi), float(wi), float(g), relative)
+                else:
+                    absolute = float(error / (two**-100 * scale + two**-1074))
+                    worst_absolute = max(worst_absolute, absolute)
+                    assert error <= two**-97 * scale + two**-1071, (float(xi), float(yi), float(wi), float(g), absolute)
+    print(f"logits gradient: {worst_relative:.2f} ulp above 2**-44 M, {worst_absolute:.2f} (2**-100 M + 2**-1074) below")

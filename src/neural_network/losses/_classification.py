@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 import numpy as np
@@ -390,9 +389,10 @@ def _logistic_loss_derivative(
     # e * r (e = exp(-|x|), r = 1 / (1 + e)), is within 2.5u, the other within 1.5u, and
     # g = A - B within (2.5 A + 1.5 B) / |g| + u/2 ulp. Where |g| < 0.7 (A + B) the
     # sigmoid is formed in double-double instead (_logistic_gradient_close, and
-    # _weighted_gradient_close with pos_weight, 528 ulp before on random soft labels), and
-    # where even that is not enough, in decimal arithmetic. Elsewhere g is within 4u (3.8
-    # measured at |g| = 0.7 (A + B)); at 0.5 (A + B) it would be 4.8u (4.1 measured).
+    # _weighted_gradient_close with pos_weight, 528 ulp before on random soft labels):
+    # within 4u wherever |g| >= 2**-44 M, and within 2**-97 M + 2**-1071 absolute below
+    # that (M as in binary_cross_entropy_with_logits_grad's Notes). Elsewhere g is within
+    # 4u (3.8 measured at |g| = 0.7 (A + B)); at 0.5 (A + B) it would be 4.8u (4.1 measured).
     # Routing the elements between 0.5 and 0.7 to double-double too costs about 40% with
     # soft labels (NumPy, 1e6 elements: uniform in (0, 1) 104 -> 147 ms, 0.1/0.9 117 ->
     # 182 ms), nothing with hard ones; with pos_weight and soft labels 43 -> 163 ms.
@@ -444,27 +444,22 @@ def _logistic_gradient_close(xp: Namespace, x: Array, y: Array) -> Array:
     """``sigmoid(x) - y`` with the sigmoid in double-double (:func:`_sigmoid_double`), for a
     soft ``y`` near it.
 
-    ``sigmoid - y`` by TwoSum: within an ulp and a half wherever the difference exceeds
-    ``2**-44 y``. Below that (x within an ulp or so of ``logit(y)``: the two agree to 44
-    bits and more, which random data reaches once in 2**44 elements) those 2**-100 can be
-    many ulps of the difference, and NumPy's elements there are computed again in decimal
-    arithmetic (:func:`_sigmoid_minus`, about 0.12 ms each); other libraries keep the
-    double-double value.
+    ``sigmoid - y`` by TwoSum and rounded once: within ``BOUND`` (see
+    :func:`binary_cross_entropy_with_logits_grad`): an ulp and a half wherever the
+    difference exceeds ``2**-44 y``; below that (``x`` within an ulp or so of
+    ``logit(y)``) the double-double sigmoid's own error, about ``2**-100`` of the terms,
+    is what remains, the same bits on every array library.
     """
     (high, low), _ = _sigmoid_double(xp, x)
     t, t_error = two_sum(high, -y)
-    gradient = t + (t_error + low)
-    if isinstance(gradient, np.ndarray) and gradient.ndim == 1:  # NumPy, from _refined: 1-d
-        for i in np.flatnonzero(np.abs(gradient) < _DOUBLE_DOUBLE_ENOUGH * y).tolist():
-            gradient[i] = _sigmoid_minus(float(x[i]), float(y[i]))
-    return gradient
+    return t + (t_error + low)
 
 
 def _weighted_gradient_close(xp: Namespace, x: Array, y: Array, w: Array) -> Array:
     """``(1 - y) sigmoid(x) - w y sigmoid(-x)`` in double-double, for a soft ``y`` where the
     two terms nearly cancel: ``1 - y`` exact (TwoSum), ``w y`` exact (TwoProduct), each
-    term to about 2**-100 of itself and their difference rounded once; in decimal
-    arithmetic (NumPy) where it is below 2**-44 of the terms, as :func:`_logistic_gradient_close`."""
+    term to about 2**-100 of itself and their difference rounded once; bounded as
+    :func:`_logistic_gradient_close`."""
     up, down = _sigmoid_double(xp, x)
     rest, weight = two_sum(1.0 + 0.0 * y, -y), two_product(w, y)
     negative, negative_error = two_product(rest[0], up[0])
@@ -473,37 +468,7 @@ def _weighted_gradient_close(xp: Namespace, x: Array, y: Array, w: Array) -> Arr
     low = (negative_error + (rest[0] * up[1] + rest[1] * up[0])) - (
         positive_error + (weight[0] * down[1] + weight[1] * down[0])
     )
-    gradient = high + (error + low)
-    if isinstance(gradient, np.ndarray) and gradient.ndim == 1:  # NumPy, from _refined: 1-d
-        for i in np.flatnonzero(np.abs(gradient) < _DOUBLE_DOUBLE_ENOUGH * (negative + positive)).tolist():
-            gradient[i] = _sigmoid_minus(float(x[i]), float(y[i]), float(w[i]))
-    return gradient
-
-
-_DOUBLE_DOUBLE_ENOUGH = 2.0**-44
-"""Where the gradient is at least 2**-44 of its terms, the double-double sigmoid's 2**-100 cost
-at most a tenth of an ulp."""
-
-
-def _sigmoid_minus(x: float, y: float, w: float = 1.0) -> float:
-    """``(1 - y) sigmoid(x) - w y sigmoid(-x)`` correctly rounded (but for a 1e-20 chance),
-    in decimal arithmetic; ``sigmoid(x) - y`` for ``w = 1``.
-
-    Forty-eight digits first, twice as many until the difference is known to 20 digits: each
-    term carries a relative error below ``10**(3 - digits)``. At ``x = 0`` the sigmoid is
-    exactly 1/2 and the difference exact at the first try, or 0.
-    """
-    digits = 48
-    while True:
-        context = decimal.Context(prec=digits, Emin=-(10**6), Emax=10**6)
-        label, e = decimal.Decimal(y), context.exp(decimal.Decimal(-x))
-        sigmoid, complement = context.divide(1, context.add(1, e)), context.divide(e, context.add(1, e))
-        negative = context.multiply(context.subtract(1, label), sigmoid)
-        positive = context.multiply(context.multiply(decimal.Decimal(w), label), complement)
-        difference = context.subtract(negative, positive)
-        if x == 0.0 or abs(difference) > (negative + positive).scaleb(23 - digits) or digits > 1000:
-            return float(difference)
-        digits *= 2
+    return high + (error + low)
 
 
 def _logistic_loss_derivative_numpy(
@@ -624,13 +589,18 @@ def binary_cross_entropy_with_logits_grad(
 
     Notes
     -----
-    Each element is within 4 ulp of the exact gradient, for finite logits and labels, with
-    or without ``pos_weight`` (tested with logits up to 745 and weights up to 1e10). Near ``x = logit(y)`` with a soft label (with ``pos_weight``, where
-    ``(1 - y) sigmoid(x) = p y sigmoid(-x)``) the two terms cancel: there the sigmoid is
-    formed in double length, and where the terms agree to 44 bits or more (``x`` within
-    an ulp or so of that point) the difference is computed in decimal arithmetic on NumPy
-    (about 0.12 ms an element; other libraries keep the double-length value, within about
-    ``2**-100`` of the terms).
+    With a hard label, or where the two terms do not cancel to 44 bits, each element is
+    within 4 ulp of the exact gradient ``g`` (tested with logits up to 745 and weights up
+    to 1e10). Near ``x = logit(y)`` with a soft label (with ``pos_weight``, where ``(1 - y)
+    sigmoid(x) = p y sigmoid(-x)``) the two terms cancel, and there the sigmoid is formed
+    in double length. Its own error, about ``2**-100`` of the terms, then bounds the
+    result, which no relative bound can hold as ``g`` goes to 0: with ``M = max(sigmoid(x),
+    y)`` (with ``pos_weight``: ``M = (1 - y) sigmoid(x) + p y sigmoid(-x)``), each element
+    is within 4 ulp of ``g`` where ``|g| >= 2**-44 M`` (2.2 measured) and within ``2**-97 M
+    + 2**-1071`` of it everywhere else (``6.6 (2**-100 M + 2**-1074)`` measured, at and
+    within ``2**49`` ulp of that point): ``x`` within about an ulp of ``logit(y)``, which
+    random data reaches once in ``2**44`` elements. Every array library gives the same
+    bits.
 
     Examples
     --------

@@ -370,7 +370,7 @@ def _multi_margin_prepare(func: str, input: object, target: object, p: object, m
         room = 1020.0 - math.log2(rows.classes) if power == 1 else (1020.0 - math.log2(rows.classes)) / 2
         with np.errstate(divide="ignore"):
             needed = xp.maximum(xp.floor(xp.log2(half)) + (3.0 - math.floor(room)), 0.0)
-        if float(xp.max(needed)) > 0:  # rows near the range: scaled by 2**-exponent, exactly
+        if float(xp.max(_validation.detached(needed))) > 0:  # rows near the range: scaled by 2**-exponent, exactly
             exponent = needed
             scale = 2.0 ** (0.0 - needed)
             scores, shifted_margin = rows.x * scale, m * scale

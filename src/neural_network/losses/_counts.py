@@ -207,9 +207,13 @@ def _poisson_rate_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool
     # exactly (Fast2Sum, both >= 0), s - t is exact where t is within a factor 2 of s
     # (Sterbenz; elsewhere nothing cancels), and s_error / s, at most half an ulp, is
     # left out of the denominator: the numerator's rounding, that and the division's,
-    # within 2.5 ulp. An element with t = 0 is 1 (also where x + eps = 0).
+    # within 2.5 ulp. An element with t = 0 is 1: with eps > 0 (x >= 0) s is positive and
+    # s + s_error rounds to s (the rounded sum x + eps), which s divides exactly; with
+    # eps = 0, also where x + eps = 0, by a selection.
     s = x + eps
     s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
+    if eps > 0.0:
+        return ((s - t) + s_error) / s
     keep = t > 0.0
     g = ((s - t) + s_error) / _exclude_zero(xp, s, keep)
     return xp.where(keep, g, xp.ones_like(g))

@@ -331,6 +331,12 @@ def _exp_less_close(xp: Namespace, x: Array, t: Array) -> Array:
     table's value for ``|x| <= 708``, within its bound, else :func:`_exp_less_exact`."""
     if x.dtype != xp.float64:
         return _exp_less_exact(xp, x, t)
+    if isinstance(x, np.ndarray) and x.size and np.minimum.reduce(x, axis=None) >= -708.0 and np.maximum.reduce(x, axis=None) <= 708.0:
+        value, accepted = _table_kernels.exp_less(np, x, t)  # as below, where the clip changes nothing
+        refused = np.flatnonzero(~accepted)
+        if refused.size:
+            value[refused] = _exp_less_exact(np, x[refused], t[refused])
+        return value
     value, accepted = _table_kernels.exp_less(xp, xp.clip(x, -708.0, 708.0), t)
     accepted = accepted & (xp.abs(x) <= 708.0)
     return _refined(xp, value, ~accepted, _exp_less_exact, x, t, harmless=(0.0, 1.0))

@@ -275,6 +275,10 @@ def _in_dtype(xp: Namespace, result: Array, dtype: Any) -> Array:
     return xp.astype(result, dtype)
 
 
+_SUMMED_ROWS = 8192
+"""Rows (indices of axis 0) summed at a time by :func:`_summed` on NumPy."""
+
+
 def _summed(xp: Namespace, g: Array, axis: int) -> Array:
     """The sum of ``g`` along ``axis`` (kept, of length 1), within about an ulp however its terms cancel.
 
@@ -283,6 +287,14 @@ def _summed(xp: Namespace, g: Array, axis: int) -> Array:
     (exact) summed apart: the result is rounded once, plus the errors' own sum (of the
     order of ``n u^2`` of the terms).
     """
+    if isinstance(g, np.ndarray) and axis > 0 and g.shape[0] > _SUMMED_ROWS:
+        # Each sum lies along ``axis``, within one index of axis 0: in slices of that axis,
+        # whose work arrays stay in the cache, with the same operations on each element.
+        rows = range(0, g.shape[0], _SUMMED_ROWS)
+        return np.concatenate([_summed(np, g[start : start + _SUMMED_ROWS], axis) for start in rows], axis=0)
+    if isinstance(g, np.ndarray) and g.shape[axis] < 16:
+        return _summed_numpy(g, axis)
+
     def part(start: int, stop: int) -> Array:
         return g[(slice(None),) * axis + (slice(start, stop),)]
 
@@ -294,6 +306,22 @@ def _summed(xp: Namespace, g: Array, axis: int) -> Array:
         errors = errors + xp.sum(e, axis=axis, keepdims=True)
         g = xp.concat([s, part(2 * half, n)], axis=axis) if n % 2 else s
     return g + errors
+
+
+def _summed_numpy(g: np.ndarray, axis: int) -> np.ndarray:
+    """:func:`_summed` on NumPy for fewer than 16 terms per sum: the same operations on a
+    copy with ``axis`` first, so that each part is contiguous. NumPy adds up to 7 terms
+    (each level's errors) in their order along either layout, so the bits are the same
+    (but for the sign of a zero error sum, which the zero it is added to drops)."""
+    h = np.ascontiguousarray(np.moveaxis(g, axis, 0))
+    errors = np.zeros_like(h[:1])
+    while h.shape[0] > 1:
+        n = h.shape[0]
+        half = n // 2
+        s, e = two_sum(h[:half], h[half : 2 * half])
+        errors += np.sum(e, axis=0, keepdims=True)
+        h = np.concatenate([s, h[2 * half : n]], axis=0) if n % 2 else s
+    return np.moveaxis(h + errors, 0, axis)  # a new array: h may be g itself (one term)
 
 
 def gaussian_nll_loss_grad(

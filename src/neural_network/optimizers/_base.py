@@ -64,6 +64,7 @@ class Optimizer(ABC):
         self._slots: list[Slot] = []
         self._buffers: list[Buffers] = []
         self._flat: FlatArrays | None = None  # see _fused
+        self._scratch: dict[tuple[tuple[int, ...], np.dtype[Any]], NDArray[np.floating]] = {}  # see _work
 
     @property
     def learning_rate(self) -> float:
@@ -95,6 +96,16 @@ class Optimizer(ABC):
             w *= 1 - self.learning_rate * decay
             return g
         return g + decay * w
+
+    def _work(self, like: NDArray[np.floating]) -> NDArray[np.floating]:
+        """A work array of ``like``'s shape and dtype, for an update rule's intermediate
+        results (``np.multiply(g, c, out=work)`` rather than a new array per operation): one
+        per shape and dtype, kept between steps, its contents meaningless between uses."""
+        key = (like.shape, like.dtype)
+        work = self._scratch.get(key)
+        if work is None:
+            work = self._scratch[key] = np.empty(like.shape, dtype=like.dtype)
+        return work
 
     def _new_buffers(self, value: NDArray[np.floating]) -> Buffers:
         """The per-parameter state before the first step: zeros of the parameter's shape and dtype."""

@@ -75,11 +75,20 @@ class Adam(Optimizer):
     def _adam_step(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
         t = self.step_count
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # Each operation below is one of the formulas' own, in their order, written into
+        # one work array instead of a new array each (the same roundings, so the same bits).
+        work = self._work(w)
         # m moves the fraction (1 - beta1) of the way to g: the same running mean as
-        # beta1 * m + (1 - beta1) * g, written as torch's lerp_ writes it.
-        m += (1 - self.beta1) * (g - m)
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        # beta1 * m + (1 - beta1) * g, written as torch's lerp_ writes it:
+        # m += (1 - beta1) * (g - m).
+        np.subtract(g, m, out=work)
+        np.multiply(work, 1 - self.beta1, out=work)
+        np.add(m, work, out=m)
+        # v = beta2 * v + ((1 - beta2) * g) * g
+        np.multiply(v, self.beta2, out=v)
+        np.multiply(g, 1 - self.beta2, out=work)
+        np.multiply(work, g, out=work)
+        np.add(v, work, out=v)
         if self.amsgrad:
             v_max = state["max_exp_avg_sq"]
             np.maximum(v_max, v, out=v_max)
@@ -87,8 +96,13 @@ class Adam(Optimizer):
         bias_correction1 = 1 - self.beta1**t
         bias_correction2 = 1 - self.beta2**t
         step_size = self.learning_rate / bias_correction1
-        denominator = np.sqrt(v) / math.sqrt(bias_correction2) + self.epsilon
-        w -= step_size * (m / denominator)
+        # w -= step_size * (m / (sqrt(v) / sqrt(bias_correction2) + epsilon))
+        np.sqrt(v, out=work)
+        np.divide(work, math.sqrt(bias_correction2), out=work)
+        np.add(work, self.epsilon, out=work)
+        np.divide(m, work, out=work)
+        np.multiply(work, step_size, out=work)
+        np.subtract(w, work, out=w)
 
     def __init__(
         self,

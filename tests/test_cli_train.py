@@ -38,7 +38,7 @@ SCRIPT = Path(sys.executable).parent / ("neural-network.exe" if sys.platform == 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEAVY = ("rich", "pyarrow", "matplotlib")
 
-TRAIN_KEYS = {"task", "loss", "epochs", "best_epoch", "rows", "metrics"}
+TRAIN_KEYS = {"task", "loss", "epochs", "best_epoch", "weight_decay", "rows", "metrics"}
 PARTS = {"train", "validation", "test"}
 EVALUATE_KEYS = {"task", "loss", "rows", "metrics"}
 CLASSIFICATION_METRICS = {"loss", "accuracy"}
@@ -464,6 +464,8 @@ def test_a_number_column_with_a_typo_names_the_row(here, capsys):
         ("--test-split", "1.5", "argument --test-split: must be at least 0 and below 1"),
         ("--learning-rate", "nan", "argument --learning-rate: must be a finite number greater than 0"),
         ("--optimizer", "adamm", "argument --optimizer: invalid choice: 'adamm'"),
+        ("--weight-decay", "automatic", "argument --weight-decay: must be a finite number of at least 0, or 'auto'"),
+        ("--weight-decay", "inf", "argument --weight-decay: must be a finite number of at least 0, or 'auto'"),
     ],
 )
 def test_bad_options_are_usage_errors(here, capsys, option, value, expected):
@@ -551,3 +553,61 @@ def test_a_categorical_parquet_column_is_read_as_its_labels(here, capsys):
 def test_an_infinite_or_nan_cell_is_named_by_row(here, capsys):
     write_csv(here / "inf.csv", ["a", "b", "y"], [[1, 2, 0], [3, "inf", 1], [5, 6, 0], [7, 8, 1]])
     assert "column 'b', row 2: inf is not a finite number" in fails(capsys, "train", "inf.csv")
+
+
+# --------------------------------------------------------------------------- --weight-decay auto
+
+
+def regression_table(path: Path, rows: int) -> Path:
+    generator = np.random.default_rng(rows)
+    x = generator.normal(size=(rows, 2))
+    y = x[:, 0] - 2 * x[:, 1] + 0.1 * generator.normal(size=rows)
+    table = np.column_stack([x, y])
+    return write_csv(path, ["a", "b", "y"], [[float(value) for value in row] for row in table])
+
+
+@pytest.mark.parametrize(
+    ("rows", "extra", "expected"),
+    [
+        # Every row trains (no test or validation rows), so the rule reads the table's size:
+        # min(1, sqrt(364 / rows)), worked by hand.
+        (200, ("--weight-decay", "auto"), 1.0),  # fewer than 364 rows: 1
+        (364, ("--weight-decay", "auto"), 1.0),  # the constant itself: sqrt(1) = 1
+        (1456, ("--weight-decay", "auto"), 0.5),  # 4 x 364: sqrt(1/4)
+        (3276, ("--weight-decay", "AUTO"), 1 / 3),  # 9 x 364
+        (1456, (), 0.5),  # the default is the rule
+        (1456, ("--weight-decay", "0.3"), 0.3),  # a number is used as given
+        (1456, ("--weight-decay", "0"), 0.0),
+    ],
+)
+def test_weight_decay_auto_shrinks_with_the_training_rows(here, capsys, monkeypatch, rows, extra, expected):
+    from neural_network.cli import _training
+
+    made = []
+    real = _training.get_optimizer
+
+    def recording(name, **options):
+        made.append(options.get("weight_decay", 0.0))
+        return real(name, **options)
+
+    monkeypatch.setattr(_training, "get_optimizer", recording)
+    data = regression_table(here / "data.csv", rows)
+    report = train_json(capsys, str(data), "--target", "y", "--test-split", "0", "--validation-split", "0",
+                        "--epochs", "1", "--out", "run", *extra)
+    assert report["rows"] == {"train": rows, "validation": 0, "test": 0}
+    assert report["weight_decay"] == pytest.approx(expected, rel=1e-15)
+    assert made == [pytest.approx(expected, rel=1e-15)]  # the decay the optimizer was given
+
+
+def test_the_rule_counts_only_the_rows_that_train(here, capsys):
+    """1,820 rows: a fifth (364) held out to test, a fifth of the other 1,456 to validate, the rest train."""
+    data = regression_table(here / "data.csv", 1820)
+    report = train_json(capsys, str(data), "--target", "y", "--epochs", "1", "--out", "run",
+                        "--weight-decay", "auto")
+    train = report["rows"]["train"]
+    assert report["rows"]["test"] == 364 and 1150 <= train <= 1170
+    assert report["weight_decay"] == pytest.approx(math.sqrt(364 / train), rel=1e-15)
+    result = call(capsys, "train", str(data), "--target", "y", "--epochs", "1", "--out", "again",
+                  "--weight-decay", "auto")
+    rule = f"min(1, sqrt(364 / {train:,} training rows))"
+    assert f"weight decay {math.sqrt(364 / train):.3g} (auto: {rule})" in result.out

@@ -11,7 +11,7 @@ import contextlib
 import importlib.resources
 import shlex
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from neural_network.cli._report import Report
 from neural_network.cli._table import Table, copy_rows, read_table, write_table
 from neural_network.cli._targets import Target, infer_target
 from neural_network.cli._training import Outcome, Prepared, Settings, prepare, split_rows, streams, train
+from neural_network.cli.train import WEIGHT_DECAY_ROWS, auto_weight_decay
 
 BUNDLED = "breast_cancer.csv"
 """The bundled file trained on when no DATA is given (see :mod:`neural_network.datasets`)."""
@@ -44,13 +45,15 @@ def run_train(arguments: argparse.Namespace) -> int:
         batch_size=arguments.batch_size, optimizer=arguments.optimizer, learning_rate=arguments.learning_rate,
         test_split=arguments.test_split, seed=arguments.seed, validation_split=arguments.validation_split,
         early_stopping=arguments.early_stopping, patience=arguments.patience,
-        weight_decay=arguments.weight_decay, dropout=arguments.dropout, class_weight=arguments.class_weight,
-        init=arguments.init,
+        weight_decay=0.0 if arguments.weight_decay is None else arguments.weight_decay,  # auto: set below
+        dropout=arguments.dropout, class_weight=arguments.class_weight, init=arguments.init,
     )
     described = "the bundled breast-cancer data" if arguments.data is None else arguments.data
     data_name = "breast_cancer" if arguments.data is None else Path(arguments.data).stem
     loaded = _load(arguments, settings, report, described)
     prepared, target = loaded.prepared, loaded.target
+    if arguments.weight_decay is None:  # --weight-decay auto: the rule, on the rows that train
+        settings = replace(settings, weight_decay=auto_weight_decay(prepared.rows["train"]))
     layers = " -> ".join([
         str(len(prepared.card.features)),
         *(f"{size} {settings.activation}" + (f" (dropout {settings.dropout:g})" if settings.dropout else "")
@@ -58,6 +61,9 @@ def run_train(arguments: argparse.Namespace) -> int:
         str(target.outputs),
     ])
     decay = f", weight decay {settings.weight_decay:g}" if settings.weight_decay else ""
+    if arguments.weight_decay is None:
+        rule = f"min(1, sqrt({WEIGHT_DECAY_ROWS} / {prepared.rows['train']:,} training rows))"
+        decay = f", weight decay {settings.weight_decay:.3g} (auto: {rule})"
     stopping = (
         f"at most {settings.epochs} epochs (early stopping: patience {settings.patience})"
         if settings.early_stopping and prepared.rows["validation"] else f"{settings.epochs} epochs"
@@ -78,7 +84,7 @@ def run_train(arguments: argparse.Namespace) -> int:
     if report.as_json:
         report.json({
             "task": target.task, "loss": target.loss, "epochs": outcome.epochs, "best_epoch": outcome.best_epoch,
-            "rows": outcome.rows, "metrics": outcome.metrics,
+            "weight_decay": settings.weight_decay, "rows": outcome.rows, "metrics": outcome.metrics,
         })
     else:
         report.metrics(kept, outcome.metrics, outcome.rows)

@@ -4,6 +4,8 @@ Each ``name(input, target, ...)`` has a twin ``name_grad(...)`` with the same
 signature, returning the gradient of the loss with respect to its first argument.
 """
 
+from neural_network.losses._binary_focal import binary_focal_loss as binary_focal_loss
+from neural_network.losses._binary_focal import binary_focal_loss_grad as binary_focal_loss_grad
 from neural_network.losses._classification import binary_cross_entropy as binary_cross_entropy
 from neural_network.losses._classification import binary_cross_entropy_grad as binary_cross_entropy_grad
 from neural_network.losses._classification import (
@@ -41,8 +43,6 @@ from neural_network.losses._embedding import (
 from neural_network.losses._embedding import (
     triplet_margin_with_distance_loss_grad as triplet_margin_with_distance_loss_grad,
 )
-from neural_network.losses._focal import binary_focal_loss as binary_focal_loss
-from neural_network.losses._focal import binary_focal_loss_grad as binary_focal_loss_grad
 from neural_network.losses._focal import categorical_focal_loss as categorical_focal_loss
 from neural_network.losses._focal import categorical_focal_loss_grad as categorical_focal_loss_grad
 from neural_network.losses._focal import poly_loss_cross_entropy as poly_loss_cross_entropy

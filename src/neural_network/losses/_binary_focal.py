@@ -30,7 +30,7 @@ from neural_network.losses._reference import register
 # --------------------------------------------------------------------------- options
 
 
-def _gamma(func: str, gamma: object) -> float:
+def gamma_option(func: str, gamma: object) -> float:
     return _option(
         func, "gamma", gamma, meaning="the focusing exponent: a finite number >= 0 (0 gives the cross-entropy)",
         low=0.0, low_included=True,
@@ -46,7 +46,7 @@ def _alpha(func: str, alpha: object) -> float | None:
     )
 
 
-def _from_logits(func: str, from_logits: object) -> bool:
+def from_logits_option(func: str, from_logits: object) -> bool:
     if not isinstance(from_logits, (bool, np.bool_)):
         raise InvalidOptionError(
             f"{func}: from_logits must be True or False; got {from_logits!r}. True: input holds "
@@ -55,7 +55,7 @@ def _from_logits(func: str, from_logits: object) -> bool:
     return bool(from_logits)
 
 
-def _power(xp: Namespace, m: Array, gamma: float) -> Array:
+def focal_power(xp: Namespace, m: Array, gamma: float) -> Array:
     """``m ** gamma`` for ``m >= 0`` (``0 ** 0 = 1``), with the common exponents as products."""
     if gamma == 2.0:
         return m * m
@@ -66,7 +66,7 @@ def _power(xp: Namespace, m: Array, gamma: float) -> Array:
     return xp.pow(m, gamma)
 
 
-def _power_below(xp: Namespace, m: Array, gamma: float) -> Array:
+def focal_power_below(xp: Namespace, m: Array, gamma: float) -> Array:
     """``m ** (gamma - 1)`` where ``m > 0``, and 0 where ``m == 0`` (every caller multiplies it
     by a factor that is 0 there: the limit of the product is 0)."""
     if gamma == 1.0:
@@ -164,7 +164,7 @@ def _focal_logits_derivative(
     sigmoid_x, sigmoid_neg_x = sigmoid_pair(xp, x)
     ce = y * softplus_neg_x + (1.0 - y) * softplus_x
     m = y * sigmoid_neg_x + (1.0 - y) * sigmoid_x
-    power = _power(xp, m, gamma)
+    power = focal_power(xp, m, gamma)
     slope = (1.0 - y) * sigmoid_x - y * sigmoid_neg_x
     gradient = power * slope
     if gamma != 0.0:
@@ -177,7 +177,7 @@ def _focal_logits_derivative(
 def _focal_probabilities(xp: Namespace, p: Array, y: Array, /, *, gamma: float, alpha: float | None) -> Array:
     ce = _binary_cross_entropy(xp, p, y)
     m = y * (1.0 - p) + (1.0 - y) * p  # 1 - p exact for p >= 1/2 (Sterbenz)
-    power = _power(xp, m, gamma)
+    power = focal_power(xp, m, gamma)
     # m = 0 only at a perfect hard prediction (p == y in {0, 1}), where CE = 0 as well.
     return _alpha_weight(xp, y, alpha, power * xp.where(m > 0.0, ce, 0.0))
 
@@ -188,12 +188,12 @@ def _focal_probabilities_derivative(
     # d/dp [m^g CE] = g m^(g-1) (1 - 2y) CE + m^g CE', with dm/dp = 1 - 2y.
     ce = _binary_cross_entropy(xp, p, y)
     m = y * (1.0 - p) + (1.0 - y) * p
-    gradient = _power(xp, m, gamma) * _binary_cross_entropy_derivative(xp, p, y)
+    gradient = focal_power(xp, m, gamma) * _binary_cross_entropy_derivative(xp, p, y)
     if gamma != 0.0:
         c = gamma * (1.0 - 2.0 * y)
         # c = 0 (y = 1/2) against an infinite CE (p at 0 or 1): the term is 0, not NaN.
         counted = xp.where((m > 0.0) & (c != 0.0), ce, 0.0)
-        gradient = gradient + c * _power_below(xp, m, gamma) * counted
+        gradient = gradient + c * focal_power_below(xp, m, gamma) * counted
     return _alpha_weight(xp, y, alpha, gradient)
 
 
@@ -230,7 +230,7 @@ def _binary_focal_with(gamma: float, alpha: float | None, from_logits: bool) -> 
 
 
 def _binary_focal(func: str, gamma: object, alpha: object, from_logits: object) -> ElementwiseLoss:
-    return _binary_focal_with(_gamma(func, gamma), _alpha(func, alpha), _from_logits(func, from_logits))
+    return _binary_focal_with(gamma_option(func, gamma), _alpha(func, alpha), from_logits_option(func, from_logits))
 
 
 def binary_focal_loss(

@@ -31,6 +31,10 @@ from neural_network.losses._reference import register
 
 @dataclass(slots=True)
 class _CircleArguments:
+    """Validated arguments of :func:`circle_loss`: embeddings and their class labels, not class
+    scores along a class axis, so not the row engine's ``RowArguments`` (the (N, N) similarities
+    it scores are formed later, from these)."""
+
     xp: Namespace
     x: Array  # (N, D) float64
     labels: Array  # (N,) float64, whole numbers

@@ -2,79 +2,53 @@ r"""The categorical focal loss and the Poly-1 cross-entropy: cross-entropies tha
 
 Both read a whole row of class scores and share the validation of
 :func:`neural_network.losses.cross_entropy` (class indices or class probabilities,
-``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``); the row helpers here serve the other
-class-axis losses too. Both are written in terms of ``1 - p``, computed without the
+``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``) through the row engine
+(:mod:`neural_network.losses._rows`). Both are written in terms of ``1 - p``, computed without the
 cancellation of ``1 - p`` when ``p`` is near 1: ``rest / (1 + rest)`` at the top class.
 The binary focal loss, and the options the focal losses share, are in
-:mod:`neural_network.losses._binary_focal` (imported here).
+:mod:`neural_network.losses._binary_focal`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
-import numpy as np
-
-from neural_network import _blocks, _reduction, _validation
+from neural_network import _validation
 from neural_network._validation import PROBABILITY, Array, Namespace
 from neural_network.errors import OutOfRangeError
-from neural_network.losses._binary_focal import _from_logits, _gamma, _power, _power_below
-from neural_network.losses._binary_focal import binary_focal_loss as binary_focal_loss
-from neural_network.losses._binary_focal import binary_focal_loss_grad as binary_focal_loss_grad
+from neural_network.losses._binary_focal import (
+    focal_power,
+    focal_power_below,
+    from_logits_option,
+    gamma_option,
+)
 from neural_network.losses._common import _option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._softmax_checks import (
-    _check_deferred_eagerly,
-    _check_mean_defined,
-    _Checked,
-    _mean_weight,
-    _prepare,
-    _rows,
-    _samples,
-    _scale_for_mean,
+from neural_network.losses._rows import (
+    RowArguments,
+    as_rows,
+    by_rows,
+    class_prepare,
+    reduce_row_gradient,
+    reduce_rows,
+    rows_of,
 )
 from neural_network.losses._softmax_math import (
-    _classes,
-    _log_softmax_parts,
-    _mean_weight_array,
-    _softmax_reference_grad,
-    _softmax_reference_parts,
-    _weighted_sum,
+    log_softmax_parts,
+    softmax_reference_grad,
+    softmax_reference_parts,
+    weighted_sum,
 )
 
 # --------------------------------------------------------------------------- losses over a class axis
 
 
-def _class_prepare(func: str, input: object, target: object, reduction: object, sample_weight: object) -> _Checked:
-    """Validate like :func:`cross_entropy` (no class weights, nothing ignored), every value eagerly."""
-    checked_reduction = _validation.check_reduction(func, reduction)
-    # As a sum first: the mean's checks come after the refusal of ignored targets.
-    checked = _prepare(
-        func, input, target, weight=None, ignore_index=-100, label_smoothing=0.0,
-        reduction="sum", sample_weight=sample_weight, log_probabilities=False,
-    )
-    if checked.deferred:
-        _check_deferred_eagerly(checked)
-    if checked.target.ignored:
-        raise OutOfRangeError(
-            f"{func}: target must hold class indices from 0 to {checked.classes - 1}; got -100. "
-            "This loss has no ignore_index: give the samples to leave out sample_weight 0."
-        )
-    checked.reduction = checked_reduction
-    if checked_reduction == "mean":
-        _scale_for_mean(checked)
-        checked.mean_weight = _mean_weight(checked)
-        _check_mean_defined(func, checked.xp, _samples(checked), checked.mean_weight)
-    return checked
-
-
-def _check_probability_rows(checked: _Checked) -> None:
+def _check_probability_rows(checked: RowArguments) -> None:
     """With ``from_logits=False``: ``input`` must hold rows of probabilities summing to 1."""
     func, xp = checked.func, checked.xp
     _validation.check_values(func, "input", checked.x, xp, PROBABILITY)
-    rows = _rows(xp, checked.x, checked.class_axis, checked.classes)
+    rows = as_rows(xp, checked.x, checked.class_axis, checked.classes)
     if rows.shape[0] == 0:
         return
     worst = float(xp.max(xp.abs(xp.sum(rows, axis=1) - 1.0)))
@@ -98,35 +72,11 @@ def _probabilities_of(
     """
     if not from_logits:
         return 0.0 - xp.log(scores), scores, 1.0 - scores, None
-    nll, e, rest, first_max = _log_softmax_parts(xp, scores)
+    nll, e, rest, first_max = log_softmax_parts(xp, scores)
     above = 1.0 + rest
     p = e / above
     q = xp.where(first_max > 0, rest / above, 1.0 - p)
     return nll, p, q, first_max
-
-
-def _rows_of(checked: _Checked) -> tuple[Array, Array]:
-    """The scores and the target as (M, C) float64 rows (a one-hot of class indices)."""
-    batch = _classes(checked)
-    return batch.scores, batch.onehot if batch.probabilities is None else batch.probabilities
-
-
-def _by_rows(compute: Callable[[Array, Array], Array], scores: Array, t: Array) -> Array:
-    """``compute(scores, t)`` of (M, C) rows, row by row in effect: large NumPy input in blocks of
-    rows of about ``_blocks.BLOCK`` entries (in the processor's cache), on several threads."""
-    if not isinstance(scores, np.ndarray) or scores.size <= _blocks.BLOCK:
-        with np.errstate(divide="ignore", over="ignore"):
-            return compute(scores, t)
-    rows = max(1, _blocks.BLOCK // scores.shape[1])
-    count = -(-scores.shape[0] // rows)
-
-    def one(start: int, stop: int) -> Array:
-        i = start // _blocks.BLOCK
-        # The floating-point error state belongs to each thread: set it here, in the thread.
-        with np.errstate(divide="ignore", over="ignore"):
-            return compute(scores[i * rows : (i + 1) * rows], t[i * rows : (i + 1) * rows])
-
-    return np.concatenate(_blocks.map_blocks(one, count * _blocks.BLOCK))
 
 
 def _logit_gradient(xp: Namespace, t: Array, g: Array, p: Array, q: Array, first_max: Array) -> Array:
@@ -142,43 +92,20 @@ def _logit_gradient(xp: Namespace, t: Array, g: Array, p: Array, q: Array, first
     return xp.where(first_max > 0, others - total * q, p * total - tg)
 
 
-def _reduce_rows(checked: _Checked, values: Array) -> Array:
-    xp = checked.xp
-    if checked.reduction == "none":
-        values = xp.reshape(values, checked.sample_shape)
-    s = checked.sample_weight
-    if s is not None and checked.reduction == "none":
-        s = xp.reshape(s, checked.sample_shape)
-    return _reduction.reduce_values(
-        xp, values, reduction=checked.reduction, sample_weight=s, dtype=checked.x.dtype,
-        mean_weight=_mean_weight_array(checked),
-    )
-
-
-def _reduce_row_gradient(checked: _Checked, gradient: Array) -> Array:
-    xp, s = checked.xp, checked.sample_weight
-    reduced = _reduction.reduce_derivatives(
-        xp, gradient, reduction=checked.reduction, sample_weight=None if s is None else s[:, None],
-        dtype=checked.x.dtype, mean_weight=_mean_weight_array(checked),
-    )
-    laid_out = xp.reshape(reduced, (*checked.sample_shape, checked.classes))
-    return xp.moveaxis(laid_out, -1, checked.class_axis)
-
-
 # --------------------------------------------------------------------------- categorical focal loss
 
 
 def _categorical_focal_checked(
     func: str, input: object, target: object, gamma: object, alpha: object, from_logits: object,
     reduction: object, sample_weight: object,
-) -> tuple[_Checked, float, float, bool]:
-    g = _gamma(func, gamma)
+) -> tuple[RowArguments, float, float, bool]:
+    g = gamma_option(func, gamma)
     a = 1.0 if alpha is None else _option(
         func, "alpha", alpha, meaning="a finite number >= 0 scaling the loss, or None for 1", low=0.0,
         low_included=True,
     )
-    logits = _from_logits(func, from_logits)
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    logits = from_logits_option(func, from_logits)
+    checked = class_prepare(func, input, target, reduction, sample_weight)
     if not logits:
         _check_probability_rows(checked)
     return checked, g, a, logits
@@ -240,9 +167,9 @@ def categorical_focal_loss(
 
     def compute(scores: Array, t: Array) -> Array:
         nll, _, q, _ = _probabilities_of(xp, scores, logits)
-        return _weighted_sum(xp, a * t, _power(xp, q, g) * xp.where(q > 0.0, nll, 0.0))
+        return weighted_sum(xp, a * t, focal_power(xp, q, g) * xp.where(q > 0.0, nll, 0.0))
 
-    return _reduce_rows(checked, _by_rows(compute, *_rows_of(checked)))
+    return reduce_rows(checked, by_rows(compute, *rows_of(checked)))
 
 
 def categorical_focal_loss_grad(
@@ -284,15 +211,15 @@ def categorical_focal_loss_grad(
 
     def compute(scores: Array, t: Array) -> Array:
         nll, p, q, first_max = _probabilities_of(xp, scores, logits)
-        power = _power(xp, q, g)
-        below = _power_below(xp, q, g)
+        power = focal_power(xp, q, g)
+        below = focal_power_below(xp, q, g)
         if first_max is None:  # the partial derivatives of each probability on its own
             slope = g * below * xp.where(q > 0.0, nll, 0.0) + power / p
             return 0.0 - (a * t) * xp.where(t > 0.0, slope, 0.0)
         slope = a * (g * below * (p * nll) + power)
         return _logit_gradient(xp, t, slope, p, q, first_max)
 
-    return _reduce_row_gradient(checked, _by_rows(compute, *_rows_of(checked)))
+    return reduce_row_gradient(checked, by_rows(compute, *rows_of(checked)))
 
 
 def _class_targets(xp: Namespace, x: Array, y: Array) -> Array:
@@ -303,7 +230,7 @@ def _class_targets(xp: Namespace, x: Array, y: Array) -> Array:
 def _categorical_focal_reference(
     xp: Namespace, x: Array, y: Array, /, *, gamma: float = 2.0, alpha: float | None = None
 ) -> Array:
-    nll, _, q = _softmax_reference_parts(xp, x)  # -log p and 1 - p, p = softmax(x)
+    nll, _, q = softmax_reference_parts(xp, x)  # -log p and 1 - p, p = softmax(x)
     a = 1 if alpha is None else alpha
     return xp.sum(a * _class_targets(xp, x, y) * q**gamma * nll, axis=1)
 
@@ -311,10 +238,10 @@ def _categorical_focal_reference(
 def _categorical_focal_reference_grad(
     xp: Namespace, x: Array, y: Array, /, *, gamma: float = 2.0, alpha: float | None = None
 ) -> Array:
-    nll, p, q = _softmax_reference_parts(xp, x)
+    nll, p, q = softmax_reference_parts(xp, x)
     a = 1 if alpha is None else alpha
     g = a * (gamma * q ** (gamma - 1) * p * nll + q**gamma)  # d(term c)/dx_k = g_c (p_k - [c = k])
-    return _softmax_reference_grad(xp, p, q, _class_targets(xp, x, y) * g)
+    return softmax_reference_grad(xp, p, q, _class_targets(xp, x, y) * g)
 
 
 register(
@@ -380,14 +307,14 @@ def poly_loss_cross_entropy(
     """
     func = "poly_loss_cross_entropy"
     e = _epsilon(func, epsilon)
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    checked = class_prepare(func, input, target, reduction, sample_weight)
     xp = checked.xp
 
     def compute(scores: Array, t: Array) -> Array:
         nll, _, q, _ = _probabilities_of(xp, scores, True)
-        return _weighted_sum(xp, t, nll) + e * xp.sum(t * q, axis=1)
+        return weighted_sum(xp, t, nll) + e * xp.sum(t * q, axis=1)
 
-    return _reduce_rows(checked, _by_rows(compute, *_rows_of(checked)))
+    return reduce_rows(checked, by_rows(compute, *rows_of(checked)))
 
 
 def poly_loss_cross_entropy_grad(
@@ -415,7 +342,7 @@ def poly_loss_cross_entropy_grad(
     """
     func = "poly_loss_cross_entropy_grad"
     e = _epsilon(func, epsilon)
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    checked = class_prepare(func, input, target, reduction, sample_weight)
     xp = checked.xp
 
     def compute(scores: Array, t: Array) -> Array:
@@ -423,18 +350,17 @@ def poly_loss_cross_entropy_grad(
         assert first_max is not None
         return _logit_gradient(xp, t, 1.0 + e * p, p, q, first_max)
 
-    return _reduce_row_gradient(checked, _by_rows(compute, *_rows_of(checked)))
-
+    return reduce_row_gradient(checked, by_rows(compute, *rows_of(checked)))
 
 
 def _poly_reference(xp: Namespace, x: Array, y: Array, /, *, epsilon: float = 2.0) -> Array:
-    nll, _, q = _softmax_reference_parts(xp, x)  # -log p and 1 - p, p = softmax(x)
+    nll, _, q = softmax_reference_parts(xp, x)  # -log p and 1 - p, p = softmax(x)
     return xp.sum(_class_targets(xp, x, y) * (nll + epsilon * q), axis=1)
 
 
 def _poly_reference_grad(xp: Namespace, x: Array, y: Array, /, *, epsilon: float = 2.0) -> Array:
-    _, p, q = _softmax_reference_parts(xp, x)  # d(term c)/dx_k = (1 + epsilon p_c) (p_k - [c = k])
-    return _softmax_reference_grad(xp, p, q, _class_targets(xp, x, y) * (1 + epsilon * p))
+    _, p, q = softmax_reference_parts(xp, x)  # d(term c)/dx_k = (1 + epsilon p_c) (p_k - [c = k])
+    return softmax_reference_grad(xp, p, q, _class_targets(xp, x, y) * (1 + epsilon * p))
 
 
 register(

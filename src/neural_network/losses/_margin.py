@@ -28,10 +28,10 @@ from neural_network._numerics import sigmoid_pair, two_sum
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.errors import OutOfRangeError, ShapeMismatchError
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 from neural_network.losses._margin_ranking import margin_ranking_loss as margin_ranking_loss
 from neural_network.losses._margin_ranking import margin_ranking_loss_grad as margin_ranking_loss_grad
 from neural_network.losses._reference import register
+from neural_network.losses._rows import class_prepare, reduce_row_gradient, reduce_rows, rows_of
 from neural_network.losses._signs import SIGN as SIGN
 from neural_network.losses._signs import _indicator, _margin
 from neural_network.losses._signs import check_signs as check_signs
@@ -501,14 +501,14 @@ register("hinge_embedding_loss", _hinge_embedding_reference, _hinge_embedding_re
 
 def _categorical_hinge_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
     """The validated arguments, the (M, C) scores and the (M, C) one-hot target."""
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    checked = class_prepare(func, input, target, reduction, sample_weight)
     xp = checked.xp
     if checked.classes < 2:
         raise ShapeMismatchError(
             f"{func}: input must have at least 2 classes (the margin is against the best other "
             f"class); got {checked.classes}. For a single binary score use hinge_loss."
         )
-    scores, onehot = _rows_of(checked)
+    scores, onehot = rows_of(checked)
     if checked.target.probabilities is not None and onehot.shape[0]:
         hard = bool(xp.all((onehot == 0.0) | (onehot == 1.0))) and bool(xp.all(xp.sum(onehot, axis=1) == 1.0))
         if not hard:
@@ -567,7 +567,7 @@ def categorical_hinge_loss(
     func = "categorical_hinge_loss"
     checked, scores, onehot = _categorical_hinge_rows(func, input, target, reduction, sample_weight)
     v, _ = _categorical_hinge_margin(checked.xp, scores, onehot)
-    return _reduce_rows(checked, checked.xp.maximum(v, 0.0))
+    return reduce_rows(checked, checked.xp.maximum(v, 0.0))
 
 
 def categorical_hinge_loss_grad(
@@ -591,7 +591,7 @@ def categorical_hinge_loss_grad(
     positions = xp.arange(checked.classes, device=checked.device)
     best_hot = _indicator(xp, best[:, None] == positions[None, :])
     active = _indicator(xp, v >= 0.0)[:, None]
-    return _reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
+    return reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
 
 
 def _categorical_hinge_reference_parts(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array, Array]:

@@ -29,8 +29,6 @@ start equal learn at all.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import array_api_compat
 import numpy as np
@@ -42,10 +40,18 @@ from neural_network.errors import EmptyInputError, NonFiniteError, OutOfRangeErr
 from neural_network.losses._circle import circle_loss as circle_loss
 from neural_network.losses._circle import circle_loss_grad as circle_loss_grad
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 from neural_network.losses._reference import register
-from neural_network.losses._softmax_checks import _check_rows_sum_to_one, _Checked, _rows
-from neural_network.losses._softmax_math import _softmax_reference_grad, _softmax_reference_parts
+from neural_network.losses._rows import (
+    RowArguments,
+    RowTarget,
+    as_rows,
+    check_rows_sum_to_one,
+    class_prepare,
+    reduce_row_gradient,
+    reduce_rows,
+    rows_of,
+)
+from neural_network.losses._softmax_math import softmax_reference_grad, softmax_reference_parts
 
 # --------------------------------------------------------------------------- shared pieces
 
@@ -66,11 +72,11 @@ def _positions(xp: Namespace, count: int, like: Array) -> Array:
 
 def _margin_rows(
     func: str, input: object, target: object, reduction: object, sample_weight: object
-) -> tuple[_Checked, Array, Array]:
+) -> tuple[RowArguments, Array, Array]:
     """The validated arguments, the (M, C) scores and the (M, C) one-hot target."""
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
+    checked = class_prepare(func, input, target, reduction, sample_weight)
     xp = checked.xp
-    scores, onehot = _rows_of(checked)
+    scores, onehot = rows_of(checked)
     if checked.target.probabilities is not None and onehot.shape[0]:
         hard = bool(xp.all((onehot == 0.0) | (onehot == 1.0))) and bool(xp.all(xp.sum(onehot, axis=1) == 1.0))
         if not hard:
@@ -110,7 +116,7 @@ def _margin_value(func: str, margin: float, input: object, target: object, reduc
     # A float32 loss may exceed float32's range (scores of 3e38 and -3e38): inf, the
     # correctly rounded value, and no warning about the cast that gives it.
     with np.errstate(over="ignore"):
-        return _reduce_rows(checked, checked.xp.maximum(v, 0.0) + 0.0)  # + 0.0: no -0.0
+        return reduce_rows(checked, checked.xp.maximum(v, 0.0) + 0.0)  # + 0.0: no -0.0
 
 
 def _margin_gradient(func: str, margin: float, input: object, target: object, reduction: object,
@@ -120,7 +126,7 @@ def _margin_gradient(func: str, margin: float, input: object, target: object, re
     v, best = _violation(xp, scores, onehot, margin)
     best_hot = _indicator(xp, best[:, None] == _positions(xp, checked.classes, scores)[None, :])
     active = _indicator(xp, v >= 0.0)[:, None]
-    return _reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
+    return reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
 
 
 def multiclass_hinge_loss(
@@ -410,24 +416,9 @@ LOGIT_OR_MINUS_INF = Domain("logits (finite, or -inf for a class ruled out)", al
 """Logits that may be ``-inf`` (``check_values`` lets ``+inf`` through too: refused apart)."""
 
 
-@dataclass(slots=True)
-class _SoftmaxRows:
-    """Validated arguments of :func:`safe_softmax_cross_entropy` as (M, C) float64 rows."""
-
-    xp: Namespace
-    logits: Array
-    labels: Array
-    reduction: str
-    weight: Array | None  # (M,) float64
-    dtype: Any
-    sample_shape: tuple[int, ...]
-    class_axis: int
-    shape: tuple[int, ...]
-
-
 def _softmax_prepare(
     func: str, input: object, target: object, reduction: object, sample_weight: object
-) -> _SoftmaxRows:
+) -> RowArguments:
     checked_reduction = _validation.check_reduction(func, reduction)
     xp, device = _validation.namespace(func, input=input, target=target, sample_weight=sample_weight)
     x = _validation.as_real_array(func, "input", input, xp, device)
@@ -459,9 +450,9 @@ def _softmax_prepare(
             "undefined: find where it appears upstream."
         )
     _validation.check_values(func, "target", t, xp, LABEL)
-    logits = _rows(xp, x, class_axis, classes)
-    labels = _rows(xp, t, class_axis, classes)
-    _check_rows_sum_to_one(func, xp, labels, t.dtype)
+    logits = as_rows(xp, x, class_axis, classes)
+    labels = as_rows(xp, t, class_axis, classes)
+    check_rows_sum_to_one(func, xp, labels, t.dtype)
     if logits.shape[0] and not bool(xp.all(xp.max(logits, axis=1) > -math.inf)):
         row = int(xp.argmin(xp.max(logits, axis=1)))
         raise OutOfRangeError(
@@ -492,9 +483,10 @@ def _softmax_prepare(
             f"{func}: reduction='mean' needs at least one sample; got input.shape={shape}. "
             "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
         )
-    return _SoftmaxRows(
-        xp=xp, logits=logits, labels=labels, reduction=checked_reduction, weight=w, dtype=x.dtype,
-        sample_shape=sample_shape, class_axis=class_axis, shape=shape,
+    return RowArguments(
+        func=func, xp=xp, device=device, x=x, class_axis=class_axis, classes=classes, sample_shape=sample_shape,
+        target=RowTarget(probabilities=t), weight=None, sample_weight=w, label_smoothing=0.0,
+        reduction=checked_reduction, domain=LOGIT_OR_MINUS_INF, deferred=False,
     )
 
 
@@ -512,15 +504,11 @@ def _softmax_pieces(xp: Namespace, logits: Array) -> tuple[Array, Array, Array, 
     return nll, e, rest, first
 
 
-def _softmax_reduce_values(checked: _SoftmaxRows, values: Array) -> Array:
-    xp, w = checked.xp, checked.weight
-    if checked.reduction == "none":
-        values = xp.reshape(values, checked.sample_shape)
-        w = None if w is None else xp.reshape(w, checked.sample_shape)
-    with np.errstate(over="ignore"):  # beyond float32's range: inf, the correctly rounded value
-        return _reduction.reduce_values(
-            xp, values, reduction=checked.reduction, sample_weight=w, dtype=checked.dtype
-        )
+def _softmax_rows(checked: RowArguments) -> tuple[Array, Array]:
+    """The logits and the target probabilities (the only target :func:`_softmax_prepare` takes)
+    as (M, C) float64 rows, as they were checked."""
+    xp, axis, classes, target = checked.xp, checked.class_axis, checked.classes, checked.target.probabilities
+    return as_rows(xp, checked.x, axis, classes), as_rows(xp, target, axis, classes)
 
 
 def safe_softmax_cross_entropy(
@@ -573,10 +561,12 @@ def safe_softmax_cross_entropy(
     """
     func = "safe_softmax_cross_entropy"
     checked = _softmax_prepare(func, input, target, reduction, sample_weight)
-    xp, y = checked.xp, checked.labels
-    nll, _, _, _ = _softmax_pieces(xp, checked.logits)
+    xp = checked.xp
+    logits, y = _softmax_rows(checked)
+    nll, _, _, _ = _softmax_pieces(xp, logits)
     values = xp.sum(y * xp.where(y > 0.0, nll, 0.0), axis=1)
-    return _softmax_reduce_values(checked, values)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, the correctly rounded value
+        return reduce_rows(checked, values)
 
 
 def safe_softmax_cross_entropy_grad(
@@ -605,33 +595,27 @@ def safe_softmax_cross_entropy_grad(
     """
     func = "safe_softmax_cross_entropy_grad"
     checked = _softmax_prepare(func, input, target, reduction, sample_weight)
-    xp, y = checked.xp, checked.labels
-    _, e, rest, first = _softmax_pieces(xp, checked.logits)
+    xp = checked.xp
+    logits, y = _softmax_rows(checked)
+    _, e, rest, first = _softmax_pieces(xp, logits)
     p = e / (1.0 + rest)
     complement = rest / (1.0 + rest)  # 1 - p at the top class, exact where p rounds to 1
     total = xp.sum(y, axis=1, keepdims=True)
     others = xp.sum(xp.where(first > 0.0, 0.0, y), axis=1, keepdims=True)
     gradient = xp.where(first > 0.0, others - total * complement, total * p - y)
-    w = checked.weight
     # The mean divides by the number of samples (rows), or by their summed weights: the
     # same denominator as the loss's, not the number of logits.
-    mean_weight = xp.ones_like(gradient[:, 0]) if w is None else w
-    reduced = _reduction.reduce_derivatives(
-        xp, gradient, reduction=checked.reduction, sample_weight=None if w is None else w[:, None],
-        dtype=checked.dtype, mean_weight=mean_weight,
-    )
-    laid_out = xp.reshape(reduced, (*checked.sample_shape, checked.shape[checked.class_axis]))
-    return xp.moveaxis(laid_out, -1, checked.class_axis)
+    return reduce_row_gradient(checked, gradient)
 
 
 def _safe_softmax_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
-    nll, _, _ = _softmax_reference_parts(xp, x)  # -log softmax(x): inf at a logit of -inf
+    nll, _, _ = softmax_reference_parts(xp, x)  # -log softmax(x): inf at a logit of -inf
     return xp.sum(xp.where(y > 0, y * nll, 0.0), axis=1)  # 0 log 0 = 0
 
 
 def _safe_softmax_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
-    _, p, q = _softmax_reference_parts(xp, x)
-    return _softmax_reference_grad(xp, p, q, y)  # p sum(y) - y
+    _, p, q = softmax_reference_parts(xp, x)
+    return softmax_reference_grad(xp, p, q, y)  # p sum(y) - y
 
 
 register(

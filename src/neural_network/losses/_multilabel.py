@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from neural_network import _blocks, _reduction, _validation
+from neural_network import _blocks, _validation
 from neural_network._dask import chunked_like
 from neural_network._numerics import softplus_pair, two_sum
 from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Namespace
@@ -44,34 +42,12 @@ from neural_network.losses._classification import _logistic_loss_derivative
 from neural_network.losses._common import _option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
+from neural_network.losses._rows import RowArguments, RowTarget, reduce_row_gradient, reduce_rows
 
 _EXACT_INTEGERS = 2.0**53
 
 
-@dataclass
-class _Rows:
-    """Validated arguments: (N, C) float64 scores and what the loss needs besides."""
-
-    func: str
-    xp: Namespace
-    device: Any
-    x: Array
-    dtype: Any
-    one_sample: bool
-    reduction: str
-    sample_weight: Array | None = None
-    weight: Array | None = None
-
-    @property
-    def samples(self) -> int:
-        return int(self.x.shape[0])
-
-    @property
-    def classes(self) -> int:
-        return int(self.x.shape[1])
-
-
-def _prepare_input(func: str, input: object, reduction: object, **others: object) -> _Rows:
+def _prepare_input(func: str, input: object, reduction: object, **others: object) -> RowArguments:
     """Check ``reduction`` and ``input``; the namespace is shared by ``others``."""
     checked_reduction = _validation.check_reduction(func, reduction)
     xp, device = _validation.namespace(func, input=input, **others)
@@ -86,10 +62,14 @@ def _prepare_input(func: str, input: object, reduction: object, **others: object
     _validation.check_values(func, "input", x, xp, REAL)
     one_sample = x.ndim == 1
     rows = _validation.working(xp, xp.reshape(x, (1, -1)) if one_sample else x)
-    return _Rows(func, xp, device, rows, x.dtype, one_sample, checked_reduction)
+    return RowArguments(
+        func=func, xp=xp, device=device, x=x, class_axis=0 if one_sample else 1, classes=int(x.shape[-1]),
+        sample_shape=() if one_sample else (int(x.shape[0]),), target=RowTarget(), weight=None, sample_weight=None,
+        label_smoothing=0.0, reduction=checked_reduction, domain=REAL, deferred=False, laid_out=rows,
+    )
 
 
-def _check_weights(rows: _Rows, weight: object, sample_weight: object) -> None:
+def _check_weights(rows: RowArguments, weight: object, sample_weight: object) -> None:
     """Check the per-class ``weight`` (if the loss has one) and ``sample_weight``; then the mean."""
     func, xp, device = rows.func, rows.xp, rows.device
     if weight is not None:
@@ -103,7 +83,7 @@ def _check_weights(rows: _Rows, weight: object, sample_weight: object) -> None:
         rows.weight = _validation.working(xp, w)
     if sample_weight is not None:
         s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
-        expected = () if rows.one_sample else (rows.samples,)
+        expected = () if rows.class_axis == 0 else (rows.samples,)
         if tuple(s.shape) != expected:
             raise ShapeMismatchError(
                 f"{func}: sample_weight must hold one weight per sample, shape {expected}; got "
@@ -124,7 +104,7 @@ def _check_weights(rows: _Rows, weight: object, sample_weight: object) -> None:
             )
 
 
-def _class_indices(rows: _Rows, name: str, target: object, shape: tuple[int, ...], low: int) -> Array:
+def _class_indices(rows: RowArguments, name: str, target: object, shape: tuple[int, ...], low: int) -> Array:
     """``target`` as int64 class indices of ``shape``, each from ``low`` to ``C - 1``."""
     func, xp = rows.func, rows.xp
     if target is None:
@@ -133,7 +113,7 @@ def _class_indices(rows: _Rows, name: str, target: object, shape: tuple[int, ...
     if tuple(t.shape) != shape:
         raise ShapeMismatchError(
             f"{func}: {name} must have shape {shape} for input of shape "
-            f"{(rows.classes,) if rows.one_sample else tuple(rows.x.shape)}; got {name}.shape={tuple(t.shape)}."
+            f"{(rows.classes,) if rows.class_axis == 0 else tuple(rows.scores.shape)}; got {name}.shape={tuple(t.shape)}."
             + (" Nothing is broadcast implicitly: reshape the target." if math.prod(t.shape) == math.prod(shape) else "")
         )
     t = xp.reshape(t, (-1,))
@@ -156,29 +136,7 @@ def _class_indices(rows: _Rows, name: str, target: object, shape: tuple[int, ...
     return xp.astype(t, xp.int64)
 
 
-def _reduce(rows: _Rows, values: Array) -> Array:
-    """Reduce the (N,) per-sample losses."""
-    xp = rows.xp
-    if rows.reduction == "none" and rows.one_sample:
-        values = xp.reshape(values, ())
-    s = rows.sample_weight
-    if s is not None and rows.reduction == "none" and rows.one_sample:
-        s = xp.reshape(s, ())
-    return _reduction.reduce_values(xp, values, reduction=rows.reduction, sample_weight=s, dtype=rows.dtype)
-
-
-def _reduce_gradient(rows: _Rows, gradient: Array) -> Array:
-    """Reduce the (N, C) gradient of the per-sample losses; the mean divides by N or ``sum(s)``."""
-    xp, s = rows.xp, rows.sample_weight
-    mean_weight = s if s is not None else xp.ones((rows.samples,), dtype=xp.float64, device=rows.device)
-    reduced = _reduction.reduce_derivatives(
-        xp, gradient, reduction=rows.reduction, sample_weight=None if s is None else s[:, None],
-        dtype=rows.dtype, mean_weight=mean_weight,
-    )
-    return xp.reshape(reduced, (rows.classes,)) if rows.one_sample else reduced
-
-
-def _onehot(rows: _Rows, indices: Array) -> Array:
+def _onehot(rows: RowArguments, indices: Array) -> Array:
     """(N, C) float64 one-hot rows of (N,) class indices."""
     xp = rows.xp
     positions = xp.arange(rows.classes, device=rows.device)
@@ -198,13 +156,13 @@ def _hinge_argument(xp: Namespace, margin: float, own: Array, other: Array) -> A
 
 
 def _soft_margin_prepare(func: str, input: object, target: object, weight: object, reduction: object,
-                         sample_weight: object) -> tuple[_Rows, Array]:
+                         sample_weight: object) -> tuple[RowArguments, Array]:
     rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
     xp = rows.xp
     if target is None:
         raise InvalidTypeError(f"{func}: target is None; expected labels in [0, 1] of the input's shape.")
     t = _validation.as_real_array(func, "target", target, xp, rows.device)
-    shape = (rows.classes,) if rows.one_sample else tuple(rows.x.shape)
+    shape = (rows.classes,) if rows.class_axis == 0 else tuple(rows.scores.shape)
     if tuple(t.shape) != shape:
         hint = ""
         if t.ndim == len(shape) - 1 or (len(shape) == 2 and t.ndim == 1):
@@ -216,7 +174,7 @@ def _soft_margin_prepare(func: str, input: object, target: object, weight: objec
         )
     _validation.check_values(func, "target", t, xp, LABEL)
     _check_weights(rows, weight, sample_weight)
-    return rows, _validation.working(xp, xp.reshape(t, tuple(rows.x.shape)))
+    return rows, _validation.working(xp, xp.reshape(t, tuple(rows.scores.shape)))
 
 
 def multilabel_soft_margin_loss(
@@ -265,11 +223,11 @@ def multilabel_soft_margin_loss(
     func = "multilabel_soft_margin_loss"
     rows, t = _soft_margin_prepare(func, input, target, weight, reduction, sample_weight)
     xp = rows.xp
-    positive, negative = softplus_pair(xp, rows.x)  # softplus(x), softplus(-x)
+    positive, negative = softplus_pair(xp, rows.scores)  # softplus(x), softplus(-x)
     per_class = t * negative + (1.0 - t) * positive
     if rows.weight is not None:
         per_class = per_class * rows.weight[None, :]
-    return _reduce(rows, xp.sum(per_class, axis=1) / float(rows.classes))
+    return reduce_rows(rows, xp.sum(per_class, axis=1) / float(rows.classes))
 
 
 def multilabel_soft_margin_loss_grad(
@@ -312,10 +270,10 @@ def multilabel_soft_margin_loss_grad(
     # logits N(0, 16): hard labels 73-89 ms before and 63-89 after; soft labels uniform in
     # (0, 1) 73-103 -> 224-284 ms, 0.1/0.9 68-87 -> 192-296 ms (about 30% of the elements
     # are formed in double length there: that path's own cost).
-    gradient = _logistic_loss_derivative(xp, rows.x, t)
+    gradient = _logistic_loss_derivative(xp, rows.scores, t)
     if rows.weight is not None:
         gradient = gradient * rows.weight[None, :]
-    return _reduce_gradient(rows, gradient / float(rows.classes))
+    return reduce_row_gradient(rows, gradient / float(rows.classes))
 
 
 def _soft_margin_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
@@ -344,7 +302,7 @@ def _power(func: str, p: object) -> int:
 
 def _multi_margin_prepare(func: str, input: object, target: object, p: object, margin: object, weight: object,
                           reduction: object, sample_weight: object
-                          ) -> tuple[_Rows, int, tuple[Array, Array, Array], Array | int]:
+                          ) -> tuple[RowArguments, int, tuple[Array, Array, Array], Array | int]:
     """The rows, ``p``, and ``z_j = margin - x_y + x_j`` scaled by ``2**-exponent``, where it
     counts (times the row's class weight) and the one-hot target; and ``exponent``.
 
@@ -359,21 +317,21 @@ def _multi_margin_prepare(func: str, input: object, target: object, p: object, m
                 "a finite real number", low=-math.inf, low_included=True)
     rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
     xp = rows.xp
-    shape = () if rows.one_sample else (rows.samples,)
+    shape = () if rows.class_axis == 0 else (rows.samples,)
     indices = _class_indices(rows, "target", target, shape, 0)
     _check_weights(rows, weight, sample_weight)
     onehot = _onehot(rows, indices)
     exponent: Array | int = 0
-    scores, shifted_margin = rows.x, m
+    scores, shifted_margin = rows.scores, m
     if rows.samples:
-        half = 0.5 * abs(m) + xp.max(xp.abs(rows.x), axis=1, keepdims=True)  # each row's |z| <= 2 half
+        half = 0.5 * abs(m) + xp.max(xp.abs(rows.scores), axis=1, keepdims=True)  # each row's |z| <= 2 half
         room = 1020.0 - math.log2(rows.classes) if power == 1 else (1020.0 - math.log2(rows.classes)) / 2
         with np.errstate(divide="ignore"):
             needed = xp.maximum(xp.floor(xp.log2(half)) + (3.0 - math.floor(room)), 0.0)
         if float(xp.max(_validation.detached(needed))) > 0:  # rows near the range: scaled by 2**-exponent, exactly
             exponent = needed
             scale = 2.0 ** (0.0 - needed)
-            scores, shifted_margin = rows.x * scale, m * scale
+            scores, shifted_margin = rows.scores * scale, m * scale
     own = xp.sum(onehot * scores, axis=1)  # one non-zero term: exact
     z = _hinge_argument(xp, shifted_margin, own[:, None], scores)
     active = xp.astype((z > 0.0) & (onehot == 0.0), xp.float64)
@@ -448,7 +406,7 @@ def multi_margin_loss(
     hinge = xp.where(active > 0.0, z, 0.0)
     with np.errstate(over="ignore"):  # a square beyond the float64 range is inf, the exact answer
         terms = active * (hinge if power == 1 else hinge * hinge)
-    return _reduce(rows, _unscaled(xp, xp.sum(terms, axis=1) / float(rows.classes), power * exponent))
+    return reduce_rows(rows, _unscaled(xp, xp.sum(terms, axis=1) / float(rows.classes), power * exponent))
 
 
 def multi_margin_loss_grad(
@@ -480,7 +438,7 @@ def multi_margin_loss_grad(
     xp = rows.xp
     slope = active if power == 1 else active * (2.0 * xp.where(active > 0.0, z, 0.0))
     gradient = xp.where(onehot > 0.0, -xp.sum(slope, axis=1, keepdims=True), slope)
-    return _reduce_gradient(rows, _unscaled(xp, gradient / float(rows.classes), (power - 1) * exponent))
+    return reduce_row_gradient(rows, _unscaled(xp, gradient / float(rows.classes), (power - 1) * exponent))
 
 
 def _multi_margin_reference_parts(xp: Namespace, x: Array, y: Array, margin: float) -> tuple[Array, Array]:
@@ -507,13 +465,13 @@ register("multi_margin_loss", _multi_margin_reference, _multi_margin_reference_g
 
 
 def _multilabel_margin_prepare(func: str, input: object, target: object, reduction: object,
-                               sample_weight: object) -> tuple[_Rows, Array, Array, Array]:
+                               sample_weight: object) -> tuple[RowArguments, Array, Array, Array]:
     """The rows, the (N,) number of target classes of each, the (N, C) class indices (the
     targets of row ``n`` are its first ``counts[n]`` entries, each listed once) and the
     (N, C) mask of the target classes."""
     rows = _prepare_input(func, input, reduction, target=target, sample_weight=sample_weight)
     xp = rows.xp
-    shape = (rows.classes,) if rows.one_sample else (rows.samples, rows.classes)
+    shape = (rows.classes,) if rows.class_axis == 0 else (rows.samples, rows.classes)
     flat = _class_indices(rows, "target", target, shape, -1)
     indices = xp.reshape(flat, (rows.samples, rows.classes))
     _check_weights(rows, None, sample_weight)
@@ -531,7 +489,7 @@ def _multilabel_margin_prepare(func: str, input: object, target: object, reducti
     return rows, counts, indices, repeats > 0
 
 
-def _class_counts(rows: _Rows, indices: Array, listed: Array, counts: Array) -> Array:
+def _class_counts(rows: RowArguments, indices: Array, listed: Array, counts: Array) -> Array:
     """(N, C): how many times each row lists each class before its first -1."""
     xp = rows.xp
     if isinstance(indices, np.ndarray):
@@ -548,7 +506,7 @@ def _class_counts(rows: _Rows, indices: Array, listed: Array, counts: Array) -> 
 
 
 def _multilabel_margin_terms(
-    rows: _Rows, counts: Array, indices: Array, chosen: Array, *, gradient: bool
+    rows: RowArguments, counts: Array, indices: Array, chosen: Array, *, gradient: bool
 ) -> Array:
     """The (N,) hinge sums ``sum_{j in T} sum_{i not in T} max(0, z_ji)``, or their (N, C)
     gradient (the number of active pairs a class is in, negated for a target class).
@@ -560,13 +518,13 @@ def _multilabel_margin_terms(
     number of targets, so that those rows are always the first ``m``: slices, not copies.
     """
     xp, n, c = rows.xp, rows.samples, rows.classes
-    if isinstance(rows.x, np.ndarray) and n and float(np.max(np.abs(rows.x))) < _NO_OVERFLOW:
-        return _multilabel_margin_blocked(rows.x, counts, indices, chosen, gradient=gradient)
+    if isinstance(rows.scores, np.ndarray) and n and float(np.max(np.abs(rows.scores))) < _NO_OVERFLOW:
+        return _multilabel_margin_blocked(rows.scores, counts, indices, chosen, gradient=gradient)
     result = xp.zeros((n, c) if gradient else (n,), dtype=xp.float64, device=rows.device)
     if n == 0:
         return result
     order = xp.argsort(counts, descending=True, stable=True)
-    x = xp.take(rows.x, order, axis=0)
+    x = xp.take(rows.scores, order, axis=0)
     targets = xp.take(indices, order, axis=0)
     others = ~xp.take(chosen, order, axis=0)
     ranked = xp.take(counts, order)
@@ -687,7 +645,7 @@ def multilabel_margin_loss(
     func = "multilabel_margin_loss"
     rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
     values = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=False)
-    return chunked_like(_reduce(rows, values / float(rows.classes)), input)
+    return chunked_like(reduce_rows(rows, values / float(rows.classes)), input)
 
 
 def multilabel_margin_loss_grad(
@@ -707,7 +665,7 @@ def multilabel_margin_loss_grad(
     func = "multilabel_margin_loss_grad"
     rows, counts, indices, chosen = _multilabel_margin_prepare(func, input, target, reduction, sample_weight)
     gradient = _multilabel_margin_terms(rows, counts, indices, chosen, gradient=True)
-    return chunked_like(_reduce_gradient(rows, gradient / float(rows.classes)), input)
+    return chunked_like(reduce_row_gradient(rows, gradient / float(rows.classes)), input)
 
 
 def _multilabel_margin_reference_pairs(xp: Namespace, x: Array, y: Array) -> tuple[Array, Array]:

@@ -21,9 +21,9 @@ sample's result is the same bits in either layout, whatever the block and the th
 count. Class-index targets are gathered, never expanded into a one-hot matrix. Other
 array libraries take the same formulas as whole-array expressions.
 
-The files: ``_softmax_checks`` (the arguments), ``_softmax_math`` (the exact log-softmax
-and the whole-array formulas), ``_softmax_blocks`` (the NumPy blocks), and this one (the
-public functions and the training loop's entry).
+The files: ``_rows`` (the row engine: the arguments, the rows, their reduction),
+``_softmax_math`` (the exact log-softmax and the whole-array formulas), ``_softmax_blocks``
+(the NumPy blocks), and this one (the public functions and the training loop's entry).
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ import numpy as np
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._softmax_blocks import _cross_entropy_numpy, _cross_entropy_small, _nll_numpy
-from neural_network.losses._softmax_checks import _Checked, _prepare, _small_indices, _Target
+from neural_network.losses._rows import RowArguments, RowTarget, prepare, small_indices
+from neural_network.losses._softmax_blocks import cross_entropy_numpy, cross_entropy_small, nll_numpy
 from neural_network.losses._softmax_math import (
-    _array_api_gradient,
-    _array_api_values,
-    _softmax_reference_grad,
-    _softmax_reference_parts,
+    array_api_gradient,
+    array_api_values,
+    softmax_reference_grad,
+    softmax_reference_parts,
 )
 
 # --------------------------------------------------------------------------- training
@@ -53,15 +53,15 @@ def cross_entropy_mean_value_and_grad(input: Array, labels: Array) -> tuple[floa
     computation as the public functions, value and gradient from one log-softmax.
     """
     count, classes = input.shape
-    checked = _Checked(
+    checked = RowArguments(
         func="cross_entropy", xp=np, device=None, x=input, class_axis=1, classes=classes,
-        sample_shape=(count,), target=_Target(indices=np.asarray(labels).astype(np.intp, copy=False)),
+        sample_shape=(count,), target=RowTarget(indices=np.asarray(labels).astype(np.intp, copy=False)),
         weight=None, sample_weight=None, label_smoothing=0.0, reduction="mean", domain=REAL,
         deferred=True,
     )
     # No value checks: outputs that are not finite come out as a loss that is not, and
     # the training loop reports the divergence.
-    value, gradient = _cross_entropy_numpy(checked, value=True, gradient=True, check=False)
+    value, gradient = cross_entropy_numpy(checked, value=True, gradient=True, check=False)
     return float(value), gradient
 
 
@@ -127,22 +127,22 @@ def cross_entropy(
     >>> print(f"{cross_entropy([[2.0, 0.0, 0.0]], [0]):.15f}")  # log(1 + 2 e^-2) = 0.2395447662218845049
     0.239544766221885
     """
-    indices = _small_indices(
+    indices = small_indices(
         input, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
         reduction=reduction, sample_weight=sample_weight,
     )
-    if indices is not None:  # the commonest call, small: see _cross_entropy_small
-        result = _cross_entropy_small(input, indices, reduction, gradient=False)
+    if indices is not None:  # the commonest call, small: see cross_entropy_small
+        result = cross_entropy_small(input, indices, reduction, gradient=False)
         if result is not None:
             return result
-    checked = _prepare(
+    checked = prepare(
         "cross_entropy", input, target, weight=weight, ignore_index=ignore_index,
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
         log_probabilities=False,
     )
     if checked.deferred:
-        return _cross_entropy_numpy(checked, value=True, gradient=False)[0]
-    return _array_api_values(checked, nll=False)
+        return cross_entropy_numpy(checked, value=True, gradient=False)[0]
+    return array_api_values(checked, nll=False)
 
 
 def cross_entropy_grad(
@@ -180,22 +180,22 @@ def cross_entropy_grad(
     >>> print(cross_entropy_grad([[0.0, 0.0]], [1]))
     [[ 0.5 -0.5]]
     """
-    indices = _small_indices(
+    indices = small_indices(
         input, target, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
         reduction=reduction, sample_weight=sample_weight,
     )
-    if indices is not None:  # the commonest call, small: see _cross_entropy_small
-        result = _cross_entropy_small(input, indices, reduction, gradient=True)
+    if indices is not None:  # the commonest call, small: see cross_entropy_small
+        result = cross_entropy_small(input, indices, reduction, gradient=True)
         if result is not None:
             return result
-    checked = _prepare(
+    checked = prepare(
         "cross_entropy_grad", input, target, weight=weight, ignore_index=ignore_index,
         label_smoothing=label_smoothing, reduction=reduction, sample_weight=sample_weight,
         log_probabilities=False,
     )
     if checked.deferred:
-        return _cross_entropy_numpy(checked, value=False, gradient=True)[1]
-    return _array_api_gradient(checked, nll=False)
+        return cross_entropy_numpy(checked, value=False, gradient=True)[1]
+    return array_api_gradient(checked, nll=False)
 
 
 def _smoothed_targets(xp: Namespace, x: Array, y: Array, label_smoothing: float) -> Array:
@@ -207,13 +207,13 @@ def _smoothed_targets(xp: Namespace, x: Array, y: Array, label_smoothing: float)
 
 
 def _cross_entropy_reference(xp: Namespace, x: Array, y: Array, /, *, label_smoothing: float = 0.0) -> Array:
-    nll, _, _ = _softmax_reference_parts(xp, x)  # -log softmax(x)
+    nll, _, _ = softmax_reference_parts(xp, x)  # -log softmax(x)
     return xp.sum(_smoothed_targets(xp, x, y, label_smoothing) * nll, axis=1)
 
 
 def _cross_entropy_reference_grad(xp: Namespace, x: Array, y: Array, /, *, label_smoothing: float = 0.0) -> Array:
-    _, p, q = _softmax_reference_parts(xp, x)  # softmax(x) and 1 - softmax(x)
-    return _softmax_reference_grad(xp, p, q, _smoothed_targets(xp, x, y, label_smoothing))  # p sum(t) - t
+    _, p, q = softmax_reference_parts(xp, x)  # softmax(x) and 1 - softmax(x)
+    return softmax_reference_grad(xp, p, q, _smoothed_targets(xp, x, y, label_smoothing))  # p sum(t) - t
 
 
 register(
@@ -258,13 +258,13 @@ def nll_loss(
     >>> print(nll_loss([[math.log(0.25), math.log(0.75)]], [1]))  # -log(0.75)
     0.2876820724517809
     """
-    checked = _prepare(
+    checked = prepare(
         "nll_loss", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
         reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
     )
     if checked.deferred:
-        return _nll_numpy(checked, value=True)
-    return _array_api_values(checked, nll=True)
+        return nll_numpy(checked, value=True)
+    return array_api_values(checked, nll=True)
 
 
 def nll_loss_grad(
@@ -287,13 +287,13 @@ def nll_loss_grad(
     >>> print(nll_loss_grad([[-1.0, -0.5]], [1], reduction="sum"))
     [[ 0. -1.]]
     """
-    checked = _prepare(
+    checked = prepare(
         "nll_loss_grad", input, target, weight=weight, ignore_index=ignore_index, label_smoothing=0.0,
         reduction=reduction, sample_weight=sample_weight, log_probabilities=True,
     )
     if checked.deferred:
-        return _nll_numpy(checked, value=False)
-    return _array_api_gradient(checked, nll=True)
+        return nll_numpy(checked, value=False)
+    return array_api_gradient(checked, nll=True)
 
 
 def _nll_reference(xp: Namespace, x: Array, y: Array, /) -> Array:

@@ -12,8 +12,8 @@ import numpy as np
 
 from neural_network import _blocks, _reduction, _validation
 from neural_network._validation import REAL, Array
-from neural_network.losses._softmax_checks import _check_row_sums, _Checked, _denominator
-from neural_network.losses._softmax_math import _class_sums
+from neural_network.losses._rows import RowArguments, check_row_sums, mean_denominator
+from neural_network.losses._softmax_math import class_sums
 
 # --------------------------------------------------------------------------- NumPy, in blocks
 
@@ -86,7 +86,7 @@ def _store(out: Array, block: Array, axis: int) -> None:
 class _Parts:
     """The log-softmax of a block of float64 scores ``a``, class axis ``axis``.
 
-    The same operations as :func:`_log_softmax_parts` on every element: ``z = x - max``,
+    The same operations as :func:`log_softmax_parts` on every element: ``z = x - max``,
     its exact rounding error ``d``, ``e = exp(z) + exp(z) * d`` and ``rest``, the sum of
     ``e`` over every class but the first maximal one. ``e`` holds 0 at the first maxima
     (whose terms are exactly 1) until :meth:`probabilities` puts the 1 back.
@@ -126,11 +126,11 @@ class _Parts:
             # One maximum per sample, the common case: its term is exactly 1, and 1 - 1 = 0
             # (a subtraction of the mask, free of the branches of indexing by it).
             np.subtract(e, equal, out=e)
-            return _Parts(z, d, e, _class_sums(e, axis), equal, None, low, high)
+            return _Parts(z, d, e, class_sums(e, axis), equal, None, low, high)
         # Ties (or NaN, refused after the pass): the first maximum of each sample.
         maxima = _positions(np.argmax(a, axis=axis), samples, a.shape[axis], axis)
         e.put(maxima, 0.0)
-        return _Parts(z, d, e, _class_sums(e, axis), None, maxima, low, high)
+        return _Parts(z, d, e, class_sums(e, axis), None, maxima, low, high)
 
     def is_first_maximum(self, positions: Array) -> Array:
         """Whether each sample's flat position (sample order) is its first maximum."""
@@ -207,7 +207,7 @@ class _Pass:
     spans: list[tuple[int, int, int, int]]  # the blocks: see _spans
 
 
-def _numpy_pass(checked: _Checked) -> _Pass:
+def _numpy_pass(checked: RowArguments) -> _Pass:
     x, classes = checked.x, checked.classes
     count = x.shape[0] if x.ndim >= 2 else 1
     inner = math.prod(x.shape[2:])
@@ -221,7 +221,7 @@ def _numpy_pass(checked: _Checked) -> _Pass:
         sample_weight=checked.sample_weight,
         label_smoothing=checked.label_smoothing,
         reduction=checked.reduction,
-        denominator=_denominator(checked) if checked.reduction == "mean" else 1.0,
+        denominator=mean_denominator(checked) if checked.reduction == "mean" else 1.0,
         axis=0 if classes <= TRANSPOSED_CLASSES else 1,
         spans=_spans(count, inner, _rows_per_block(classes)),
     )
@@ -329,7 +329,7 @@ def _target_weights(run: _Pass, y: Array, ignored: Array | None) -> Array | None
     return weights if ignored is None else np.where(ignored, 0.0, weights)
 
 
-def _check_measured(checked: _Checked, pieces: list[tuple[Any, ...]]) -> None:
+def _check_measured(checked: RowArguments, pieces: list[tuple[Any, ...]]) -> None:
     """Decide the deferred value checks from the blocks' minima and maxima (and row sums)."""
     if not pieces:
         return
@@ -340,7 +340,7 @@ def _check_measured(checked: _Checked, pieces: list[tuple[Any, ...]]) -> None:
     if t is not None:
         low, high = _extreme(np.min, pieces, 2), _extreme(np.max, pieces, 3)
         _validation.check_range(func, "target", t, np, _validation.LABEL, low, high)
-        _check_row_sums(func, _extreme(np.max, pieces, 4), checked.classes, float(np.finfo(t.dtype).eps))
+        check_row_sums(func, _extreme(np.max, pieces, 4), checked.classes, float(np.finfo(t.dtype).eps))
 
 
 def _extreme(which: Callable[[Any], Any], pieces: list[tuple[Any, ...]], at: int) -> float:
@@ -351,8 +351,8 @@ def _extreme(which: Callable[[Any], Any], pieces: list[tuple[Any, ...]], at: int
     return float(which([piece[at] for piece in pieces]))
 
 
-def _cross_entropy_numpy(
-    checked: _Checked, *, value: bool, gradient: bool, check: bool = True
+def cross_entropy_numpy(
+    checked: RowArguments, *, value: bool, gradient: bool, check: bool = True
 ) -> tuple[Array, Array]:
     """The loss (reduced as asked) and its gradient, as many as wanted, in one pass; the
     input's values are checked unless ``check`` is false."""
@@ -374,7 +374,7 @@ def _cross_entropy_numpy(
         measured: tuple[Any, ...] = (parts.low, parts.high)
         if run.t3 is not None:  # class probabilities, (1 - ls) t + ls / C, times the class weights
             t = _load(run.t3[n0:n1, :, j0:j1], axis, t, writable=True)
-            worst = np.abs(_class_sums(t, axis) - 1.0)
+            worst = np.abs(class_sums(t, axis) - 1.0)
             measured += (float(np.min(t)), float(np.max(t)), float(np.max(worst)))
             t *= 1.0 - ls
             t += ls / classes
@@ -385,7 +385,7 @@ def _cross_entropy_numpy(
             if run.t3 is not None:
                 nll = parts.all_nll(back)
                 np.multiply(t, np.where(t > 0, nll, 0.0), out=nll)
-                loss = _class_sums(nll, axis).reshape(-1)
+                loss = class_sums(nll, axis).reshape(-1)
             else:
                 y, ignored = _targets(run, start, stop)
                 loss = parts.nll(_positions(y, samples, classes, axis))
@@ -397,13 +397,13 @@ def _cross_entropy_numpy(
                     if w is not None:
                         np.multiply(w, np.where(w > 0, nll, 0.0), out=nll)
                     counted = 1.0 if ignored is None else np.where(ignored, 0.0, 1.0)
-                    loss = (1.0 - ls) * loss + ((ls / classes) * counted) * _class_sums(nll, axis).reshape(-1)
+                    loss = (1.0 - ls) * loss + ((ls / classes) * counted) * class_sums(nll, axis).reshape(-1)
             partials = values.add(loss, start, stop)
         if out3 is not None:
             p, complement = parts.probabilities()
             if run.t3 is not None:
-                total = _class_sums(t, axis)
-                others = _class_sums(parts.without_first_maxima(t, back), axis)
+                total = class_sums(t, axis)
+                others = class_sums(parts.without_first_maxima(t, back), axis)
                 g = np.multiply(p, total, out=p)
                 g -= t
                 parts.set_first_maxima(g, others - total * complement.reshape(total.shape))
@@ -446,12 +446,12 @@ def _cross_entropy_numpy(
 # (spans, threads, per-block bookkeeping), which costs as much as the arithmetic here.
 
 
-def _cross_entropy_small(x: Array, indices: Array, reduction: str, *, gradient: bool) -> Array | None:
+def cross_entropy_small(x: Array, indices: Array, reduction: str, *, gradient: bool) -> Array | None:
     """cross_entropy (or its gradient) of float64 (N, C) scores that make one block, with
     valid class indices (none ignored); None where the scores are more than one block or
     not all finite: the general path then takes the call (and raises the error it always does).
 
-    The same bits as :func:`_cross_entropy_numpy`: its one block computes this, then sums
+    The same bits as :func:`cross_entropy_numpy`: its one block computes this, then sums
     the losses as ``_reduction.total`` does (``_Values``) and divides by N.
     """
     samples, classes = x.shape
@@ -468,7 +468,7 @@ def _one_block_quietly(
     view: Array, a: Array, axis: int, work: tuple[Array, Array, Array, Array],
     indices: Array, reduction: str, gradient: bool,
 ) -> Array | None:
-    """The body of :func:`_cross_entropy_small`: the task of ``_cross_entropy_numpy`` for
+    """The body of :func:`cross_entropy_small`: the task of ``cross_entropy_numpy`` for
     one block without weights, smoothing or ignored samples, and its reduction."""
     parts = _Parts.of(a, axis, *work)
     if not REAL.holds(parts.low, parts.high):
@@ -497,7 +497,7 @@ def _one_block_quietly(
 _one_block = np.errstate(divide="ignore", over="ignore", invalid="ignore")(_one_block_quietly)
 
 
-def _nll_numpy(checked: _Checked, *, value: bool) -> Array:
+def nll_numpy(checked: RowArguments, *, value: bool) -> Array:
     """nll_loss, or its gradient, in one pass: a gather (or a scatter) per block."""
     run = _numpy_pass(checked)
     count, classes, inner = run.x3.shape

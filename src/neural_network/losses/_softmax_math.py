@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import array_api_compat
 import numpy as np
 
 from neural_network import _reduction
 from neural_network._validation import Array, Namespace
-from neural_network.losses._softmax_checks import _Checked, _mean_weight, _rows
+from neural_network.losses._rows import RowArguments, RowLayout, mean_weight_array, row_layout
 
 # --------------------------------------------------------------------------- class sums
 
 
-def _class_sums(a: Array, axis: int) -> Array:
+def class_sums(a: Array, axis: int) -> Array:
     """The sums of ``a`` over the class axis, keeping it (as length 1).
 
     For (M, C) rows this is ``np.add.reduce(a, axis=1)``. For a transposed (C, M) block
@@ -58,7 +56,7 @@ def _pairwise(a: Array, start: int, count: int) -> Array:
 # --------------------------------------------------------------------------- log-softmax, exactly
 
 
-def _log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Array, Array]:
+def log_softmax_parts(xp: Namespace, logits: Array) -> tuple[Array, Array, Array, Array]:
     """``-log p`` for every class, ``e = exp(z)``, ``rest`` and the one-hot of the first maximum.
 
     ``log p = z - log1p(rest)`` with ``z = x - max`` and ``rest`` the sum of ``exp(z)``
@@ -103,7 +101,7 @@ def _except(xp: Namespace, a: Array) -> Array:
     return xp.sum(xp.where(other, a, 0.0), axis=2)
 
 
-def _softmax_reference_parts(xp: Namespace, x: Array) -> tuple[Array, Array, Array]:
+def softmax_reference_parts(xp: Namespace, x: Array) -> tuple[Array, Array, Array]:
     """``-log p``, ``p`` and ``1 - p`` of every class of (N, C) logits, ``p = softmax(x)``.
 
     All three from ``S_c = sum_{k != c} exp(x_k - x_c)`` (``-log p_c = log1p(S_c)``,
@@ -114,7 +112,7 @@ def _softmax_reference_parts(xp: Namespace, x: Array) -> tuple[Array, Array, Arr
     return xp.log1p(rest), 1 / (1 + rest), xp.where(xp.isfinite(rest), rest / (1 + rest), 1.0)
 
 
-def _softmax_reference_grad(xp: Namespace, p: Array, q: Array, u: Array) -> Array:
+def softmax_reference_grad(xp: Namespace, p: Array, q: Array, u: Array) -> Array:
     """``p_k sum_c u_c - u_k`` (the gradient through the softmax of ``sum_c u_c (-log p_c)``-like
     row losses, ``u_c`` their weights), as ``p_k sum_{c != k} u_c - (1 - p_k) u_k``."""
     return p * _except(xp, u[:, None, :]) - q * u
@@ -123,56 +121,27 @@ def _softmax_reference_grad(xp: Namespace, p: Array, q: Array, u: Array) -> Arra
 # --------------------------------------------------------------------------- array-API formulas
 
 
-def _weighted_sum(xp: Namespace, coefficient: Array, values: Array) -> Array:
+def weighted_sum(xp: Namespace, coefficient: Array, values: Array) -> Array:
     """Row sums of ``coefficient * values``, where a zero coefficient contributes 0 even
     against an infinite value (IEEE would give 0 * inf = NaN)."""
     return xp.sum(coefficient * xp.where(coefficient > 0, values, 0.0), axis=1)
 
 
-@dataclass(frozen=True)
-class _Classes:
-    """Arguments of another array library in a flat layout: ``scores`` of shape (M, C)."""
-
-    xp: Namespace
-    scores: Array  # (M, C) float64: logits, or log-probabilities for nll_loss
-    onehot: Array  # (M, C) float64: 1 at each sample's target class, 0 elsewhere and on ignored rows
-    probabilities: Array | None  # (M, C) float64 when the target gives class probabilities
-    weight: Array  # (C,) float64 class weights (ones when not given)
-
-
-def _classes(checked: _Checked) -> _Classes:
-    xp, classes = checked.xp, checked.classes
-    scores = _rows(xp, checked.x, checked.class_axis, classes)
-    w = checked.weight
-    if w is None:
-        w = xp.ones((classes,), dtype=xp.float64, device=checked.device)
-    probabilities = None
-    if checked.target.probabilities is not None:
-        read = _rows(xp, checked.target.probabilities, checked.class_axis, classes)
-        probabilities = (1.0 - checked.label_smoothing) * read + checked.label_smoothing / classes
-        onehot = xp.zeros_like(scores)
-    else:
-        indices: Array = checked.target.indices
-        positions = xp.arange(classes, device=checked.device)
-        onehot = xp.astype(indices[:, None] == positions[None, :], xp.float64)
-    return _Classes(xp=xp, scores=scores, onehot=onehot, probabilities=probabilities, weight=w)
-
-
-def _cross_entropy_values(batch: _Classes, label_smoothing: float) -> Array:
+def _cross_entropy_values(batch: RowLayout, label_smoothing: float) -> Array:
     xp, w = batch.xp, batch.weight[None, :]
-    nll, _, _, _ = _log_softmax_parts(xp, batch.scores)  # -log p, every entry >= 0
+    nll, _, _, _ = log_softmax_parts(xp, batch.scores)  # -log p, every entry >= 0
     if batch.probabilities is not None:
-        return _weighted_sum(xp, w * batch.probabilities, nll)
-    loss = (1.0 - label_smoothing) * _weighted_sum(xp, batch.onehot * w, nll)
+        return weighted_sum(xp, w * batch.probabilities, nll)
+    loss = (1.0 - label_smoothing) * weighted_sum(xp, batch.onehot * w, nll)
     if label_smoothing:
         counted = xp.sum(batch.onehot, axis=1)  # 0 for an ignored sample
-        loss = loss + (label_smoothing / batch.scores.shape[1]) * counted * _weighted_sum(xp, w, nll)
+        loss = loss + (label_smoothing / batch.scores.shape[1]) * counted * weighted_sum(xp, w, nll)
     return loss
 
 
-def _cross_entropy_gradient(batch: _Classes, label_smoothing: float) -> Array:
+def _cross_entropy_gradient(batch: RowLayout, label_smoothing: float) -> Array:
     xp, w = batch.xp, batch.weight[None, :]
-    _, e, rest, first_max = _log_softmax_parts(xp, batch.scores)
+    _, e, rest, first_max = log_softmax_parts(xp, batch.scores)
     p = e / (1.0 + rest)
     complement = rest / (1.0 + rest)  # 1 - p of the top class, exact even where p rounds to 1
     if batch.probabilities is not None:
@@ -195,18 +164,18 @@ def _cross_entropy_gradient(batch: _Classes, label_smoothing: float) -> Array:
     return gradient
 
 
-def _nll_values(batch: _Classes) -> Array:
+def _nll_values(batch: RowLayout) -> Array:
     # -w[y] * input[y], gathered by the one-hot mask; a log-probability of -inf in a
     # class with coefficient 0 (another class, an ignored sample, a zero weight) adds 0.
-    return _weighted_sum(batch.xp, batch.onehot * batch.weight[None, :], 0.0 - batch.scores)
+    return weighted_sum(batch.xp, batch.onehot * batch.weight[None, :], 0.0 - batch.scores)
 
 
-def _nll_gradient(batch: _Classes) -> Array:
+def _nll_gradient(batch: RowLayout) -> Array:
     return 0.0 - batch.onehot * batch.weight[None, :]
 
 
-def _array_api_values(checked: _Checked, nll: bool) -> Array:
-    xp, batch = checked.xp, _classes(checked)
+def array_api_values(checked: RowArguments, nll: bool) -> Array:
+    xp, batch = checked.xp, row_layout(checked)
     with np.errstate(over="ignore", divide="ignore"):
         values = _nll_values(batch) if nll else _cross_entropy_values(batch, checked.label_smoothing)
         if checked.reduction == "none":
@@ -220,12 +189,12 @@ def _array_api_values(checked: _Checked, nll: bool) -> Array:
             reduction=checked.reduction,
             sample_weight=s,
             dtype=checked.x.dtype,
-            mean_weight=_mean_weight_array(checked),
+            mean_weight=mean_weight_array(checked),
         )
 
 
-def _array_api_gradient(checked: _Checked, nll: bool) -> Array:
-    xp, batch = checked.xp, _classes(checked)
+def array_api_gradient(checked: RowArguments, nll: bool) -> Array:
+    xp, batch = checked.xp, row_layout(checked)
     with np.errstate(over="ignore", divide="ignore"):
         gradient = _nll_gradient(batch) if nll else _cross_entropy_gradient(batch, checked.label_smoothing)
         s = checked.sample_weight
@@ -235,14 +204,7 @@ def _array_api_gradient(checked: _Checked, nll: bool) -> Array:
             reduction=checked.reduction,
             sample_weight=None if s is None else s[:, None],
             dtype=checked.x.dtype,
-            mean_weight=_mean_weight_array(checked),
+            mean_weight=mean_weight_array(checked),
         )
     laid_out = xp.reshape(reduced, (*checked.sample_shape, checked.classes))
     return xp.moveaxis(laid_out, -1, checked.class_axis)
-
-
-def _mean_weight_array(checked: _Checked) -> Array:
-    mean_weight = _mean_weight(checked) if checked.mean_weight is None else checked.mean_weight
-    if isinstance(mean_weight, int):
-        return checked.xp.ones((mean_weight,), dtype=checked.xp.float64, device=checked.device)
-    return mean_weight

@@ -15,8 +15,8 @@ from neural_network._numerics import two_product, two_sum
 from neural_network._validation import Array, Namespace
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._feature_rows import row_sum_double
-from neural_network.losses._focal import _class_prepare, _reduce_row_gradient, _reduce_rows, _rows_of
 from neural_network.losses._reference import register
+from neural_network.losses._rows import class_prepare, reduce_row_gradient, reduce_rows, rows_of
 
 
 def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array, Array]:
@@ -54,9 +54,9 @@ def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array, Array]:
 
 
 def _sparsemax_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
-    checked = _class_prepare(func, input, target, reduction, sample_weight)
-    scores, labels = _rows_of(checked)
-    # A target of class probabilities was checked (rows summing to 1) by _class_prepare.
+    checked = class_prepare(func, input, target, reduction, sample_weight)
+    scores, labels = rows_of(checked)
+    # A target of class probabilities was checked (rows summing to 1) by class_prepare.
     return checked, scores, labels
 
 
@@ -109,7 +109,7 @@ def sparsemax_loss(
     gap = gap_high + (gap_error + xp.where(p > 0.0, low, 0.0))
     below = xp.maximum(0.0 - (high + low), 0.0)
     values = 0.5 * xp.sum(gap * gap, axis=1) + xp.sum(labels * below, axis=1)
-    return _reduce_rows(checked, values)
+    return reduce_rows(checked, values)
 
 
 def sparsemax_loss_grad(
@@ -131,7 +131,7 @@ def sparsemax_loss_grad(
     xp = checked.xp
     high, low, p = _sparsemax_parts(xp, scores)
     gap_high, gap_error = two_sum(xp.where(p > 0.0, high, 0.0), -labels)
-    return _reduce_row_gradient(checked, gap_high + (gap_error + xp.where(p > 0.0, low, 0.0)))
+    return reduce_row_gradient(checked, gap_high + (gap_error + xp.where(p > 0.0, low, 0.0)))
 
 
 def _sparsemax_reference_parts(xp: Namespace, z: Array, target: Array) -> tuple[Array, Array, Array]:

@@ -1,16 +1,48 @@
-"""Checking the arguments of the class-axis losses (cross_entropy, nll_loss, and those built on them)."""
+r"""The row engine: the losses that read a whole row of class scores along a class axis.
 
+Every class-axis loss (``cross_entropy``, ``nll_loss``, the focal and Poly-1 losses, the
+categorical and multi-class hinges, the perceptron and sparsemax losses; with checks of
+their own, ``safe_softmax_cross_entropy`` and the multi-label margin losses) runs the same
+steps::
+
+    arguments ─► prepare / class_prepare (namespace, class axis, class indices or
+                 probabilities, class and sample weights, reduction) ─► RowArguments
+              ─► rows_of / row_layout: (M, C) float64 rows, one per sample
+              ─► the loss's per-row values or gradient, by_rows (NumPy: blocks of rows,
+                 on threads; cross_entropy and nll_loss: _softmax_blocks, which checks the
+                 values block by block as it goes)
+              ─► reduce_rows / reduce_row_gradient (sample weights, none | sum | mean with
+                 the mean's weights, the class axis put back)
+
+:class:`RowArguments` is the one validated-arguments type of these losses. It is not the
+element-wise engine's ``Batch`` and shares no base with it: the two hold the namespace,
+dtype, reduction and sample weights under the same meaning, but a row loss also carries
+the class axis, the sample shape, a target that is either indices or probabilities, the
+class weights and the mean's denominator (PyTorch's summed class weights), which ``Batch``
+has no place for, while ``Batch`` holds two operands of one shape and the kernels' extra
+weights, which a row loss has not. A shared base would hold four fields and ``_elementwise``
+would have to import it; the two types are kept apart, with those fields named alike
+(``xp``, ``reduction``, ``sample_weight``, the result's ``dtype``).
+
+``safe_softmax_cross_entropy`` (``-inf`` logits allowed, probabilities only) and the
+multi-label margin losses ((N, C) or (C,) only, several class indices per row) make their
+own checks but validate into ``RowArguments`` too, and reduce through this module.
+Containers that hold something else stay where they are: ``_circle._CircleArguments``
+(embeddings and their labels, not class scores; the pairs are formed later), and, for
+other engines, CTC's ``_sequence._Checked`` (sequence lengths) and ``_overlap._Groups``.
+"""
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from neural_network import _reduction, _validation
+from neural_network import _blocks, _reduction, _validation
 from neural_network._validation import NONNEGATIVE, REAL, Array, Domain, Namespace
 from neural_network.errors import (
     EmptyInputError,
@@ -39,7 +71,7 @@ _EXACT_INTEGERS = 2.0**53
 
 
 @dataclass(slots=True)  # not frozen: one is made per call, and a frozen one is slower to make
-class _Target:
+class RowTarget:
     """A validated target: class indices, or class probabilities."""
 
     indices: Array | None = None  # (M,) integers, -1 where the sample is ignored
@@ -48,12 +80,16 @@ class _Target:
 
 
 @dataclass(slots=True)
-class _Checked:
-    """Validated arguments, before the layout of the evaluation is chosen.
+class RowArguments:
+    """The validated arguments of a class-axis loss, before the layout of the evaluation is chosen.
 
-    ``deferred``: NumPy arguments, whose value checks (of the input, and of a probability
+    ``x`` keeps its own dtype and layout (the class axis ``class_axis``: 1, or 0 for a
+    single sample); :func:`rows_of` gives the (M, C) float64 rows. ``target`` holds class
+    indices or class probabilities; ``weight`` the class weights, ``sample_weight`` one
+    weight per sample (flat); ``mean_weight`` what each sample adds to the mean's
+    denominator; ``scores`` the (M, C) float64 rows. ``deferred``: NumPy arguments, whose value checks (of the input, and of a probability
     target) are left to the blocked evaluation, which measures each block's minimum and
-    maximum as it goes (see :func:`_prepare`).
+    maximum as it goes (see :func:`prepare`).
     """
 
     func: str
@@ -63,17 +99,35 @@ class _Checked:
     class_axis: int
     classes: int
     sample_shape: tuple[int, ...]
-    target: _Target
+    target: RowTarget
     weight: Array | None  # (C,) float64; None for all ones
     sample_weight: Array | None  # (M,) float64
     label_smoothing: float
     reduction: str
     domain: Domain
     deferred: bool
-    mean_weight: Array | int | None = None  # for reduction="mean": see _mean_weight
+    mean_weight: Array | int | None = None  # for reduction="mean": see mean_weights
+    laid_out: Array | None = None  # the scores as (M, C) float64 rows, once made: see scores
+
+    @property
+    def scores(self) -> Array:
+        """The scores as (M, C) float64 rows, one per sample (made once, on first use)."""
+        if self.laid_out is None:
+            self.laid_out = as_rows(self.xp, self.x, self.class_axis, self.classes)
+        return self.laid_out
+
+    @property
+    def samples(self) -> int:
+        """The number of samples, M."""
+        return math.prod(self.sample_shape)
+
+    @property
+    def dtype(self) -> Any:
+        """The dtype of the result: the input's."""
+        return self.x.dtype
 
 
-def _prepare(
+def prepare(
     func: str,
     input: object,
     target: object,
@@ -84,7 +138,7 @@ def _prepare(
     reduction: object,
     sample_weight: object,
     log_probabilities: bool,
-) -> _Checked:
+) -> RowArguments:
     """Check every argument, in a fixed order, each failure with its own message.
 
     The values of NumPy input (and of a NumPy probability target) are checked during the
@@ -125,22 +179,22 @@ def _prepare(
     deferred = type(x) is np.ndarray
     if not deferred:
         _validation.check_values(func, "input", x, xp, domain)
-    checked = _Checked(
+    checked = RowArguments(
         func=func, xp=xp, device=device, x=x, class_axis=class_axis, classes=classes,
-        sample_shape=sample_shape, target=_Target(), weight=None, sample_weight=None,
+        sample_shape=sample_shape, target=RowTarget(), weight=None, sample_weight=None,
         label_smoothing=float(label_smoothing), reduction=reduction, domain=domain, deferred=deferred,
     )
     try:
         _check_the_rest(checked, target, weight, sample_weight, int(ignore_index), log_probabilities)
     except (InvalidInputError, InvalidTypeError):
         if deferred:  # an earlier check, deferred, takes precedence
-            _check_deferred_eagerly(checked)
+            check_deferred_eagerly(checked)
         raise
     return checked
 
 
 def _check_the_rest(
-    checked: _Checked,
+    checked: RowArguments,
     target: object,
     weight: object,
     sample_weight: object,
@@ -176,12 +230,12 @@ def _check_the_rest(
             "probabilities give an ignored sample sample_weight 0 instead (PyTorch refuses it too)."
         )
     if checked.reduction == "mean":
-        _scale_for_mean(checked)
-        checked.mean_weight = _mean_weight(checked)
-        _check_mean_defined(func, xp, _samples(checked), checked.mean_weight)
+        scale_for_mean(checked)
+        checked.mean_weight = mean_weights(checked)
+        check_mean_defined(func, xp, sample_count(checked), checked.mean_weight)
 
 
-def _scale_for_mean(checked: _Checked) -> None:
+def scale_for_mean(checked: RowArguments) -> None:
     """Scale the weights of a mean by powers of two (``_reduction.scale_weights``): the mean
     and its gradient do not change, and neither ``s * w[y] * loss`` nor the denominator
     overflows or loses the bits of tiny weights.
@@ -189,10 +243,10 @@ def _scale_for_mean(checked: _Checked) -> None:
     The class weights cancel only over class indices (the mean divides by the summed
     ``w[y]``); over probabilities they scale the loss and are left as they are.
     """
-    xp, bound = checked.xp, float(_samples(checked))  # the denominator sums this many weights
+    xp, bound = checked.xp, float(sample_count(checked))  # the denominator sums this many weights
     if checked.weight is not None and checked.target.indices is not None:
         largest = _reduction.largest(xp, checked.weight)
-        exponent = _reduction.weight_exponent(largest, _samples(checked))
+        exponent = _reduction.weight_exponent(largest, sample_count(checked))
         checked.weight = _reduction.scale(checked.weight, exponent)
         bound *= max(1.0, math.ldexp(largest, exponent))  # each sample weight meets one at most this large
     if checked.sample_weight is not None:
@@ -200,7 +254,7 @@ def _scale_for_mean(checked: _Checked) -> None:
         checked.sample_weight = _reduction.scale(checked.sample_weight, _reduction.weight_exponent(largest, bound))
 
 
-def _small_indices(
+def small_indices(
     input: object,
     target: object,
     *,
@@ -214,9 +268,9 @@ def _small_indices(
 
     The commonest call: float64 (N, C) NumPy scores and (N,) NumPy integer class indices,
     each from 0 to C - 1 (none equal to ``ignore_index``), no weights, no smoothing, a
-    known reduction. Each argument then passes every check of :func:`_prepare` except
+    known reduction. Each argument then passes every check of :func:`prepare` except
     the finiteness of the scores, which the evaluation decides. Anything else, faulty
-    or only unusual, returns None: :func:`_prepare` takes the call and says what is wrong.
+    or only unusual, returns None: :func:`prepare` takes the call and says what is wrong.
     """
     if not (
         type(input) is np.ndarray
@@ -244,7 +298,7 @@ def _small_indices(
 _FLOAT64 = np.dtype(np.float64)
 
 
-def _read_target(checked: _Checked, target: object, ignore_index: int, log_probabilities: bool) -> _Target:
+def _read_target(checked: RowArguments, target: object, ignore_index: int, log_probabilities: bool) -> RowTarget:
     """The target as class indices (flat, ignored samples set to -1) or class probabilities."""
     func, xp, device = checked.func, checked.xp, checked.device
     shape, sample_shape, classes = tuple(checked.x.shape), checked.sample_shape, checked.classes
@@ -274,8 +328,8 @@ def _read_target(checked: _Checked, target: object, ignore_index: int, log_proba
             )
         if not checked.deferred:
             _validation.check_values(func, "target", t, xp, _validation.LABEL)
-            _check_rows_sum_to_one(func, xp, _rows(xp, t, checked.class_axis, classes), t.dtype)
-        return _Target(probabilities=t)
+            check_rows_sum_to_one(func, xp, as_rows(xp, t, checked.class_axis, classes), t.dtype)
+        return RowTarget(probabilities=t)
     if t_shape != sample_shape:
         raise ShapeMismatchError(
             f"{func}: target must hold one class index per sample, shape {sample_shape} for input "
@@ -302,10 +356,10 @@ def _read_target(checked: _Checked, target: object, ignore_index: int, log_proba
     if math.prod(t_shape) and not bool(xp.all(ignored)):
         low, high = int(xp.min(xp.where(ignored, classes, indices))), int(xp.max(counted))
         _check_class_range(func, classes, ignore_index, int(low), int(high))
-    return _Target(indices=xp.where(ignored, -1, indices), ignored=any_ignored)
+    return RowTarget(indices=xp.where(ignored, -1, indices), ignored=any_ignored)
 
 
-def _integer_indices(func: str, target: Array, classes: int, ignore_index: int) -> _Target | None:
+def _integer_indices(func: str, target: Array, classes: int, ignore_index: int) -> RowTarget | None:
     """Class indices from a NumPy integer array, without the float round trip; None to
     leave the rare cases (an ignore_index among the values, huge values) to the general path."""
     flat = target.reshape(-1)
@@ -315,7 +369,7 @@ def _integer_indices(func: str, target: Array, classes: int, ignore_index: int) 
     if low <= ignore_index <= high or max(abs(low), abs(high)) >= _EXACT_INTEGERS:
         return None
     _check_class_range(func, classes, ignore_index, low, high)
-    return _Target(indices=flat.astype(np.intp, copy=False))
+    return RowTarget(indices=flat.astype(np.intp, copy=False))
 
 
 def _check_class_range(func: str, classes: int, ignore_index: int, low: int, high: int) -> None:
@@ -332,19 +386,19 @@ def _check_class_range(func: str, classes: int, ignore_index: int, low: int, hig
         )
 
 
-def _rows(xp: Namespace, a: Array, class_axis: int, classes: int) -> Array:
+def as_rows(xp: Namespace, a: Array, class_axis: int, classes: int) -> Array:
     """``a`` in float64 as (M, C) rows, one per sample."""
     return xp.reshape(xp.moveaxis(_validation.working(xp, a), class_axis, -1), (-1, classes))
 
 
-def _check_rows_sum_to_one(func: str, xp: Namespace, rows: Array, dtype: Any) -> None:
+def check_rows_sum_to_one(func: str, xp: Namespace, rows: Array, dtype: Any) -> None:
     if rows.shape[0] == 0:
         return
     worst = float(xp.max(xp.abs(xp.sum(_validation.detached(rows), axis=1) - 1.0)))
-    _check_row_sums(func, worst, rows.shape[1], float(xp.finfo(dtype).eps))
+    check_row_sums(func, worst, rows.shape[1], float(xp.finfo(dtype).eps))
 
 
-def _check_row_sums(func: str, worst: float, classes: int, eps: float) -> None:
+def check_row_sums(func: str, worst: float, classes: int, eps: float) -> None:
     """Refuse rows of probabilities whose sum is ``worst`` away from 1, beyond rounding
     (``eps``: the machine epsilon of the target's dtype)."""
     # Each probability is rounded once in its own dtype, so a row of C of them may be off
@@ -357,20 +411,20 @@ def _check_row_sums(func: str, worst: float, classes: int, eps: float) -> None:
         )
 
 
-def _check_deferred_eagerly(checked: _Checked) -> None:
+def check_deferred_eagerly(checked: RowArguments) -> None:
     """The value checks the blocked evaluation would make, on the whole arrays at once."""
     _validation.check_values(checked.func, "input", checked.x, np, checked.domain)
     t = checked.target.probabilities
     if t is not None:
         _validation.check_values(checked.func, "target", t, np, _validation.LABEL)
-        _check_rows_sum_to_one(checked.func, np, _rows(np, t, checked.class_axis, checked.classes), t.dtype)
+        check_rows_sum_to_one(checked.func, np, as_rows(np, t, checked.class_axis, checked.classes), t.dtype)
 
 
-def _samples(checked: _Checked) -> int:
+def sample_count(checked: RowArguments) -> int:
     return math.prod(checked.sample_shape)
 
 
-def _mean_weight(checked: _Checked) -> Array | int:
+def mean_weights(checked: RowArguments) -> Array | int:
     """What each sample adds to the denominator of the mean (an int: that many ones).
 
     Over class indices it is the weight of the sample's class (0 for an ignored sample),
@@ -388,10 +442,10 @@ def _mean_weight(checked: _Checked) -> Array | int:
             counted = xp.where(ignored, 0.0, xp.take(w, xp.where(ignored, 0, indices)))
     if s is not None:
         return s if counted is None else s * counted
-    return _samples(checked) if counted is None else counted
+    return sample_count(checked) if counted is None else counted
 
 
-def _check_mean_defined(func: str, xp: Namespace, samples: int, mean_weight: Array | int) -> None:
+def check_mean_defined(func: str, xp: Namespace, samples: int, mean_weight: Array | int) -> None:
     if samples == 0:
         raise EmptyInputError(
             f"{func}: reduction='mean' needs at least one sample; got none. "
@@ -405,9 +459,122 @@ def _check_mean_defined(func: str, xp: Namespace, samples: int, mean_weight: Arr
         )
 
 
-def _denominator(checked: _Checked) -> Array | float:
+def mean_denominator(checked: RowArguments) -> Array | float:
     """The denominator of the mean: the summed mean weights, accumulated as every sum."""
-    mean_weight = _mean_weight(checked) if checked.mean_weight is None else checked.mean_weight
+    mean_weight = mean_weights(checked) if checked.mean_weight is None else checked.mean_weight
     if isinstance(mean_weight, int):
         return float(mean_weight)
     return _reduction.total(checked.xp, mean_weight)
+
+
+# --------------------------------------------------------------------------- rows
+
+
+def class_prepare(func: str, input: object, target: object, reduction: object, sample_weight: object) -> RowArguments:
+    """Validate like :func:`cross_entropy` (no class weights, nothing ignored), every value eagerly."""
+    checked_reduction = _validation.check_reduction(func, reduction)
+    # As a sum first: the mean's checks come after the refusal of ignored targets.
+    checked = prepare(
+        func, input, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+        reduction="sum", sample_weight=sample_weight, log_probabilities=False,
+    )
+    if checked.deferred:
+        check_deferred_eagerly(checked)
+    if checked.target.ignored:
+        raise OutOfRangeError(
+            f"{func}: target must hold class indices from 0 to {checked.classes - 1}; got -100. "
+            "This loss has no ignore_index: give the samples to leave out sample_weight 0."
+        )
+    checked.reduction = checked_reduction
+    if checked_reduction == "mean":
+        scale_for_mean(checked)
+        checked.mean_weight = mean_weights(checked)
+        check_mean_defined(func, checked.xp, sample_count(checked), checked.mean_weight)
+    return checked
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """Arguments of another array library in a flat layout: ``scores`` of shape (M, C)."""
+
+    xp: Namespace
+    scores: Array  # (M, C) float64: logits, or log-probabilities for nll_loss
+    onehot: Array  # (M, C) float64: 1 at each sample's target class, 0 elsewhere and on ignored rows
+    probabilities: Array | None  # (M, C) float64 when the target gives class probabilities
+    weight: Array  # (C,) float64 class weights (ones when not given)
+
+
+def row_layout(checked: RowArguments) -> RowLayout:
+    """The scores, the target (one-hot rows, or smoothed probabilities) and the class weights as rows."""
+    xp, classes = checked.xp, checked.classes
+    scores = as_rows(xp, checked.x, checked.class_axis, classes)
+    w = checked.weight
+    if w is None:
+        w = xp.ones((classes,), dtype=xp.float64, device=checked.device)
+    probabilities = None
+    if checked.target.probabilities is not None:
+        read = as_rows(xp, checked.target.probabilities, checked.class_axis, classes)
+        probabilities = (1.0 - checked.label_smoothing) * read + checked.label_smoothing / classes
+        onehot = xp.zeros_like(scores)
+    else:
+        indices: Array = checked.target.indices
+        positions = xp.arange(classes, device=checked.device)
+        onehot = xp.astype(indices[:, None] == positions[None, :], xp.float64)
+    return RowLayout(xp=xp, scores=scores, onehot=onehot, probabilities=probabilities, weight=w)
+
+
+def mean_weight_array(checked: RowArguments) -> Array:
+    """What each sample adds to the mean's denominator, as an (M,) array (see :func:`mean_weights`)."""
+    mean_weight = mean_weights(checked) if checked.mean_weight is None else checked.mean_weight
+    if isinstance(mean_weight, int):
+        return checked.xp.ones((mean_weight,), dtype=checked.xp.float64, device=checked.device)
+    return mean_weight
+
+
+def rows_of(checked: RowArguments) -> tuple[Array, Array]:
+    """The scores and the target as (M, C) float64 rows (a one-hot of class indices)."""
+    batch = row_layout(checked)
+    return batch.scores, batch.onehot if batch.probabilities is None else batch.probabilities
+
+
+def by_rows(compute: Callable[[Array, Array], Array], scores: Array, t: Array) -> Array:
+    """``compute(scores, t)`` of (M, C) rows, row by row in effect: large NumPy input in blocks of
+    rows of about ``_blocks.BLOCK`` entries (in the processor's cache), on several threads."""
+    if not isinstance(scores, np.ndarray) or scores.size <= _blocks.BLOCK:
+        with np.errstate(divide="ignore", over="ignore"):
+            return compute(scores, t)
+    rows = max(1, _blocks.BLOCK // scores.shape[1])
+    count = -(-scores.shape[0] // rows)
+
+    def one(start: int, stop: int) -> Array:
+        i = start // _blocks.BLOCK
+        # The floating-point error state belongs to each thread: set it here, in the thread.
+        with np.errstate(divide="ignore", over="ignore"):
+            return compute(scores[i * rows : (i + 1) * rows], t[i * rows : (i + 1) * rows])
+
+    return np.concatenate(_blocks.map_blocks(one, count * _blocks.BLOCK))
+
+
+def reduce_rows(checked: RowArguments, values: Array) -> Array:
+    """Reduce the (M,) per-sample losses: ``none`` in the sample shape, else the weighted sum or mean."""
+    xp = checked.xp
+    if checked.reduction == "none":
+        values = xp.reshape(values, checked.sample_shape)
+    s = checked.sample_weight
+    if s is not None and checked.reduction == "none":
+        s = xp.reshape(s, checked.sample_shape)
+    return _reduction.reduce_values(
+        xp, values, reduction=checked.reduction, sample_weight=s, dtype=checked.x.dtype,
+        mean_weight=mean_weight_array(checked),
+    )
+
+
+def reduce_row_gradient(checked: RowArguments, gradient: Array) -> Array:
+    """Reduce the (M, C) gradient of the per-sample losses and lay it out as the input (class axis back)."""
+    xp, s = checked.xp, checked.sample_weight
+    reduced = _reduction.reduce_derivatives(
+        xp, gradient, reduction=checked.reduction, sample_weight=None if s is None else s[:, None],
+        dtype=checked.x.dtype, mean_weight=mean_weight_array(checked),
+    )
+    laid_out = xp.reshape(reduced, (*checked.sample_shape, checked.classes))
+    return xp.moveaxis(laid_out, -1, checked.class_axis)

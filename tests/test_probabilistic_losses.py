@@ -420,7 +420,7 @@ def test_general_power_deviances_are_within_the_derived_bound_where_the_medium_p
     rng = np.random.default_rng([15, int(power * 100)])
     mu = _log_uniform(rng, 1e-6, 1e6, 200)
     y = mu * (1.0 + rng.choice([-1.0, 1.0], 200) * rng.uniform(0.25, 0.7, 200))
-    q, _, q_error = _deviance._quotient(np, y, mu)
+    q, _, q_error = _deviance.deviance_quotient(np, y, mu)
     constants = _tweedie._tweedie_table_constants(power)
     accepted = _table_kernels.tweedie_terms(np, q, q_error, mu ** (2 - power), constants)[1]
     assert 0.2 < accepted.mean() < 0.8  # both sides of the threshold are tested
@@ -436,11 +436,11 @@ def test_double_double_exp_and_log_are_accurate_to_2_to_the_minus_95():
 
     with mpmath.workprec(300):
         step = mpmath.log(2) / 2**15
-        assert abs(sum(mpmath.mpf(c) for c in _numerics._EXP_STEP) / step - 1) < mpmath.mpf(2) ** -105
+        assert abs(sum(mpmath.mpf(c) for c in _numerics.EXP_STEP) / step - 1) < mpmath.mpf(2) ** -105
         assert all(float(c) == float(mpmath.mpf(c)) and (mpmath.mpf(c) / 2 ** (mpmath.floor(mpmath.log(abs(c), 2)) - 26)) % 1 == 0
-                   for c in _numerics._EXP_STEP[:2])  # at most 27 bits: n c is exact for n < 2**26
+                   for c in _numerics.EXP_STEP[:2])  # at most 27 bits: n c is exact for n < 2**26
         assert abs(mpmath.mpf(_numerics.LN2[0]) + _numerics.LN2[1] - mpmath.log(2)) < mpmath.mpf(2) ** -105
-        high, low = _numerics._exp_table()
+        high, low = _numerics.exp_table()
         for j in (0, 1, 127, 128, 4097, 32767):
             exact = mpmath.mpf(2) ** (mpmath.mpf(j) / 2**15)
             assert abs((mpmath.mpf(high[j]) + low[j]) / exact - 1) < mpmath.mpf(2) ** -104

@@ -112,7 +112,7 @@ def select_larger(xp: Namespace, condition: Array, larger: Array, smaller: Array
 # rounding error (itself a float). They let a few critical steps below run in about twice
 # the working precision with plain float64 operations (no fma, which the array API lacks).
 
-_SPLITTER = 134217729.0
+SPLITTER = 134217729.0
 """2**27 + 1: Veltkamp's constant that splits a float64 into two 26-bit halves."""
 
 
@@ -123,8 +123,8 @@ def two_sum(a: Array, b: Array) -> tuple[Array, Array]:
     return s, (a - (s - b_virtual)) + (b - b_virtual)
 
 
-def _split(a: Array) -> tuple[Array, Array]:
-    scaled = _SPLITTER * a
+def veltkamp_split(a: Array) -> tuple[Array, Array]:
+    scaled = SPLITTER * a
     high = scaled - (scaled - a)
     return high, a - high
 
@@ -136,8 +136,8 @@ def two_product(a: Array, b: Array) -> tuple[Array, Array]:
     2**27) and the product does not underflow; callers bound their arguments.
     """
     p = a * b
-    a_high, a_low = _split(a)
-    b_high, b_low = _split(b)
+    a_high, a_low = veltkamp_split(a)
+    b_high, b_low = veltkamp_split(b)
     return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 
@@ -492,19 +492,19 @@ def softmax_parts(xp: Namespace, z: Array, axis: int) -> tuple[Array, Array, Arr
 # relative; tests/test_probabilistic_losses.py checks the constants and the results with
 # mpmath.
 
-_TABLE_BITS = 15
-_EXP_INVERSE_STEP = 47274.23109984955
+TABLE_BITS = 15
+EXP_INVERSE_STEP = 47274.23109984955
 """2**15 / ln 2."""
-_EXP_STEP = (2.115317329298705e-05, -5.812543626076234e-14, -1.3931602408343253e-22)
+EXP_STEP = (2.115317329298705e-05, -5.812543626076234e-14, -1.3931602408343253e-22)
 """ln 2 / 2**15 as a sum of three floats, the first two of 27 bits."""
 LN2 = (0.6931471805599453, 2.3190468138462996e-17)
 """ln 2 in double-double."""
-LN2_PARTS = tuple(2.0**_TABLE_BITS * c for c in _EXP_STEP)
+LN2_PARTS = tuple(2.0**TABLE_BITS * c for c in EXP_STEP)
 """ln 2 in three parts, the first two of 27 bits: ``k * part`` is exact for ``|k| < 2**26``."""
 
 
 @functools.lru_cache(maxsize=1)
-def _exp_table() -> tuple[np.ndarray, np.ndarray]:
+def exp_table() -> tuple[np.ndarray, np.ndarray]:
     """``2**(j / 2**15)`` for ``j`` in [0, 2**15), as ``(high, low)`` float64 arrays.
 
     The products of two small tables, ``2**(i / 256)`` and ``2**(k / 2**15)`` for
@@ -521,7 +521,7 @@ def _exp_table() -> tuple[np.ndarray, np.ndarray]:
             return high, float(value - decimal.Decimal(high))
 
         coarse = np.array([parts(decimal.Decimal(i) / 256) for i in range(256)])
-        fine = np.array([parts(decimal.Decimal(k) / 2**_TABLE_BITS) for k in range(128)])
+        fine = np.array([parts(decimal.Decimal(k) / 2**TABLE_BITS) for k in range(128)])
     a_high, a_low = np.repeat(coarse[:, 0], 128), np.repeat(coarse[:, 1], 128)
     b_high, b_low = np.tile(fine[:, 0], 256), np.tile(fine[:, 1], 256)
     p, p_error = two_product(a_high, b_high)
@@ -552,18 +552,18 @@ def exp_double(xp: Namespace, x: Array, x_error: Array | float = 0.0) -> tuple[A
     so the result is finite (0 or the largest float's neighbourhood beyond).
     """
     x = xp.clip(x, -745.2, 709.78)
-    n = xp.round(x * _EXP_INVERSE_STEP)
-    j = n - 2.0**_TABLE_BITS * xp.floor(n * 2.0**-_TABLE_BITS)
-    m = (n - j) * 2.0**-_TABLE_BITS
+    n = xp.round(x * EXP_INVERSE_STEP)
+    j = n - 2.0**TABLE_BITS * xp.floor(n * 2.0**-TABLE_BITS)
+    m = (n - j) * 2.0**-TABLE_BITS
     # The reduction: x - n c1 is exact (Sterbenz), n c1 and n c2 are exact products.
-    head, error = two_sum(x - n * _EXP_STEP[0], n * -_EXP_STEP[1])
-    r, r_low = two_sum(head, error + (x_error - n * _EXP_STEP[2]))
+    head, error = two_sum(x - n * EXP_STEP[0], n * -EXP_STEP[1])
+    r, r_low = two_sum(head, error + (x_error - n * EXP_STEP[2]))
     square, square_error = two_product(r, r)
     s, s_error = two_sum(r, 0.5 * square)
     tail = (square * r) * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))
     # exp(r) - 1 = s + s_low, the terms of (r + r_low)**2 / 2 beyond r**2 included
     s_low = s_error + (r_low + ((0.5 * square_error + r * r_low) + tail))
-    t_high, t_low = _exp_table()
+    t_high, t_low = exp_table()
     index = xp.astype(j, xp.int64)
     if isinstance(x, np.ndarray):
         table_high, table_low = t_high[index], t_low[index]

@@ -19,11 +19,11 @@ from neural_network._numerics import exp_double, log_double, sigmoid_pair, softp
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
 from neural_network.errors import InvalidOptionError
 from neural_network.losses._classification import (
-    _binary_cross_entropy,
-    _binary_cross_entropy_derivative,
+    bce_values,
+    binary_cross_entropy_derivative,
     refuse_swapped,
 )
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
 
@@ -31,7 +31,7 @@ from neural_network.losses._reference import register
 
 
 def gamma_option(func: str, gamma: object) -> float:
-    return _option(
+    return real_option(
         func, "gamma", gamma, meaning="the focusing exponent: a finite number >= 0 (0 gives the cross-entropy)",
         low=0.0, low_included=True,
     )
@@ -40,7 +40,7 @@ def gamma_option(func: str, gamma: object) -> float:
 def _alpha(func: str, alpha: object) -> float | None:
     if alpha is None:
         return None
-    return _option(
+    return real_option(
         func, "alpha", alpha, meaning="the weight of the positive class: a number in [0, 1], or None for no weighting",
         low=0.0, low_included=True, high=1.0,
     )
@@ -175,7 +175,7 @@ def _focal_logits_derivative(
 
 
 def _focal_probabilities(xp: Namespace, p: Array, y: Array, /, *, gamma: float, alpha: float | None) -> Array:
-    ce = _binary_cross_entropy(xp, p, y)
+    ce = bce_values(xp, p, y)
     m = y * (1.0 - p) + (1.0 - y) * p  # 1 - p exact for p >= 1/2 (Sterbenz)
     power = focal_power(xp, m, gamma)
     # m = 0 only at a perfect hard prediction (p == y in {0, 1}), where CE = 0 as well.
@@ -186,9 +186,9 @@ def _focal_probabilities_derivative(
     xp: Namespace, p: Array, y: Array, /, *, gamma: float, alpha: float | None
 ) -> Array:
     # d/dp [m^g CE] = g m^(g-1) (1 - 2y) CE + m^g CE', with dm/dp = 1 - 2y.
-    ce = _binary_cross_entropy(xp, p, y)
+    ce = bce_values(xp, p, y)
     m = y * (1.0 - p) + (1.0 - y) * p
-    gradient = focal_power(xp, m, gamma) * _binary_cross_entropy_derivative(xp, p, y)
+    gradient = focal_power(xp, m, gamma) * binary_cross_entropy_derivative(xp, p, y)
     if gamma != 0.0:
         c = gamma * (1.0 - 2.0 * y)
         # c = 0 (y = 1/2) against an infinite CE (p at 0 or 1): the term is 0, not NaN.

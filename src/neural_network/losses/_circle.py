@@ -24,7 +24,7 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 
@@ -51,9 +51,9 @@ def _circle_prepare(
     reduction: object, sample_weight: object,
 ) -> _CircleArguments:
     checked_reduction = _validation.check_reduction(func, reduction)
-    g = _option(func, "gamma", gamma, meaning="a positive finite number scaling the similarities (Keras's "
+    g = real_option(func, "gamma", gamma, meaning="a positive finite number scaling the similarities (Keras's "
                 "default 80)", low=0.0, low_included=False)
-    m = _option(func, "margin", margin, meaning="a finite real number, the relaxation margin (Keras's default 0.4)",
+    m = real_option(func, "margin", margin, meaning="a finite real number, the relaxation margin (Keras's default 0.4)",
                 low=-math.inf, low_included=False)
     if not isinstance(remove_diagonal, (bool, np.bool_)):
         raise InvalidOptionError(

@@ -18,7 +18,7 @@ from neural_network._numerics import (
     two_sum,
 )
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
-from neural_network.losses._common import _any, _refined
+from neural_network.losses._common import any_true, refine_flagged
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, PairCheck, Reduction
 from neural_network.losses._reference import register
 
@@ -44,7 +44,7 @@ def refuse_swapped(p_name: str, t_name: str, *, options: str = "", logits: str, 
 # --------------------------------------------------------------------------- on probabilities
 
 
-def _binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
+def bce_values(xp: Namespace, p: Array, y: Array, /) -> Array:
     if isinstance(p, np.ndarray) and p.ndim and p.size:  # 0-d: NumPy's scalars take no out=
         hard = _hard_label_binary_cross_entropy(p, y)
         if hard is not None:
@@ -154,7 +154,7 @@ def _small_binary_cross_entropy(xp: Namespace, p: Array, y: Array, /) -> Array:
     return 0.0 - (y * xp.log(p) + (1.0 - y) * log1p(xp, -p))
 
 
-def _binary_cross_entropy_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
+def binary_cross_entropy_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
     # d/dp = (p - y) / (p (1 - p)). With a hard label the numerator p - y rounds exactly
     # like the factor 1 - p (y = 1) or p (y = 0) of the denominator, so the quotient is
     # -1/p or 1/(1 - p) to within about one unit in the last place.
@@ -185,12 +185,12 @@ def _binary_cross_entropy_derivative_inside(
     return ratio
 
 
-_BCE = ElementwiseLoss(
+BCE = ElementwiseLoss(
     name="binary_cross_entropy",
     input=Operand("A", PROBABILITY),
     target=Operand("y", LABEL),
-    value=_binary_cross_entropy,
-    derivative=_binary_cross_entropy_derivative,
+    value=bce_values,
+    derivative=binary_cross_entropy_derivative,
     small_value=_small_binary_cross_entropy,
     pair_check=refuse_swapped(
         "A",
@@ -279,7 +279,7 @@ def binary_cross_entropy(
     ...
     neural_network.errors.InvalidInputError: binary_cross_entropy: the arguments look swapped: ...
     """
-    return _BCE(A, y, reduction=reduction, sample_weight=sample_weight)
+    return BCE(A, y, reduction=reduction, sample_weight=sample_weight)
 
 
 def binary_cross_entropy_grad(
@@ -301,7 +301,7 @@ def binary_cross_entropy_grad(
     >>> print(binary_cross_entropy_grad([0.5, 0.75], [1.0, 0.0], reduction="none"))
     [-2.  4.]
     """
-    return _BCE.grad(A, y, reduction=reduction, sample_weight=sample_weight)
+    return BCE.grad(A, y, reduction=reduction, sample_weight=sample_weight)
 
 
 def _bce_reference(xp: Namespace, A: Array, y: Array, /) -> Array:
@@ -377,7 +377,7 @@ def _hard_label_logistic_loss(
     return loss
 
 
-def _logistic_loss_derivative(
+def logistic_loss_derivative(
     xp: Namespace, logits: Array, y: Array, /, pos_weight: Array | None = None
 ) -> Array:
     # d/dx = (1 - y) sigmoid(x) - pos_weight * y * sigmoid(-x). With a hard label one
@@ -399,7 +399,7 @@ def _logistic_loss_derivative(
     if pos_weight is None and isinstance(logits, np.ndarray) and logits.ndim:
         gradient = _logistic_loss_derivative_numpy(logits, y)
         soft = (y > 0.0) & (y < 1.0)
-        if not _any(xp, soft):  # hard labels: one term is 0, nothing cancels
+        if not any_true(xp, soft):  # hard labels: one term is 0, nothing cancels
             return gradient
         terms = (gradient + y) * (1.0 - 2.0 * y) + y  # sigma + y - 2 y sigma, from the same numbers
     else:
@@ -410,14 +410,14 @@ def _logistic_loss_derivative(
         negative = (1.0 - y) * sigmoid_x
         gradient = negative - positive
         soft = (y > 0.0) & (y < 1.0)
-        if not _any(xp, soft):
+        if not any_true(xp, soft):
             return gradient
         terms = (gradient + y) * (1.0 - 2.0 * y) + y if pos_weight is None else negative + positive
     close = soft & (xp.abs(gradient) < 0.7 * terms)
     if pos_weight is None:
-        return _refined(xp, gradient, close, _logistic_gradient_close, logits, y, harmless=(0.0, 0.5))
+        return refine_flagged(xp, gradient, close, _logistic_gradient_close, logits, y, harmless=(0.0, 0.5))
     weight = xp.broadcast_to(pos_weight, tuple(logits.shape))
-    return _refined(xp, gradient, close, _weighted_gradient_close, logits, y, weight, harmless=(0.0, 0.5, 1.0))
+    return refine_flagged(xp, gradient, close, _weighted_gradient_close, logits, y, weight, harmless=(0.0, 0.5, 1.0))
 
 
 def _sigmoid_double(xp: Namespace, x: Array) -> tuple[tuple[Array, Array], tuple[Array, Array]]:
@@ -503,12 +503,12 @@ def _logistic_loss_derivative_numpy(
     return gradient
 
 
-_BCE_WITH_LOGITS = ElementwiseLoss(
+BCE_WITH_LOGITS = ElementwiseLoss(
     name="binary_cross_entropy_with_logits",
     input=Operand("logits", REAL),
     target=Operand("y", LABEL),
     value=_logistic_loss,
-    derivative=_logistic_loss_derivative,
+    derivative=logistic_loss_derivative,
     weights=("pos_weight",),
     value_propagates_non_finite=True,
 )
@@ -566,7 +566,7 @@ def binary_cross_entropy_with_logits(
     >>> print(binary_cross_entropy_with_logits([2.0, -1.0, 3.0, -2.0], [1, 0, 1, 0]))
     0.15392626529447748
     """
-    return _BCE_WITH_LOGITS(
+    return BCE_WITH_LOGITS(
         logits, y, reduction=reduction, sample_weight=sample_weight, pos_weight=pos_weight
     )
 
@@ -607,7 +607,7 @@ def binary_cross_entropy_with_logits_grad(
     >>> print(binary_cross_entropy_with_logits_grad([0.0, 0.0], [1.0, 0.0], reduction="sum"))
     [-0.5  0.5]
     """
-    return _BCE_WITH_LOGITS.grad(
+    return BCE_WITH_LOGITS.grad(
         logits, y, reduction=reduction, sample_weight=sample_weight, pos_weight=pos_weight
     )
 

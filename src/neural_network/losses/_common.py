@@ -12,7 +12,7 @@ from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError, describe
 
 
-def _option(
+def real_option(
     func: str, name: str, value: object, *, meaning: str, low: float, low_included: bool, high: float = math.inf
 ) -> float:
     """A scalar option as a float, or an InvalidOptionError naming the function and the option.
@@ -32,13 +32,22 @@ def _option(
     return number
 
 
-def _any(xp: Namespace, mask: Array) -> bool:
+def bool_option(func: str, name: str, value: object) -> bool:
+    """A True/False option as a bool, or an InvalidOptionError naming the function and the option."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidOptionError(
+            f"{func}: {name} must be True or False; got {describe(value)}. Pass a Python bool."
+        )
+    return bool(value)
+
+
+def any_true(xp: Namespace, mask: Array) -> bool:
     if isinstance(mask, np.ndarray):
         return bool(mask.any())
     return bool(xp.any(mask))
 
 
-def _repair_overflow(
+def repair_overflow(
     xp: Namespace, value: Array, difference: Array, p: Array, y: Array, halved: Callable[[Array], Array]
 ) -> Array:
     """``value`` with the elements where ``p - y`` overflowed computed again from halves.
@@ -50,12 +59,12 @@ def _repair_overflow(
     A check of the differences costs little; the repair is made only where needed.
     """
     overflow = xp.isinf(difference)
-    if not _any(xp, overflow):
+    if not any_true(xp, overflow):
         return value
     return xp.where(overflow, halved(p * 0.5 - y * 0.5), value)
 
 
-def _choose(xp: Namespace, condition: Array, if_true: Array, if_false: Array) -> Array:
+def choose(xp: Namespace, condition: Array, if_true: Array, if_false: Array) -> Array:
     """``where(condition, if_true, if_false)`` for non-negative values (NaN passes through).
 
     On NumPy without ``where``, whose branches cost about 4 ns an element for a condition
@@ -67,7 +76,7 @@ def _choose(xp: Namespace, condition: Array, if_true: Array, if_false: Array) ->
     return xp.where(condition, if_true, if_false)
 
 
-def _refined(
+def refine_flagged(
     xp: Namespace, value: Array, needed: Array, exact: Callable[..., Array], *operands: Array,
     harmless: tuple[float, ...] | None = None,
 ) -> Array:
@@ -79,7 +88,7 @@ def _refined(
     a function defined only where it is needed. Either way an element's result comes from
     the same operations on the same operands: the same bits.
     """
-    if not _any(xp, needed):
+    if not any_true(xp, needed):
         return value
     if isinstance(value, np.ndarray):
         index = np.flatnonzero(needed)

@@ -13,15 +13,14 @@ import math
 from neural_network._numerics import LN2, exp_double, log_double, two_product, two_sum
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses import _table_kernels
-from neural_network.losses._common import _any, _option, _refined
+from neural_network.losses._common import any_true, bool_option, real_option, refine_flagged
 from neural_network.losses._deviance import (
     COUNT,
     RATE,
-    _deviance_of_exp,
-    _exclude_zero,
-    _exp_less,
-    _flag,
-    _xlogy,
+    deviance_of_exp,
+    exclude_zero,
+    exp_less,
+    xlogy,
 )
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
@@ -60,7 +59,7 @@ def _exp_minus_product(xp: Namespace, x: Array, t: Array) -> Array:
     range for every finite ``t``: the value is inf.
     """
     large = x > _E_SWITCH
-    if not _any(xp, large):
+    if not any_true(xp, large):
         return xp.exp(x) - t * x
     small = xp.minimum(x, _E_SWITCH)  # never inf - inf
     value = xp.exp(small) - t * small
@@ -102,9 +101,9 @@ def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> A
         # where the two parts, each of size about t log t, would cancel as written.
         # Elsewhere (t <= 1, no Stirling term) the plain value, on NumPy for those elements only.
         s = xp.maximum(t, xp.ones_like(t))
-        stirling = _deviance_of_exp(xp, x, s) + 0.5 * xp.log(_TWO_PI * s)
+        stirling = deviance_of_exp(xp, x, s) + 0.5 * xp.log(_TWO_PI * s)
         plain = functools.partial(_poisson_log_input, full=False)
-        return _refined(xp, stirling, t <= 1.0, plain, x, t)
+        return refine_flagged(xp, stirling, t <= 1.0, plain, x, t)
     value = _exp_minus_product(xp, x, t)
     # exp(x) and t x are each rounded (exp to about an ulp): where they are within a
     # factor 3 of each other the difference is recomputed (:func:`_exp_minus_product_refined`),
@@ -114,8 +113,8 @@ def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> A
     e = value + product  # exp(x), as rounded; only used to select
     needed = (x > 0.0) & (x <= _E_SWITCH) & (e < 3.0 * product) & (product < 3.0 * e)
     inside = t < _PRODUCT_RANGE
-    value = _refined(xp, value, needed & inside, _exp_minus_product_refined, x, t, harmless=(1.0, 1.0))
-    return _refined(xp, value, needed & ~inside, _exp_minus_product_scaled, x, t, harmless=(700.0, 2.0**996))
+    value = refine_flagged(xp, value, needed & inside, _exp_minus_product_refined, x, t, harmless=(1.0, 1.0))
+    return refine_flagged(xp, value, needed & ~inside, _exp_minus_product_scaled, x, t, harmless=(700.0, 2.0**996))
 
 
 def _exp_minus_product_scaled(xp: Namespace, x: Array, t: Array) -> Array:
@@ -137,11 +136,11 @@ def _exp_minus_product_refined(xp: Namespace, x: Array, t: Array) -> Array:
     if x.dtype != xp.float64:
         return _exp_minus_product_exact(xp, x, t)
     value, accepted = _table_kernels.exp_minus_product(xp, x, t)
-    return _refined(xp, value, ~accepted, _exp_minus_product_exact, x, t, harmless=(1.0, 1.0))
+    return refine_flagged(xp, value, ~accepted, _exp_minus_product_exact, x, t, harmless=(1.0, 1.0))
 
 
 def _poisson_log_input_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> Array:
-    return _exp_less(xp, x, t)
+    return exp_less(xp, x, t)
 
 
 def _poisson_rate(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: float) -> Array:
@@ -155,10 +154,10 @@ def _poisson_rate(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: floa
     s = x + eps
     s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
     keep = t > 0.0
-    s = _exclude_zero(xp, s, keep)
+    s = exclude_zero(xp, s, keep)
     value = x - t * (xp.log(s) + s_error / s)
     close = keep & (xp.abs(value) < 0.5 * x)
-    value = _refined(xp, value, close, functools.partial(_poisson_rate_close, eps=eps), x, t, harmless=(1.0, 1.0))
+    value = refine_flagged(xp, value, close, functools.partial(_poisson_rate_close, eps=eps), x, t, harmless=(1.0, 1.0))
     return value + _stirling(xp, t) if full else value
 
 
@@ -185,9 +184,9 @@ def _poisson_rate_close(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> 
     tail = d_error - (p_error + t * low)
     value = d + tail
     accepted = xp.abs(value) * _RATE_CANCELLATION >= x
-    if not _any(xp, ~accepted):
+    if not any_true(xp, ~accepted):
         return value
-    return _refined(xp, value, ~accepted, functools.partial(_poisson_rate_exact, eps=eps), x, t, harmless=(1.0, 1.0))
+    return refine_flagged(xp, value, ~accepted, functools.partial(_poisson_rate_exact, eps=eps), x, t, harmless=(1.0, 1.0))
 
 
 def _poisson_rate_exact(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> Array:
@@ -215,7 +214,7 @@ def _poisson_rate_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool
     if eps > 0.0:
         return ((s - t) + s_error) / s
     keep = t > 0.0
-    g = ((s - t) + s_error) / _exclude_zero(xp, s, keep)
+    g = ((s - t) + s_error) / exclude_zero(xp, s, keep)
     return xp.where(keep, g, xp.ones_like(g))
 
 
@@ -241,9 +240,9 @@ def _poisson_nll_with(log_input: bool, full: bool, eps: float) -> ElementwiseLos
 def _poisson_nll(func: str, log_input: object, full: object, eps: object) -> ElementwiseLoss:
     meaning = "the constant added to input before its log (log_input=False): a finite number >= 0"
     return _poisson_nll_with(
-        _flag(func, "log_input", log_input),
-        _flag(func, "full", full),
-        _option(func, "eps", eps, meaning=meaning, low=0.0, low_included=True),
+        bool_option(func, "log_input", log_input),
+        bool_option(func, "full", full),
+        real_option(func, "eps", eps, meaning=meaning, low=0.0, low_included=True),
     )
 
 
@@ -366,7 +365,7 @@ def poisson_nll_loss_grad(
 def _poisson_nll_reference(
     xp: Namespace, x: Array, t: Array, /, *, log_input: bool = True, full: bool = False, eps: float = 1e-8
 ) -> Array:
-    value = xp.exp(x) - t * x if log_input else x - _xlogy(xp, t, x + eps)
+    value = xp.exp(x) - t * x if log_input else x - xlogy(xp, t, x + eps)
     if full:  # Stirling's approximation of log(t!) where t > 1
         s = xp.where(t > 1, t, 1)
         value = value + xp.where(t > 1, s * xp.log(s) - s + xp.log(2 * xp.pi * s) / 2, 0)
@@ -464,7 +463,7 @@ def poisson_loss_grad(
 
 
 def _poisson_loss_reference(xp: Namespace, x: Array, t: Array, /) -> Array:
-    return x - _xlogy(xp, t, x + _KERAS_EPSILON)
+    return x - xlogy(xp, t, x + _KERAS_EPSILON)
 
 
 def _poisson_loss_reference_grad(xp: Namespace, x: Array, t: Array, /) -> Array:

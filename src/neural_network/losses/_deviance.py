@@ -14,9 +14,9 @@ result). In that range ``y / mu`` lies in [1/2, 2], so ``y - mu`` is exact (Ster
 and the leading term ``v (y - mu) = (y - mu)^2 / (y + mu)`` carries no cancellation.
 Outside it the terms differ by at least a factor of about 3.6 and the direct formula is
 used, with ``log(y / mu)`` corrected for the rounding of the quotient. The same
-deviance of ``t`` against the mean ``e^x`` (:func:`_deviance_of_exp`) is
+deviance of ``t`` against the mean ``e^x`` (:func:`deviance_of_exp`) is
 ``poisson_nll_loss``'s Stirling form and the generalized KL divergence; ``e^x - t``
-(:func:`_exp_less`) is the gradient of both.
+(:func:`exp_less`) is the gradient of both.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from neural_network._numerics import (
     two_sum,
 )
 from neural_network._validation import Array, Domain, Namespace
-from neural_network.errors import InvalidOptionError, describe
 from neural_network.losses import _table_kernels
-from neural_network.losses._common import _any, _refined
+from neural_network.losses._common import any_true, refine_flagged
 
 # --------------------------------------------------------------------------- domains
 
@@ -71,7 +70,7 @@ POSITIVE_TARGET = Domain("finite positive numbers", 5e-324, hint=_positive_targe
 NONNEGATIVE_TARGET = Domain("finite non-negative numbers", 0.0, hint=_count_hint)
 
 
-def _exclude_zero(xp: Namespace, z: Array, keep: Array) -> Array:
+def exclude_zero(xp: Namespace, z: Array, keep: Array) -> Array:
     """``where(keep, z, 1)`` for ``z >= 0``: a harmless argument for a log whose factor is 0.
 
     On NumPy without ``where``: ``maximum(z, not keep)`` is ``z`` where ``keep`` (``z >= 0``)
@@ -82,22 +81,14 @@ def _exclude_zero(xp: Namespace, z: Array, keep: Array) -> Array:
     return xp.where(keep, z, xp.ones_like(z))
 
 
-def _flag(func: str, name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidOptionError(
-            f"{func}: {name} must be True or False; got {describe(value)}. Pass a Python bool."
-        )
-    return bool(value)
-
-
-def _xlogy(xp: Namespace, t: Array, z: Array) -> Array:
+def xlogy(xp: Namespace, t: Array, z: Array) -> Array:
     """``t log z``, 0 where ``t == 0`` (its limit)."""
     return xp.where(t > 0, t * xp.log(xp.where(t > 0, z, 1)), 0)
 
 
 # --------------------------------------------------------------------------- deviances: pieces
 
-_NEAR = 1.0 / 3.0
+NEAR = 1.0 / 3.0
 """|v| below which the series is used: y / mu in [1/2, 2]."""
 
 _ATANH_TAIL = tuple(1.0 / (2 * j + 1) for j in range(1, 19))
@@ -115,18 +106,18 @@ def _atanh_tail(xp: Namespace, v: Array) -> Array:
     return (v * z) * s
 
 
-def _ratio(xp: Namespace, y: Array, mu: Array) -> tuple[Array, Array]:
+def deviance_ratio(xp: Namespace, y: Array, mu: Array) -> tuple[Array, Array]:
     """``v = (y - mu) / (y + mu)`` and ``y - mu`` for ``y >= 0``, ``mu > 0``."""
     d = y - mu
     total = y + mu
     v = d / total
     overflow = xp.isinf(total)
-    if _any(xp, overflow):  # only near the float64 limit: halve (exactly) and divide again
+    if any_true(xp, overflow):  # only near the float64 limit: halve (exactly) and divide again
         v = xp.where(overflow, (0.5 * y - 0.5 * mu) / (0.5 * y + 0.5 * mu), v)
     return v, d
 
 
-def _quotient(xp: Namespace, y: Array, mu: Array) -> tuple[Array, Array, Array]:
+def deviance_quotient(xp: Namespace, y: Array, mu: Array) -> tuple[Array, Array, Array]:
     """``q = fl(y / mu)``, ``log(y / mu)`` and ``y / mu - q``, for ``y > 0``, ``mu > 0``.
 
     ``y = q mu + r`` exactly (``r`` from TwoProduct where the operands are in its
@@ -144,43 +135,43 @@ def _quotient(xp: Namespace, y: Array, mu: Array) -> tuple[Array, Array, Array]:
     r = xp.where(safe, (xp.where(safe, y, product) - product) - product_error, xp.zeros_like(q))
     log_q = xp.log(q) + r / y
     outside = (q < 2.0**-1000) | (q >= 1.7976931348623157e308)
-    if _any(xp, outside):  # the quotient under- or overflowed: the logs are far apart, no cancellation
+    if any_true(xp, outside):  # the quotient under- or overflowed: the logs are far apart, no cancellation
         log_q = xp.where(outside, xp.log(y) - xp.log(mu), log_q)
     return q, log_q, r / mu
 
 
-def _log_y_over_mu(xp: Namespace, y: Array, mu: Array, v: Array, near: Array) -> Array:
+def log_y_over_mu(xp: Namespace, y: Array, mu: Array, v: Array, near: Array) -> Array:
     """``log(y / mu)`` to about an ulp: ``2 atanh(v)`` near ``y = mu``, else the corrected log.
 
     Requires ``y > 0``.
     """
     series = 2.0 * (v + _atanh_tail(xp, v))
-    return xp.where(near, series, _quotient(xp, y, mu)[1])
+    return xp.where(near, series, deviance_quotient(xp, y, mu)[1])
 
 
 # --------------------------------------------------------------------------- Poisson deviance
 
 
-def _poisson_deviance(xp: Namespace, mu: Array, y: Array, /) -> Array:
+def poisson_deviance_values(xp: Namespace, mu: Array, y: Array, /) -> Array:
     """``2 (y log(y / mu) - y + mu)``, 0 at ``y = mu``, to a few ulp everywhere."""
-    v, d = _ratio(xp, y, mu)
-    near = xp.abs(v) <= _NEAR
+    v, d = deviance_ratio(xp, y, mu)
+    near = xp.abs(v) <= NEAR
     series = v * d + 2.0 * y * _atanh_tail(xp, v)
     positive = y > 0.0
     ys = xp.where(positive, y, mu)  # a harmless y where y == 0 (its term is 0)
-    log_ratio = _quotient(xp, ys, mu)[1]
+    log_ratio = deviance_quotient(xp, ys, mu)[1]
     far = xp.where(positive, y * log_ratio, xp.zeros_like(y)) - d
     return 2.0 * xp.where(near, series, far)
 
 
-def _poisson_deviance_derivative(xp: Namespace, mu: Array, y: Array, /) -> Array:
+def poisson_deviance_derivative(xp: Namespace, mu: Array, y: Array, /) -> Array:
     return 2.0 * ((mu - y) / mu)
 
 
 def _deviance_of_dd(xp: Namespace, y: Array, m: Array, m_low: Array) -> Array:
     """``y log(y / mu) - y + mu`` for ``mu = m + m_low`` (double-double, normal), ``y >= 0``.
 
-    :func:`_poisson_deviance`'s forms (half of it) with a mean known to twice the
+    :func:`poisson_deviance_values`'s forms (half of it) with a mean known to twice the
     working precision, and each step kept to about an ulp. Near ``y = mu`` (``|v| <= 1/3``,
     ``v = (y - mu) / (y + mu)``): ``v (y - mu) = (y - mu)**2 / (y + mu)`` with the
     difference, its square and the sum in double-double, then one division. Where the far
@@ -194,10 +185,10 @@ def _deviance_of_dd(xp: Namespace, y: Array, m: Array, m_low: Array) -> Array:
     total_error = total_error + m_low
     v = d / total
     overflow = xp.isinf(total)
-    if _any(xp, overflow):  # only near the float64 limit: halve (exactly) and divide again
+    if any_true(xp, overflow):  # only near the float64 limit: halve (exactly) and divide again
         v = xp.where(overflow, (0.5 * d) / (0.5 * y + 0.5 * m), v)
         total_error = xp.where(overflow, xp.zeros_like(v), total_error)
-    near = xp.abs(v) <= _NEAR
+    near = xp.abs(v) <= NEAR
     # (d + d_error)**2 / (total + total_error) to first order, d squared exactly where
     # TwoProduct can (|d| < 2**500); beyond, v d (a value near the float64 limit).
     inside = xp.abs(d) < 2.0**500
@@ -208,13 +199,13 @@ def _deviance_of_dd(xp: Namespace, y: Array, m: Array, m_low: Array) -> Array:
     series = xp.where(inside, quotient, v * d) + 2.0 * y * _atanh_tail(xp, v)
     positive = y > 0.0
     ys = xp.where(positive, y, m)
-    q, log_q, q_error = _quotient(xp, ys, m)
+    q, log_q, q_error = deviance_quotient(xp, ys, m)
     log_ratio = log_q - m_low / m
     far = xp.where(positive, y * log_ratio, xp.zeros_like(y)) - (d + d_error)
     value = xp.where(near, series, far)
     middle = (~near) & (xp.abs(v) <= 0.8) & positive & (m < 2.0**500) & (m > 2.0**-500)
     operands = (y, m, m_low, q, q_error, d, d_error)
-    return _refined(xp, value, middle, _far_deviance_exact, *operands, harmless=(1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0))
+    return refine_flagged(xp, value, middle, _far_deviance_exact, *operands, harmless=(1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0))
 
 
 def _far_deviance_exact(
@@ -232,7 +223,7 @@ def _far_deviance_exact(
     return s + (s_error + ((p_error + y * log_low) - d_error))
 
 
-def _deviance_of_exp(xp: Namespace, x: Array, t: Array) -> Array:
+def deviance_of_exp(xp: Namespace, x: Array, t: Array) -> Array:
     """``t log(t / e^x) - t + e^x`` (``t >= 0``), to a few ulp wherever it is finite.
 
     In float64 most elements take the table-driven form
@@ -244,7 +235,7 @@ def _deviance_of_exp(xp: Namespace, x: Array, t: Array) -> Array:
     if x.dtype != xp.float64 or t.dtype != xp.float64:
         return _deviance_of_exp_double(xp, x, t)
     value, accepted = _table_kernels.deviance_of_exp(xp, x, t)
-    return _refined(xp, value, ~accepted, _deviance_of_exp_double, x, t)
+    return refine_flagged(xp, value, ~accepted, _deviance_of_exp_double, x, t)
 
 
 def _deviance_of_exp_double(xp: Namespace, x: Array, t: Array) -> Array:
@@ -260,7 +251,7 @@ def _deviance_of_exp_double(xp: Namespace, x: Array, t: Array) -> Array:
     zeros = xp.zeros_like(x)
     clipped = xp.clip(x, -1100.0, 1100.0)
     far = xp.abs(clipped) > 300.0
-    scaled = _any(xp, far)
+    scaled = any_true(xp, far)
     k = xp.where(far, xp.round(clipped * (-1.0 / LN2[0])), zeros) if scaled else zeros
     ts = power_of_two(xp, t, k) if scaled else t
     regular = (xp.abs(x) <= 1100.0) & (ts < 2.0**1000)
@@ -274,8 +265,8 @@ def _deviance_of_exp_double(xp: Namespace, x: Array, t: Array) -> Array:
     value = _deviance_of_dd(xp, xp.where(regular, ts, zeros), m, m_low)
     if scaled:
         value = power_of_two(xp, value, -k)
-    if _any(xp, ~regular):
-        log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
+    if any_true(xp, ~regular):
+        log_t = xp.log(exclude_zero(xp, t, t > 0.0))
         plain = t * ((log_t - x) - 1.0) + xp.exp(xp.minimum(x, 710.0))
         value = xp.where(regular, value, plain)
     return value
@@ -285,27 +276,27 @@ def _deviance_of_exp_double(xp: Namespace, x: Array, t: Array) -> Array:
 # --------------------------------------------------------------------------- Gamma deviance
 
 
-def _gamma_deviance(xp: Namespace, mu: Array, y: Array, /) -> Array:
+def gamma_deviance_values(xp: Namespace, mu: Array, y: Array, /) -> Array:
     """``2 (log(mu / y) + y / mu - 1)``, 0 at ``y = mu``, to a few ulp everywhere."""
-    v, d = _ratio(xp, y, mu)
-    near = xp.abs(v) <= _NEAR
+    v, d = deviance_ratio(xp, y, mu)
+    near = xp.abs(v) <= NEAR
     series = v * (d / mu) - 2.0 * _atanh_tail(xp, v)
     # y / mu - 1 with both roundings kept: q - 1 (TwoSum) and the quotient's remainder.
-    q, log_ratio, q_error = _quotient(xp, y, mu)
+    q, log_ratio, q_error = deviance_quotient(xp, y, mu)
     u, u_error = two_sum(q, -1.0)
     # q clipped at the largest float (y / mu beyond the float64 range) overflows to inf here.
     far = (u - log_ratio) + (u_error + q_error)
     return 2.0 * xp.where(near, series, far)
 
 
-def _gamma_deviance_derivative(xp: Namespace, mu: Array, y: Array, /) -> Array:
+def gamma_deviance_derivative(xp: Namespace, mu: Array, y: Array, /) -> Array:
     return 2.0 * (((mu - y) / mu) / mu)
 
 
 # --------------------------------------------------------------------------- e^x - t
 
 
-def _exp_less(xp: Namespace, x: Array, t: Array, /) -> Array:
+def exp_less(xp: Namespace, x: Array, t: Array, /) -> Array:
     """``e^x - t`` (``t >= 0``), the gradient of ``poisson_nll_loss`` and of the generalized KL
     divergence, within 4 ulp of the exact value (1.9 measured) wherever it is finite.
 
@@ -323,11 +314,11 @@ def _exp_less(xp: Namespace, x: Array, t: Array, /) -> Array:
     """
     e = xp.exp(x)
     value = e - t
-    return _refined(xp, value, xp.abs(value) * 1.75 < e, _exp_less_close, x, t, harmless=(0.0, 1.0))
+    return refine_flagged(xp, value, xp.abs(value) * 1.75 < e, _exp_less_close, x, t, harmless=(0.0, 1.0))
 
 
 def _exp_less_close(xp: Namespace, x: Array, t: Array) -> Array:
-    """:func:`_exp_less` where ``e^x`` is within a factor 2.4 of ``t`` (so ``x < 709.8``): the
+    """:func:`exp_less` where ``e^x`` is within a factor 2.4 of ``t`` (so ``x < 709.8``): the
     table's value for ``|x| <= 708``, within its bound, else :func:`_exp_less_exact`."""
     if x.dtype != xp.float64:
         return _exp_less_exact(xp, x, t)
@@ -339,7 +330,7 @@ def _exp_less_close(xp: Namespace, x: Array, t: Array) -> Array:
         return value
     value, accepted = _table_kernels.exp_less(xp, xp.clip(x, -708.0, 708.0), t)
     accepted = accepted & (xp.abs(x) <= 708.0)
-    return _refined(xp, value, ~accepted, _exp_less_exact, x, t, harmless=(0.0, 1.0))
+    return refine_flagged(xp, value, ~accepted, _exp_less_exact, x, t, harmless=(0.0, 1.0))
 
 
 def _exp_less_exact(xp: Namespace, x: Array, t: Array) -> Array:

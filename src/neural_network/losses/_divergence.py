@@ -11,9 +11,9 @@ from neural_network import _reduction
 from neural_network._numerics import log_double
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import EmptyInputError, InvalidOptionError
-from neural_network.losses._common import _any, _refined
-from neural_network.losses._deviance import _deviance_of_exp, _exclude_zero, _exp_less, _flag
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, _evaluate
+from neural_network.losses._common import any_true, bool_option, refine_flagged
+from neural_network.losses._deviance import deviance_of_exp, exclude_zero, exp_less
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, evaluate
 from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- domains
@@ -55,7 +55,7 @@ TARGET_PROBABILITY = Domain("probabilities in [0, 1]", 0.0, 1.0, hint=_probabili
 
 def _finite_where_positive(xp: Namespace, x: Array, weight: Array) -> Array:
     """``x`` where ``weight > 0``, else 0: a log-probability of -inf whose factor is 0 counts 0."""
-    if _any(xp, xp.isinf(x)):
+    if any_true(xp, xp.isinf(x)):
         return xp.where(weight > 0, x, xp.zeros_like(x))
     return x
 
@@ -70,12 +70,12 @@ def _kl(xp: Namespace, x: Array, t: Array, /) -> Array:
     # (x = log(t) rounded, the commonest case: the divergence of a distribution from
     # itself) libm's log t would leave no correct digit: there it is in double-double,
     # and log t - x is exact (Sterbenz) before its low part is added.
-    log_t = xp.log(_exclude_zero(xp, t, t > 0.0))
+    log_t = xp.log(exclude_zero(xp, t, t > 0.0))
     x = _finite_where_positive(xp, x, t)
     d = log_t - x
     value = t * d
     close = (t > 0.0) & (xp.abs(d) <= 0.5 * xp.abs(x))
-    return _refined(xp, value, close, _kl_close, x, t, harmless=(0.0, 1.0))
+    return refine_flagged(xp, value, close, _kl_close, x, t, harmless=(0.0, 1.0))
 
 
 def _kl_close(xp: Namespace, x: Array, t: Array) -> Array:
@@ -94,12 +94,12 @@ def _kl_log_target(xp: Namespace, x: Array, t: Array, /) -> Array:
     # normal range: -745 - (-1e300)): there as (exp(t / 2) (t - x)) exp(t / 2), each
     # factor normal down to t = -1416 (beyond, the value is below the smallest float).
     p = xp.exp(t)
-    if _any(xp, xp.isinf(t)):
+    if any_true(xp, xp.isinf(t)):
         zeros = xp.zeros_like(t)
         t, x = xp.where(p > 0, t, zeros), xp.where(p > 0, x, zeros)
     value = p * (t - _finite_where_positive(xp, x, p))
     low = t < -708.0
-    if _any(xp, low):
+    if any_true(xp, low):
         h = xp.exp(0.5 * t)
         value = xp.where(low, (h * (t - _finite_where_positive(xp, x, h))) * h, value)
     return value
@@ -149,7 +149,7 @@ def _divergence(
     *, gradient: bool,
 ) -> Array:
     checked = _kl_reduction(func, reduction)
-    loss = _KL_LOG_TARGET if _flag(func, "log_target", log_target) else _KL
+    loss = _KL_LOG_TARGET if bool_option(func, "log_target", log_target) else _KL
     if checked != "batchmean":
         run = loss.grad if gradient else loss
         return run(input, target, reduction=checked, sample_weight=sample_weight)
@@ -164,9 +164,9 @@ def _divergence(
             "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
         )
     if gradient:
-        result = _evaluate(loss.derivative, _reduction.reduce_derivatives, batch, reduced=False)
+        result = evaluate(loss.derivative, _reduction.reduce_derivatives, batch, reduced=False)
     else:
-        result = _evaluate(loss.value, _reduction.reduce_values, batch, reduced=True)
+        result = evaluate(loss.value, _reduction.reduce_values, batch, reduced=True)
     return _in_dtype(batch.xp, result / rows, dtype)
 
 
@@ -300,11 +300,11 @@ def _generalized_kl(xp: Namespace, x: Array, t: Array, /) -> Array:
     # 2**-66 (table-driven, kept where its bound is 2.1 ulp), else in
     # double-double, so that nothing is lost where its terms cancel (near exp(x) = t, and
     # wherever log t is large beside the value).
-    return _deviance_of_exp(xp, x, t)
+    return deviance_of_exp(xp, x, t)
 
 
 def _generalized_kl_derivative(xp: Namespace, x: Array, t: Array, /) -> Array:
-    return _exp_less(xp, x, t)
+    return exp_less(xp, x, t)
 
 
 _GENERALIZED_KL = ElementwiseLoss(

@@ -170,7 +170,7 @@ class ElementwiseLoss:
             if result is not None:
                 return result
         batch = self.prepare(self.name, input, target, reduction, sample_weight, weights, trust_finite=trust)
-        return _evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none")
+        return evaluate(self.value, _reduction.reduce_values, batch, reduced=reduction != "none")
 
     def grad(
         self, input: object, target: object, *, reduction: str, sample_weight: object, **weights: object
@@ -182,7 +182,7 @@ class ElementwiseLoss:
             if result is not None:
                 return result
         batch = self.prepare(f"{self.name}_grad", input, target, reduction, sample_weight, weights, trust_finite=trust)
-        return _evaluate(self.derivative, _reduction.reduce_derivatives, batch, reduced=False)
+        return evaluate(self.derivative, _reduction.reduce_derivatives, batch, reduced=False)
 
     def mean_value_and_grad(self, input: Array, target: Array) -> tuple[float, Array]:
         """The mean loss and its gradient together, for NumPy arrays already checked.
@@ -426,7 +426,7 @@ def _is_blocked(xp: Namespace, x: Array) -> bool:
     return isinstance(x, np.ndarray) and x.size > _blocks.BLOCK
 
 
-def _evaluate(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) -> Array:
+def evaluate(kernel: Kernel, reduce: Reducer, batch: Batch, *, reduced: bool) -> Array:
     """Apply ``kernel`` and ``reduce`` to ``batch`` (in blocks for large NumPy arrays), then
     check the trusted operands if the result is not finite."""
     if _is_blocked(batch.xp, batch.input):
@@ -462,7 +462,7 @@ def _run(kernel: Kernel, reduce: Reducer, batch: Batch) -> Array:
     is the exact value, such as ``A = 0`` with ``y = 1``, stays inf either way).
     """
     # Unchecked (trusted) operands may hold NaN or inf, whose arithmetic is the point:
-    # it makes the result non-finite, and _evaluate then refuses them.
+    # it makes the result non-finite, and evaluate then refuses them.
     invalid: Literal["ignore", "warn"] = "ignore" if batch.trusted else "warn"
     with np.errstate(divide="ignore", over="ignore", invalid=invalid):
         result = _apply(kernel, reduce, batch)

@@ -33,15 +33,15 @@ import numpy as np
 from neural_network._numerics import two_sum
 from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError, describe
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._feature_rows import (
+    FeatureRows,
     Float64,
-    _cosine_double,
-    _cosine_gradient_double,
-    _indicator,
-    _Rows,
-    _scaled,
+    cosine_double,
+    cosine_gradient_double,
+    indicator,
+    scaled_rows,
 )
 from neural_network.losses._reference import register
 from neural_network.losses._triplet import triplet_margin_loss as triplet_margin_loss
@@ -70,8 +70,8 @@ KERAS_EPSILON = 1e-7
 
 def _cosine_parts(xp: Namespace, x1: Float64, x2: Float64) -> tuple[Float64, ...]:
     """PyTorch's cosine ``x1.x2 / sqrt((|x1|^2 + e)(|x2|^2 + e))`` from scaled rows, and its pieces."""
-    u1, s1 = _scaled(xp, x1)
-    u2, s2 = _scaled(xp, x2)
+    u1, s1 = scaled_rows(xp, x1)
+    u2, s2 = scaled_rows(xp, x2)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         # a = sqrt(|x1|^2 + e) / s1. For rows below about 1e-160, e / s1^2 overflows, and
         # |x1|^2 is below 1e-300 e: a is sqrt(e) / s1 (to 1e-300), finite down to about 1e-300.
@@ -83,9 +83,9 @@ def _cosine_parts(xp: Namespace, x1: Float64, x2: Float64) -> tuple[Float64, ...
         b = xp.where(xp.isfinite(e2), b, _SQRT_EPSILON / s2[:, 0])
         cos = xp.sum(u1 * u2, axis=1) / a / b
         # The cosine again in double length, for 1 - cos and cos - margin, where they cancel
-        # (rows above about 1e-36: e / s^2 below 2**200, the range _cosine_double takes).
+        # (rows above about 1e-36: e / s^2 below 2**200, the range cosine_double takes).
         double = (e1 < 2.0**200) & (e2 < 2.0**200)
-        parts = _cosine_double(xp, u1, u2, xp.where(double, e1, 0.0), xp.where(double, e2, 0.0))
+        parts = cosine_double(xp, u1, u2, xp.where(double, e1, 0.0), xp.where(double, e2, 0.0))
     tiny = ~xp.isfinite(e1) | ~xp.isfinite(e2)
     return cos, u1, s1, u2, s2, a, b, tiny, double, parts
 
@@ -113,9 +113,9 @@ def _cosine_embedding_prepare(
     margin: object,
     reduction: object,
     sample_weight: object,
-) -> tuple[_Rows, float]:
-    m = _option(func, "margin", margin, meaning="a finite real number", low=-math.inf, low_included=False)
-    rows = _Rows(
+) -> tuple[FeatureRows, float]:
+    m = real_option(func, "margin", margin, meaning="a finite real number", low=-math.inf, low_included=False)
+    rows = FeatureRows(
         func,
         {"input1": input1, "input2": input2},
         target=target,
@@ -228,7 +228,7 @@ def cosine_embedding_loss_grad(
     xp = rows.xp
     cos, u1, s1, u2, s2, a, b, tiny, double, parts = _cosine_parts(xp, x1, x2)
     above = _cosine_embedding_values(xp, y, m, cos, double, parts[0], parts[1])[1]
-    coefficient = xp.where(y > 0.0, -1.0, _indicator(xp, above >= 0.0))[:, None]
+    coefficient = xp.where(y > 0.0, -1.0, indicator(xp, above >= 0.0))[:, None]
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         ab = (a * b)[:, None]
         g1 = (u2 / ab - cos[:, None] * u1 / (a * a)[:, None]) / s1
@@ -243,8 +243,8 @@ def cosine_embedding_loss_grad(
         # Rows in double_length's range: each gradient's two terms in double length (they
         # cancel for nearly parallel rows), rounded once.
         swapped = (parts[0], parts[1], parts[4], parts[5], parts[2], parts[3])
-        g1 = xp.where(double[:, None], _cosine_gradient_double(xp, u1, u2, parts) / s1, g1)
-        g2 = xp.where(double[:, None], _cosine_gradient_double(xp, u2, u1, swapped) / s2, g2)
+        g1 = xp.where(double[:, None], cosine_gradient_double(xp, u1, u2, parts) / s1, g1)
+        g2 = xp.where(double[:, None], cosine_gradient_double(xp, u2, u1, swapped) / s2, g2)
     return rows.reduce_gradient(coefficient * g1), rows.reduce_gradient(coefficient * g2)
 
 
@@ -284,8 +284,8 @@ def _axis(func: str, axis: object) -> int:
 
 def _unit(xp: Namespace, x: Float64) -> tuple[Float64, ...]:
     """Keras's ``x / max(||x||, 1e-7)`` of each row, whether ``||x|| <= 1e-7`` (a column), and the
-    scaled row ``u = x / s``, ``s`` and ``||u||`` (:func:`_scaled`)."""
-    u, s = _scaled(xp, x)
+    scaled row ``u = x / s``, ``s`` and ``||u||`` (:func:`scaled_rows`)."""
+    u, s = scaled_rows(xp, x)
     r = xp.sqrt(xp.sum(u * u, axis=1))[:, None]
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         small = s * r <= KERAS_EPSILON
@@ -343,7 +343,7 @@ def cosine_similarity_loss(
     [-0. -1.  1.]
     """
     func = "cosine_similarity_loss"
-    rows = _Rows(
+    rows = FeatureRows(
         func,
         {"input": input, "target": target},
         reduction=reduction,
@@ -359,7 +359,7 @@ def cosine_similarity_loss(
     # nearly orthogonal rows), rounded once.
     regular = ~(x_small | t_small)[:, 0]
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        c, c_low, *_ = _cosine_double(xp, u, v, 0.0, 0.0)
+        c, c_low, *_ = cosine_double(xp, u, v, 0.0, 0.0)
     values = xp.where(regular, -(c + c_low), values)
     return rows.reduce(values)
 
@@ -386,7 +386,7 @@ def cosine_similarity_loss_grad(
     [[-0.  -0.5]]
     """
     func = "cosine_similarity_loss_grad"
-    rows = _Rows(
+    rows = FeatureRows(
         func,
         {"input": input, "target": target},
         reduction=reduction,
@@ -402,7 +402,7 @@ def cosine_similarity_loss_grad(
         regular = -((t_hat - c * x_hat) / xp.where(r > 0.0, r, 1.0)) / s
         # Both norms above epsilon: -(t^ - c x^) / |x| = -(v / (|u| |v|) - c u / |u|^2) / s
         # (u, v the scaled rows), in double length: it cancels for nearly parallel rows.
-        double = _cosine_gradient_double(xp, u, v, _cosine_double(xp, u, v, 0.0, 0.0))
+        double = cosine_gradient_double(xp, u, v, cosine_double(xp, u, v, 0.0, 0.0))
         regular = xp.where(t_small, regular, -double / s)
         gradient = xp.where(small, -t_hat / KERAS_EPSILON, regular)
     return rows.reduce_gradient(gradient)

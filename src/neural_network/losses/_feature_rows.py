@@ -1,7 +1,7 @@
 r"""Rows of features for the embedding losses: the shared checks, and norms without overflow.
 
-:class:`_Rows` validates the arguments of a loss over rows of features (the last axis,
-or ``axis``) and reduces the per-row losses and their gradients; :func:`_scaled` scales
+:class:`FeatureRows` validates the arguments of a loss over rows of features (the last axis,
+or ``axis``) and reduces the per-row losses and their gradients; :func:`scaled_rows` scales
 each row by a power of two near its largest magnitude (an exact scaling), so that the
 squares of rows of ``1e200`` or ``1e-200`` neither overflow nor underflow.
 """
@@ -32,7 +32,7 @@ Float64 = Array
 # --------------------------------------------------------------------------- shared checks
 
 
-class _Rows:
+class FeatureRows:
     """Validated arguments as (M, D) float64 rows, with the reduction and the weights."""
 
     def __init__(
@@ -144,7 +144,7 @@ class _Rows:
         return xp.astype(xp.moveaxis(shaped, -1, self.axis), self.dtype, copy=False)
 
 
-def _scaled(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
+def scaled_rows(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
     """Rows ``x / s`` and ``s`` (a column): ``s`` the power of two at or just below each row's
     largest magnitude (1 for a zero row), so ``x / s`` is exact, its largest entry lies in
     [1, 2), and its squares neither overflow nor underflow where it matters. (The power
@@ -179,7 +179,7 @@ def _power_of_two_below(xp: Namespace, largest: Float64) -> Float64:
         return xp.where(largest >= 2.0 * s, 2.0 * s, s)
 
 
-def _indicator(xp: Namespace, condition: Array) -> Float64:
+def indicator(xp: Namespace, condition: Array) -> Float64:
     """1.0 where ``condition`` holds, else 0.0 (``where(condition, 1.0, 0.0)``, which the
     array API refuses: at least one of its branches must be an array)."""
     return xp.astype(condition, xp.float64)
@@ -191,7 +191,7 @@ def _indicator(xp: Namespace, condition: Array) -> Float64:
 # loss subtracts from them what nearly equals them (1 - cos of nearly parallel rows,
 # cos - margin at the margin, d(a, p) - d(a, n) at the kink): each product exact
 # (TwoProduct), each row summed pairwise with TwoSum, the square root and the quotient
-# corrected by their remainders. The rows are scaled (:func:`_scaled`): every product
+# corrected by their remainders. The rows are scaled (:func:`scaled_rows`): every product
 # is far from overflow and, but for negligible terms, from underflow.
 
 
@@ -211,7 +211,7 @@ def row_sum_double(xp: Namespace, high: Array, low: Array) -> tuple[Array, Array
     return high, low
 
 
-def _two_square(x: Float64) -> tuple[Float64, Float64]:
+def two_square(x: Float64) -> tuple[Float64, Float64]:
     """``two_product(x, x)``, splitting ``x`` once (Veltkamp's split, 2**27 + 1)."""
     square = x * x
     scaled = 134217729.0 * x
@@ -223,19 +223,19 @@ def _two_square(x: Float64) -> tuple[Float64, Float64]:
 def _dot_double(xp: Namespace, x: Float64, y: Float64) -> tuple[Float64, Float64]:
     """The rows' dot products as ``(high, low)`` (M,) arrays, within about ``log2(D) u**2``
     of ``sum |x y|``."""
-    product, error = _two_square(x) if x is y else two_product(x, y)
+    product, error = two_square(x) if x is y else two_product(x, y)
     high, low = row_sum_double(xp, product, error)
     return two_sum(high[:, 0], low[:, 0])
 
 
-def _sqrt_double(xp: Namespace, high: Float64, low: Float64) -> tuple[Float64, Float64]:
+def sqrt_double(xp: Namespace, high: Float64, low: Float64) -> tuple[Float64, Float64]:
     """``sqrt(high + low)`` as ``(r, r_low)``, for ``high > 0``: one Newton step from ``sqrt(high)``."""
     r = xp.sqrt(high)
     square, square_error = two_product(r, r)
     return r, (((high - square) - square_error) + low) / (2.0 * r)
 
 
-def _divide_double(
+def divide_double(
     xp: Namespace, high: Float64, low: Float64, by: Float64, by_low: Float64
 ) -> tuple[Float64, Float64]:
     """``(high + low) / (by + by_low)`` as ``(q, q_low)``: the quotient corrected by its remainder."""
@@ -244,36 +244,36 @@ def _divide_double(
     return q, (((high - product) - product_error) + (low - q * by_low)) / by
 
 
-def _cosine_double(
+def cosine_double(
     xp: Namespace, u1: Float64, u2: Float64, e1: Float64 | float, e2: Float64 | float
 ) -> tuple[Float64, Float64, Float64, Float64, Float64, Float64]:
     """``c = u1.u2 / (a b)``, ``a = sqrt(|u1|^2 + e1)``, ``b = sqrt(|u2|^2 + e2)`` of each row,
     each as a double-length pair: ``(c, c_low, a, a_low, b, b_low)``. ``c`` is within about
-    ``2**-100`` of ``max(|c|, sum |u1 u2| / (a b))``; rows scaled by :func:`_scaled`, ``0 <= e < 2**200``."""
+    ``2**-100`` of ``max(|c|, sum |u1 u2| / (a b))``; rows scaled by :func:`scaled_rows`, ``0 <= e < 2**200``."""
     dot, dot_low = _dot_double(xp, u1, u2)
     norms = []
     for u, e in ((u1, e1), (u2, e2)):
         square, square_low = _dot_double(xp, u, u)
         square, error = two_sum(square, e + 0.0 * square)
-        norms.append(_sqrt_double(xp, square, square_low + error))
+        norms.append(sqrt_double(xp, square, square_low + error))
     (a, a_low), (b, b_low) = norms
-    q, q_low = _divide_double(xp, dot, dot_low, a, a_low)
-    c, c_low = _divide_double(xp, q, q_low, b, b_low)
+    q, q_low = divide_double(xp, dot, dot_low, a, a_low)
+    c, c_low = divide_double(xp, q, q_low, b, b_low)
     return c, c_low, a, a_low, b, b_low
 
 
-def _cosine_gradient_double(
+def cosine_gradient_double(
     xp: Namespace, u1: Float64, u2: Float64, parts: tuple[Float64, ...]
 ) -> Float64:
     """``u2 / (a b) - c u1 / a**2`` (the scaled gradient of the cosine with respect to ``u1``),
-    from :func:`_cosine_double`'s ``parts = (c, c_low, a, a_low, b, b_low)``: each term in
+    from :func:`cosine_double`'s ``parts = (c, c_low, a, a_low, b, b_low)``: each term in
     double length, their difference rounded once (it cancels for nearly parallel rows)."""
     c, c_low, a, a_low, b, b_low = (v[:, None] for v in parts)
     ab, ab_error = two_product(a, b)
     one = xp.ones_like(ab)
-    inverse, inverse_low = _divide_double(xp, one, 0.0 * one, ab, ab_error + (a * b_low + a_low * b))
+    inverse, inverse_low = divide_double(xp, one, 0.0 * one, ab, ab_error + (a * b_low + a_low * b))
     square, square_error = two_product(a, a)
-    k, k_low = _divide_double(xp, c, c_low, square, square_error + 2.0 * a * a_low)
+    k, k_low = divide_double(xp, c, c_low, square, square_error + 2.0 * a * a_low)
     first, first_error = two_product(u2, inverse)
     second, second_error = two_product(u1, k)
     difference, difference_error = two_sum(first, -second)

@@ -22,7 +22,7 @@ from neural_network.losses._binary_focal import (
     from_logits_option,
     gamma_option,
 )
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._rows import (
@@ -100,7 +100,7 @@ def _categorical_focal_checked(
     reduction: object, sample_weight: object,
 ) -> tuple[RowArguments, float, float, bool]:
     g = gamma_option(func, gamma)
-    a = 1.0 if alpha is None else _option(
+    a = 1.0 if alpha is None else real_option(
         func, "alpha", alpha, meaning="a finite number >= 0 scaling the loss, or None for 1", low=0.0,
         low_included=True,
     )
@@ -257,7 +257,7 @@ register(
 
 
 def _epsilon(func: str, epsilon: object) -> float:
-    return _option(
+    return real_option(
         func, "epsilon", epsilon, meaning="a finite real number (the Poly-1 coefficient; 0 gives the cross-entropy)",
         low=-math.inf, low_included=False,
     )

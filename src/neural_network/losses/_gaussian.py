@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 
 from neural_network import _validation
-from neural_network._numerics import _split, log_double, two_product, two_sum
+from neural_network._numerics import log_double, two_product, two_sum, veltkamp_split
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import ShapeMismatchError
-from neural_network.losses._common import _any, _option, _refined
-from neural_network.losses._deviance import _flag
+from neural_network.losses._common import any_true, bool_option, real_option, refine_flagged
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
 
@@ -50,16 +49,16 @@ def _gaussian(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, f
     d = x - t
     log_v = xp.log(v)
     q = d * d / v
-    if _any(xp, xp.isinf(q)):  # d * d beyond the range while d^2 / v is not (or is: inf either way)
+    if any_true(xp, xp.isinf(q)):  # d * d beyond the range while d^2 / v is not (or is: inf either way)
         q = xp.where(xp.isinf(q), d * (d / v), q)
     loss = 0.5 * (log_v + q)
     value = loss + _HALF_LOG_TWO_PI if full else loss
     size = 0.5 * (xp.abs(log_v) + q) + (_HALF_LOG_TWO_PI if full else 0.0)
     close = xp.abs(value) < 0.5 * size
-    if not _any(xp, close):
+    if not any_true(xp, close):
         return value
     v = xp.broadcast_to(v, tuple(x.shape))
-    return _refined(xp, value, close, functools.partial(_gaussian_close, full=full), x, t, v, harmless=(0.0, 0.0, 1.0))
+    return refine_flagged(xp, value, close, functools.partial(_gaussian_close, full=full), x, t, v, harmless=(0.0, 0.0, 1.0))
 
 
 def _gaussian_close(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: bool) -> Array:
@@ -104,7 +103,7 @@ def _gaussian_var_numerator(
     v = xp.maximum(var, eps)
     d, d_error = two_sum(x, -t)
     inside = xp.abs(d) < 2.0**510
-    if not _any(xp, ~inside):
+    if not any_true(xp, ~inside):
         return 0.5 * _one_less(xp, d, d_error, v)
     zeros = xp.zeros_like(d)
     n = _one_less(xp, xp.where(inside, d, zeros), xp.where(inside, d_error, zeros), v)
@@ -119,7 +118,7 @@ def _one_less(xp: Namespace, d: Array, d_error: Array, v: Array) -> Array:
     within a factor 2 of ``v`` (Sterbenz; elsewhere nothing cancels), ``d^2`` by TwoProduct
     and its tail to first order: that rounding and the division's, within 1.5 ulp."""
     square = d * d
-    high, low = _split(d)  # TwoProduct of d by itself, d split once
+    high, low = veltkamp_split(d)  # TwoProduct of d by itself, d split once
     square_error = ((high * high - square) + 2.0 * (high * low)) + low * low
     return (((v - square) - square_error) - 2.0 * d * d_error) / v
 
@@ -157,8 +156,8 @@ def _gaussian_with(eps: float, full: bool) -> tuple[ElementwiseLoss, Elementwise
 def _options(func: str, full: object, eps: object) -> tuple[ElementwiseLoss, ElementwiseLoss, float]:
     """The loss, its form for the derivative by ``var``, and the checked ``eps``."""
     meaning = "the smallest variance used (var is clamped to it): a positive finite number"
-    clamp = _option(func, "eps", eps, meaning=meaning, low=0.0, low_included=False)
-    return (*_gaussian_with(clamp, _flag(func, "full", full)), clamp)
+    clamp = real_option(func, "eps", eps, meaning=meaning, low=0.0, low_included=False)
+    return (*_gaussian_with(clamp, bool_option(func, "full", full)), clamp)
 
 
 def _variance(

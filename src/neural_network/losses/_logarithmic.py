@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from neural_network._numerics import _SPLITTER, two_product, two_sum
+from neural_network._numerics import SPLITTER, two_product, two_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
-from neural_network.losses._common import _any, _choose
+from neural_network.losses._common import any_true, choose
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
 
@@ -55,12 +55,12 @@ def _log_cosh(xp: Namespace, p: Array, y: Array, /) -> Array:
     # up to 2 ulp for small a (where the loss is ~ a^2 / 2), and as much near the switch.
     # Added after the choice, once (tanh is odd: no sign to take).
     correction = xp.tanh(difference) * _difference_error(xp, difference, p, y)
-    return _choose(xp, a < _LOG_COSH_SWITCH, small, large) + correction
+    return choose(xp, a < _LOG_COSH_SWITCH, small, large) + correction
 
 
 def _square(a: Array) -> tuple[Array, Array]:
     """``two_product(a, a)``, the same two floats, with ``a`` split once instead of twice."""
-    scaled = _SPLITTER * a
+    scaled = SPLITTER * a
     high = scaled - (scaled - a)
     low = a - high
     square = a * a
@@ -73,7 +73,7 @@ def _difference_error(xp: Namespace, difference: Array, p: Array, y: Array) -> A
     TwoSum's error term for ``p + (-y)``, its sum ``difference`` already formed.
     """
     overflow = xp.isinf(difference)
-    if _any(xp, overflow):  # TwoSum of an overflowing difference would compute inf - inf
+    if any_true(xp, overflow):  # TwoSum of an overflowing difference would compute inf - inf
         zeros = xp.zeros_like(p)
         p, y = xp.where(overflow, zeros, p), xp.where(overflow, zeros, y)
         difference = p - y
@@ -211,7 +211,7 @@ def _log_ratio(xp: Namespace, p: Array, y: Array) -> tuple[Array, Array]:
     # 2**500 the operands are scaled down (exactly) so that its products stay in range.
     s_scaled, t_scaled = s, t
     large = t > 2.0**500
-    if _any(xp, large):
+    if any_true(xp, large):
         factor = xp.where(large, xp.full_like(t, 2.0**-600), xp.ones_like(t))
         s_scaled, t_scaled = s * factor, t * factor
     product, product_error = two_product(xp.minimum(r, 2.0**500), t_scaled)
@@ -221,19 +221,19 @@ def _log_ratio(xp: Namespace, p: Array, y: Array) -> tuple[Array, Array]:
     low = remainder / (t_scaled + s_scaled) + (s_error - s * (t_error / t)) / (1.0 + a)
     high = xp.log1p(r)
     huge = r > 2.0**500  # log1p hardly depends on r there (and the remainder was clipped)
-    if _any(xp, huge):
+    if any_true(xp, huge):
         low = xp.where(huge, xp.zeros_like(low), low)
         high = xp.where(xp.isinf(r), xp.log1p(a) - xp.log1p(b), high)
     return high, low
 
 
-def _log_difference(xp: Namespace, p: Array, y: Array, /) -> Array:
+def log_difference(xp: Namespace, p: Array, y: Array, /) -> Array:
     """``log1p(p) - log1p(y)``, to about an ulp (see :func:`_log_ratio`)."""
     high, low = _log_ratio(xp, p, y)
     return xp.sign(p - y) * (high + low)
 
 
-def _over_one_plus(xp: Namespace, value: Array, p: Array) -> Array:
+def over_one_plus(xp: Namespace, value: Array, p: Array) -> Array:
     """``value / (1 + p)``, the sum ``1 + p`` unrounded (for ``p > -1``)."""
     t, t_error = two_sum(1.0, p)
     quotient = value / t
@@ -248,10 +248,10 @@ def _squared_log_error(xp: Namespace, p: Array, y: Array, /) -> Array:
 
 
 def _squared_log_error_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
-    return 2.0 * _over_one_plus(xp, _log_difference(xp, p, y), p)
+    return 2.0 * over_one_plus(xp, log_difference(xp, p, y), p)
 
 
-_MSLE = ElementwiseLoss(
+MSLE = ElementwiseLoss(
     name="mean_squared_log_error",
     input=Operand("input", ABOVE_MINUS_ONE),
     target=Operand("target", ABOVE_MINUS_ONE),
@@ -317,7 +317,7 @@ def mean_squared_log_error(
     >>> print(mean_squared_log_error([2.5, 5, 4, 8], [3, 5, 2.5, 7]))
     0.039730122984593795
     """
-    return _MSLE(input, target, reduction=reduction, sample_weight=sample_weight)
+    return MSLE(input, target, reduction=reduction, sample_weight=sample_weight)
 
 
 def mean_squared_log_error_grad(
@@ -335,7 +335,7 @@ def mean_squared_log_error_grad(
     >>> print(mean_squared_log_error_grad([0.0, 1.0], [0.0, 0.0], reduction="none"))
     [0.         0.69314718]
     """
-    return _MSLE.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+    return MSLE.grad(input, target, reduction=reduction, sample_weight=sample_weight)
 
 
 def _msle_reference(xp: Namespace, x: Array, y: Array, /) -> Array:

@@ -33,8 +33,8 @@ from neural_network.losses._margin_ranking import margin_ranking_loss_grad as ma
 from neural_network.losses._reference import register
 from neural_network.losses._rows import class_prepare, reduce_row_gradient, reduce_rows, rows_of
 from neural_network.losses._signs import SIGN as SIGN
-from neural_network.losses._signs import _indicator, _margin
 from neural_network.losses._signs import check_signs as check_signs
+from neural_network.losses._signs import indicator, margin_option
 
 # --------------------------------------------------------------------------- soft margin
 
@@ -150,7 +150,7 @@ def _hinge(xp: Namespace, x: Array, y: Array, /) -> Array:
 def _hinge_derivative(xp: Namespace, x: Array, y: Array, /) -> Array:
     # -y where 1 - y x >= 0 (the kink included; see the module), else 0. "0.0 - ..."
     # makes the zeros +0.0 whatever the sign of y.
-    return 0.0 - y * _indicator(xp, y * x <= 1.0)
+    return 0.0 - y * indicator(xp, y * x <= 1.0)
 
 
 def _squared_hinge(xp: Namespace, x: Array, y: Array, /) -> Array:
@@ -169,7 +169,7 @@ def _perceptron(xp: Namespace, x: Array, y: Array, /) -> Array:
 
 
 def _perceptron_derivative(xp: Namespace, x: Array, y: Array, /) -> Array:
-    return 0.0 - y * _indicator(xp, y * x <= 0.0)
+    return 0.0 - y * indicator(xp, y * x <= 0.0)
 
 
 _HINGE = ElementwiseLoss(
@@ -385,8 +385,8 @@ def _hinge_embedding(xp: Namespace, x: Array, y: Array, /, *, margin: float) -> 
 def _hinge_embedding_derivative(xp: Namespace, x: Array, y: Array, /, *, margin: float) -> Array:
     # PyTorch: 1 for y = 1; -1 for y = -1 where margin - x >= 0 (the kink included: the
     # gradient of clamp_min), else 0. margin - x >= 0 exactly when x <= margin.
-    positive = _indicator(xp, y > 0.0)
-    return positive - (1.0 - positive) * _indicator(xp, x <= margin)
+    positive = indicator(xp, y > 0.0)
+    return positive - (1.0 - positive) * indicator(xp, x <= margin)
 
 
 _HINGE_EMBEDDING = ElementwiseLoss(
@@ -452,7 +452,7 @@ def hinge_embedding_loss(
     >>> print(hinge_embedding_loss([0.5, 0.5, 2.0], [1, -1, -1], reduction="none"))
     [0.5 0.5 0. ]
     """
-    loss = _hinge_embedding_with(_margin("hinge_embedding_loss", margin))
+    loss = _hinge_embedding_with(margin_option("hinge_embedding_loss", margin))
     value = loss(input, target, reduction=reduction, sample_weight=sample_weight)
     check_signs("hinge_embedding_loss", "target", target)
     return value
@@ -479,7 +479,7 @@ def hinge_embedding_loss_grad(
     >>> print(hinge_embedding_loss_grad([0.5, 1.0, 2.0], [1, -1, -1], reduction="none"))
     [ 1. -1.  0.]
     """
-    loss = _hinge_embedding_with(_margin("hinge_embedding_loss_grad", margin))
+    loss = _hinge_embedding_with(margin_option("hinge_embedding_loss_grad", margin))
     gradient = loss.grad(input, target, reduction=reduction, sample_weight=sample_weight)
     check_signs("hinge_embedding_loss_grad", "target", target)
     return gradient
@@ -589,8 +589,8 @@ def categorical_hinge_loss_grad(
     xp = checked.xp
     v, best = _categorical_hinge_margin(xp, scores, onehot)
     positions = xp.arange(checked.classes, device=checked.device)
-    best_hot = _indicator(xp, best[:, None] == positions[None, :])
-    active = _indicator(xp, v >= 0.0)[:, None]
+    best_hot = indicator(xp, best[:, None] == positions[None, :])
+    active = indicator(xp, v >= 0.0)[:, None]
     return reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
 
 

@@ -1,7 +1,7 @@
 """The margin ranking loss, ``torch.nn.functional.margin_ranking_loss``, with its gradient.
 
 Labels -1 and +1 (``_signs``), the kink's gradient taken as every margin loss takes it
-(see ``_margin``). The argument ``margin - y (x1 - x2)`` is rounded once from its exact
+(see ``_margin.py``). The argument ``margin - y (x1 - x2)`` is rounded once from its exact
 value; large NumPy arrays are evaluated block by block, on several threads.
 """
 
@@ -18,7 +18,7 @@ from neural_network._validation import EXTENDED_REAL, NONNEGATIVE, REAL, Array, 
 from neural_network.errors import InvalidInputError, InvalidTypeError
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._signs import SIGN, _indicator, _margin, check_signs
+from neural_network.losses._signs import SIGN, check_signs, indicator, margin_option
 
 
 def _ranking(xp: Namespace, v: Array, y: Array, /) -> Array:
@@ -28,7 +28,7 @@ def _ranking(xp: Namespace, v: Array, y: Array, /) -> Array:
 
 def _ranking_derivative(xp: Namespace, v: Array, y: Array, /) -> Array:
     # d/dx1 = -y where v >= 0 (the kink included, as PyTorch's clamp_min), else 0.
-    return 0.0 - y * _indicator(xp, v >= 0.0)
+    return 0.0 - y * indicator(xp, v >= 0.0)
 
 
 _RANKING = ElementwiseLoss(
@@ -68,7 +68,7 @@ def _ranking_arrays(
 ) -> tuple[float, Namespace, Any, Array, Array, Array]:
     """The margin, the namespace and device, and ``input1``, ``input2`` and ``target`` as
     arrays of one shape (their values not checked yet)."""
-    m = _margin(func, margin)
+    m = margin_option(func, margin)
     xp, device = _validation.namespace(
         func, input1=input1, input2=input2, target=target, sample_weight=sample_weight
     )

@@ -38,8 +38,8 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.losses._classification import _logistic_loss_derivative
-from neural_network.losses._common import _option
+from neural_network.losses._classification import logistic_loss_derivative
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._rows import RowArguments, RowTarget, reduce_row_gradient, reduce_rows
@@ -270,7 +270,7 @@ def multilabel_soft_margin_loss_grad(
     # logits N(0, 16): hard labels 73-89 ms before and 63-89 after; soft labels uniform in
     # (0, 1) 73-103 -> 224-284 ms, 0.1/0.9 68-87 -> 192-296 ms (about 30% of the elements
     # are formed in double length there: that path's own cost).
-    gradient = _logistic_loss_derivative(xp, rows.scores, t)
+    gradient = logistic_loss_derivative(xp, rows.scores, t)
     if rows.weight is not None:
         gradient = gradient * rows.weight[None, :]
     return reduce_row_gradient(rows, gradient / float(rows.classes))
@@ -313,7 +313,7 @@ def _multi_margin_prepare(func: str, input: object, target: object, p: object, m
     far below its largest term), and undone once at the end.
     """
     power = _power(func, p)
-    m = _option(func, "margin", margin, meaning="the margin by which the target's score must lead: "
+    m = real_option(func, "margin", margin, meaning="the margin by which the target's score must lead: "
                 "a finite real number", low=-math.inf, low_included=True)
     rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
     xp = rows.xp

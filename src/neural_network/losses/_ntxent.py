@@ -12,7 +12,7 @@ import array_api_compat
 from neural_network import _reduction, _validation
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.errors import OutOfRangeError, ShapeMismatchError
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._per_list import reduce_list_gradient, reduce_lists, sample_weights
 from neural_network.losses._reference import register
@@ -22,7 +22,7 @@ def _ntxent_prepare(
     func: str, embeddings: object, labels: object, temperature: object, reduction: object, sample_weight: object
 ) -> tuple[Namespace, Array, Array, float, str, Array | None, Any]:
     checked_reduction = _validation.check_reduction(func, reduction)
-    t = _option(func, "temperature", temperature, meaning="a positive finite number dividing the cosine similarities",
+    t = real_option(func, "temperature", temperature, meaning="a positive finite number dividing the cosine similarities",
                 low=0.0, low_included=False)
     xp, device = _validation.namespace(func, embeddings=embeddings, labels=labels, sample_weight=sample_weight)
     x = _validation.as_real_array(func, "embeddings", embeddings, xp, device)

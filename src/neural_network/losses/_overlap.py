@@ -27,7 +27,7 @@ from neural_network import _blocks, _reduction, _validation
 from neural_network._numerics import power_of_two, two_product, two_sum
 from neural_network._validation import LABEL, PROBABILITY, Array, Namespace
 from neural_network.errors import EmptyInputError, InvalidOptionError, OutOfRangeError, ShapeMismatchError
-from neural_network.losses._common import _any, _option
+from neural_network.losses._common import any_true, real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 
@@ -186,7 +186,7 @@ def _ratio_gradient(xp: Namespace, groups: _Groups, a: float, b: float, c: float
     if isinstance(difference, np.ndarray) and again.size and bool(np.all(again)):
         return _accurate_rows(np, groups.p, y, a, b, c, smooth)
     plain = _combine(xp, difference, correction, k)
-    if not _any(xp, again):
+    if not any_true(xp, again):
         return plain
     if isinstance(plain, np.ndarray):
         rows = np.flatnonzero(again)
@@ -344,14 +344,14 @@ def _scale(xp: Namespace, d: _Pair, c: float) -> tuple[_Pair, Array]:
 
 
 def _smooth(func: str, smooth: object) -> float:
-    return _option(
+    return real_option(
         func, "smooth", smooth, meaning="a finite number >= 0 added to the denominator (Keras: 1e-7)",
         low=0.0, low_included=True,
     )
 
 
 def _weight(func: str, name: str, value: object, what: str) -> float:
-    return _option(func, name, value, meaning=f"the weight of the {what}: a finite number >= 0", low=0.0,
+    return real_option(func, name, value, meaning=f"the weight of the {what}: a finite number >= 0", low=0.0,
                    low_included=True)
 
 

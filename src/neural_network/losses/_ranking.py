@@ -12,10 +12,10 @@ import array_api_compat
 import numpy as np
 
 from neural_network import _validation
-from neural_network._numerics import _EXP_INVERSE_STEP, _EXP_STEP, exp_double, two_product, two_sum
+from neural_network._numerics import EXP_INVERSE_STEP, EXP_STEP, exp_double, two_product, two_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import OutOfRangeError, ShapeMismatchError
-from neural_network.losses._common import _any
+from neural_network.losses._common import any_true
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._feature_rows import row_sum_double
 from neural_network.losses._per_list import reduce_list_gradient, reduce_lists, sample_weights
@@ -160,8 +160,8 @@ def _ranking_gradient_double(
         e_high, e_low = exp_double(xp, x, z_error)
         limit = 2.0**44
     else:
-        n = xp.round(x * _EXP_INVERSE_STEP)
-        e_high, e_low = exp_parts(xp, n, ((x + n * -_EXP_STEP[0]) - n * STEP_TAIL) + z_error)
+        n = xp.round(x * EXP_INVERSE_STEP)
+        e_high, e_low = exp_parts(xp, n, ((x + n * -EXP_STEP[0]) - n * STEP_TAIL) + z_error)
         limit = _TABLE_LIMIT
     later = near & ~first
     rest, rest_low = row_sum_double(xp, xp.where(later, e_high, 0.0), xp.where(later, e_low, 0.0))
@@ -193,13 +193,13 @@ def _refine_lists(
 
     By :func:`_ranking_gradient_double` with the table's exp, and with the precise one for
     the lists where that is refused (entries some 2**-12 of ``L p_i + y_i``). As
-    :func:`~neural_network.losses._common._refined`, by lists: on NumPy only those lists,
+    :func:`~neural_network.losses._common.refine_flagged`, by lists: on NumPy only those lists,
     a block of about :data:`_BLOCK` entries at a time (measured: 1.5 to 2 times faster than
     10**6 entries at once, whose tens of temporaries leave the cache); other libraries compute
     every list and select. An entry comes from the same operations on the same operands
     either way: the same bits.
     """
-    if not _any(xp, rows):
+    if not any_true(xp, rows):
         return gradient
     if isinstance(gradient, np.ndarray):
         index = np.flatnonzero(rows)
@@ -218,7 +218,7 @@ def _refine_lists(
         return out
     refined, accepted = _ranking_gradient_double(xp, z, z_error, labels, first, mask, precise=False)
     refused = rows & ~xp.all(accepted, axis=1)
-    if _any(xp, refused):
+    if any_true(xp, refused):
         precise = _ranking_gradient_double(xp, z, z_error, labels, first, mask, precise=True)[0]
         refined = xp.where(refused[:, None], precise, refined)
     return xp.where(rows[:, None], refined, gradient)

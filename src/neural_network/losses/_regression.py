@@ -8,14 +8,14 @@ from dataclasses import replace
 import numpy as np
 
 from neural_network._validation import REAL, Array, Namespace
-from neural_network.losses._common import _option, _repair_overflow
+from neural_network.losses._common import real_option, repair_overflow
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- mean squared error
 
 
-def _squared_error(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
+def squared_error(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
     # The difference of two floats is correctly rounded (and exact when they are close),
     # so (p - y)^2 carries at most about 1.5 units in the last place of error.
     difference = y_pred - y
@@ -24,19 +24,19 @@ def _squared_error(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
     return difference * difference
 
 
-def _squared_error_derivative(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
+def squared_error_derivative(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
     difference = y_pred - y
     if isinstance(difference, np.ndarray):  # doubled in place: no second array
         return np.multiply(difference, 2.0, out=difference)
     return 2.0 * difference
 
 
-_MSE = ElementwiseLoss(
+MSE = ElementwiseLoss(
     name="mse_loss",
     input=Operand("y_pred", REAL),
     target=Operand("y", REAL),
-    value=_squared_error,
-    derivative=_squared_error_derivative,
+    value=squared_error,
+    derivative=squared_error_derivative,
     value_propagates_non_finite=True,
     derivative_propagates_non_finite=True,
 )
@@ -85,7 +85,7 @@ def mse_loss(
     >>> print(mse_loss([2.5, 0.0], [3.0, -0.5]))
     0.25
     """
-    return _MSE(y_pred, y, reduction=reduction, sample_weight=sample_weight)
+    return MSE(y_pred, y, reduction=reduction, sample_weight=sample_weight)
 
 
 def mse_loss_grad(
@@ -104,7 +104,7 @@ def mse_loss_grad(
     >>> print(mse_loss_grad([2.5, 0.0], [3.0, -0.5]))
     [-0.5  0.5]
     """
-    return _MSE.grad(y_pred, y, reduction=reduction, sample_weight=sample_weight)
+    return MSE.grad(y_pred, y, reduction=reduction, sample_weight=sample_weight)
 
 
 def _mse_reference(xp: Namespace, y_pred: Array, y: Array, /) -> Array:
@@ -220,7 +220,7 @@ def _huber(xp: Namespace, p: Array, y: Array, /, *, delta: float) -> Array:
     difference = p - y
     value = _huber_of(xp, xp.abs(difference), delta)
     # Where d overflowed, |d| > delta: the linear branch, delta (2|h| - delta / 2) for d = 2h.
-    return _repair_overflow(
+    return repair_overflow(
         xp, value, difference, p, y, lambda half: (2.0 * delta) * (xp.abs(half) - 0.25 * delta)
     )
 
@@ -261,7 +261,7 @@ def _huber_with(delta: float) -> ElementwiseLoss:
 
 def _huber_delta(func: str, delta: object) -> ElementwiseLoss:
     meaning = "the threshold where the loss turns from quadratic to linear: a positive finite number"
-    return _huber_with(_option(func, "delta", delta, meaning=meaning, low=0.0, low_included=False))
+    return _huber_with(real_option(func, "delta", delta, meaning=meaning, low=0.0, low_included=False))
 
 
 def huber_loss(
@@ -362,7 +362,7 @@ def _smooth_l1(xp: Namespace, p: Array, y: Array, /, *, beta: float) -> Array:
     difference = p - y
     value = _smooth_l1_of(xp, xp.abs(difference), beta)
     # Where d overflowed, |d| > beta: the linear branch, 2|h| - beta / 2 for d = 2h.
-    return _repair_overflow(xp, value, difference, p, y, lambda half: 2.0 * (xp.abs(half) - 0.25 * beta))
+    return repair_overflow(xp, value, difference, p, y, lambda half: 2.0 * (xp.abs(half) - 0.25 * beta))
 
 
 def _smooth_l1_of(xp: Namespace, a: Array, beta: float) -> Array:
@@ -398,7 +398,7 @@ def _smooth_l1_beta(func: str, beta: object) -> ElementwiseLoss:
         "the threshold where the loss turns from quadratic to linear: "
         "a finite number >= 0 (0 gives the L1 loss)"
     )
-    return _smooth_l1_with(_option(func, "beta", beta, meaning=meaning, low=0.0, low_included=True))
+    return _smooth_l1_with(real_option(func, "beta", beta, meaning=meaning, low=0.0, low_included=True))
 
 
 def smooth_l1_loss(

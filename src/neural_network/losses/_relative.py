@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from neural_network._validation import Array, Namespace
-from neural_network.losses._common import _option, _repair_overflow
+from neural_network.losses._common import real_option, repair_overflow
 from neural_network.losses._elementwise import ElementwiseLoss, Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._regression import _L1
@@ -23,7 +23,7 @@ def _percentage_error(xp: Namespace, p: Array, y: Array, /) -> Array:
     difference = p - y
     scale = xp.maximum(xp.abs(y), _EPSILON)
     value = xp.abs(difference) / scale
-    return _repair_overflow(xp, value, difference, p, y, lambda half: 2.0 * (xp.abs(half) / scale))
+    return repair_overflow(xp, value, difference, p, y, lambda half: 2.0 * (xp.abs(half) / scale))
 
 
 def _percentage_error_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
@@ -128,7 +128,7 @@ def _pinball(xp: Namespace, p: Array, y: Array, /, *, quantile: float) -> Array:
     difference = p - y
     above, below = 1.0 - quantile, -quantile
     value = xp.maximum(above * difference, below * difference) + 0.0
-    return _repair_overflow(
+    return repair_overflow(
         xp, value, difference, p, y, lambda half: 2.0 * xp.maximum(above * half, below * half)
     )
 
@@ -164,7 +164,7 @@ def _pinball_with(quantile: float) -> ElementwiseLoss:
 
 def _pinball_quantile(func: str, quantile: object) -> ElementwiseLoss:
     meaning = "the quantile to estimate: a number in [0, 1] (scikit-learn's alpha)"
-    return _pinball_with(_option(func, "quantile", quantile, meaning=meaning, low=0.0, low_included=True, high=1.0))
+    return _pinball_with(real_option(func, "quantile", quantile, meaning=meaning, low=0.0, low_included=True, high=1.0))
 
 
 def pinball_loss(

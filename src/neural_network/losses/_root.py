@@ -14,11 +14,11 @@ import numpy as np
 from neural_network import _reduction, _validation
 from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError
-from neural_network.losses._common import _any
-from neural_network.losses._elementwise import Batch, ElementwiseLoss, Reduction, _evaluate
-from neural_network.losses._logarithmic import _MSLE, _log_difference, _over_one_plus
+from neural_network.losses._common import any_true
+from neural_network.losses._elementwise import Batch, ElementwiseLoss, Reduction, evaluate
+from neural_network.losses._logarithmic import MSLE, log_difference, over_one_plus
 from neural_network.losses._reference import register
-from neural_network.losses._regression import _L1, _squared_error, _squared_error_derivative
+from neural_network.losses._regression import _L1, squared_error, squared_error_derivative
 
 # --------------------------------------------------------------------------- root mean squares
 
@@ -109,7 +109,7 @@ class _RootOfSquares:
         xp, dtype, denominator = batch.xp, batch.dtype, self._as_sum(batch)
         total, exponent, halved = self._reduced_square(batch)
         kernel = functools.partial(self._scaled_slope, exponent=exponent, halved=halved)
-        slopes = _evaluate(kernel, _reduction.reduce_derivatives, batch, reduced=False)  # w d d'
+        slopes = evaluate(kernel, _reduction.reduce_derivatives, batch, reduced=False)  # w d d'
         # At the minimum (every weighted error 0) the root is not differentiable (like
         # |d| at 0); 0 is a subgradient there, and every slope is already 0.
         if total > 0.0:
@@ -129,7 +129,7 @@ class _RootOfSquares:
     def _reduced_square(self, batch: Batch) -> tuple[float, int, bool]:
         """The sum of the weighted scaled squares, the scale's exponent, and whether ``d`` was halved."""
         kernel = functools.partial(self._scaled_square, exponent=0, halved=False)
-        total = float(_validation.detached(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
+        total = float(_validation.detached(evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
         if _SAFE_SQUARES <= total < math.inf:
             return total, 0, False
         largest, halved = self._largest(batch)
@@ -137,7 +137,7 @@ class _RootOfSquares:
             return 0.0, 0, False
         exponent = -math.frexp(largest)[1]  # the largest scaled error lies in [0.5, 1)
         kernel = functools.partial(self._scaled_square, exponent=exponent, halved=halved)
-        total = float(_validation.detached(_evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
+        total = float(_validation.detached(evaluate(kernel, _reduction.reduce_values, batch, reduced=True)))
         return total, exponent, halved
 
     def _largest(self, batch: Batch) -> tuple[float, bool]:
@@ -148,7 +148,7 @@ class _RootOfSquares:
         p, y = _validation.working(xp, batch.input), _validation.working(xp, batch.target)
         with np.errstate(over="ignore", divide="ignore"):
             d = self.difference(xp, p, y)
-            halved = self.halves and _any(xp, xp.isinf(d))
+            halved = self.halves and any_true(xp, xp.isinf(d))
             if halved:
                 d = p * 0.5 - y * 0.5
         magnitude = xp.abs(d)
@@ -174,14 +174,14 @@ def _error(xp: Namespace, p: Array, y: Array, /) -> Array:
 
 
 _RMSE = _RootOfSquares(
-    loss=replace(_L1, name="root_mean_squared_error", value=_squared_error, derivative=_squared_error_derivative),
+    loss=replace(_L1, name="root_mean_squared_error", value=squared_error, derivative=squared_error_derivative),
     difference=_error,
     halves=True,
 )
 _RMSLE = _RootOfSquares(
-    loss=replace(_MSLE, name="root_mean_squared_log_error"),
-    difference=_log_difference,
-    slope=_over_one_plus,
+    loss=replace(MSLE, name="root_mean_squared_log_error"),
+    difference=log_difference,
+    slope=over_one_plus,
 )
 
 

@@ -3,7 +3,7 @@
 Libraries disagree on the encoding of a binary label (Keras's ``Hinge`` converts 0/1
 labels to -1/+1 silently, scikit-learn binarizes whatever two labels it is given, optax
 and PyTorch expect -1/+1 and compute nonsense from a 0): the margin losses here accept
--1 and +1 only, and refuse a 0 with the hint ``2 * y - 1`` (see ``_margin``).
+-1 and +1 only, and refuse a 0 with the hint ``2 * y - 1`` (see ``_margin.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from neural_network import _blocks, _validation
 from neural_network._validation import Array, Domain, Namespace
 from neural_network.errors import OutOfRangeError
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 
 
 def _sign_hint(low: float, high: float) -> str:
@@ -66,12 +66,12 @@ def _smallest_magnitude(xp: Namespace, y: Array) -> float:
     return float(xp.min(xp.abs(_validation.detached(y))))
 
 
-def _indicator(xp: Namespace, mask: Array) -> Array:
+def indicator(xp: Namespace, mask: Array) -> Array:
     """A boolean array as 0.0/1.0 (NumPy multiplies booleans directly; the array API does not)."""
     if isinstance(mask, np.ndarray):
         return mask
     return xp.astype(mask, xp.float64)
 
 
-def _margin(func: str, margin: object) -> float:
-    return _option(func, "margin", margin, meaning="a finite real number", low=-math.inf, low_included=False)
+def margin_option(func: str, margin: object) -> float:
+    return real_option(func, "margin", margin, meaning="a finite real number", low=-math.inf, low_included=False)

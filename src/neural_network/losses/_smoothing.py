@@ -12,11 +12,11 @@ import array_api_compat
 from neural_network import _validation
 from neural_network._validation import LABEL, Array, Domain
 from neural_network.errors import InvalidOptionError, OutOfRangeError, ShapeMismatchError, describe
-from neural_network.losses._common import _option
+from neural_network.losses._common import real_option
 
 
 def _smoothing(func: str, smoothing: object) -> float:
-    return _option(func, "smoothing", smoothing, meaning="a number in [0, 1], the probability mass spread "
+    return real_option(func, "smoothing", smoothing, meaning="a number in [0, 1], the probability mass spread "
                    "uniformly", low=0.0, low_included=True, high=1.0)
 
 

@@ -5,7 +5,7 @@ The count losses (``poisson_nll_loss``, ``generalized_kl_divergence``,
 their terms cancel. Double-double forms (:func:`~neural_network._numerics.exp_double`)
 give 2**-100 at a few tens of operations an element; most elements need less. The
 kernels here use one table, ``T_j = 2**(j / 2**15)`` in double-double
-(:func:`~neural_network._numerics._exp_table`), for both functions, trust libm only to
+(:func:`~neural_network._numerics.exp_table`), for both functions, trust libm only to
 choose a table entry, and say per element whether their result is within its bound;
 the callers recompute the refused elements in double-double.
 
@@ -20,28 +20,28 @@ import array_api_compat
 import numpy as np
 
 from neural_network._numerics import (
-    _EXP_INVERSE_STEP,
-    _EXP_STEP,
-    _TABLE_BITS,
-    _exp_table,
-    _split,
+    EXP_INVERSE_STEP,
+    EXP_STEP,
+    TABLE_BITS,
+    exp_table,
     power_of_two,
     two_sum,
+    veltkamp_split,
 )
 from neural_network._validation import Array, Namespace
 
-STEP_TAIL = _EXP_STEP[1] + _EXP_STEP[2]
+STEP_TAIL = EXP_STEP[1] + EXP_STEP[2]
 """The second and third parts of ln 2 / 2**15 in one float: ``k * STEP_TAIL`` is off by 2**-72 at most."""
 
-STEP = _EXP_STEP[0] + STEP_TAIL
+STEP = EXP_STEP[0] + STEP_TAIL
 """ln 2 / 2**15 in one float."""
 
 
 def table_entries(xp: Namespace, n: Array) -> tuple[Array, Array, Array]:
     """``T_j`` as ``(high, low)`` and ``floor(n / 2**15)``, ``j = n mod 2**15``, for integral float ``n``."""
-    exponent = xp.floor(n * 2.0**-_TABLE_BITS)
-    index = xp.astype(n - 2.0**_TABLE_BITS * exponent, xp.int64)
-    t_high, t_low = _exp_table()
+    exponent = xp.floor(n * 2.0**-TABLE_BITS)
+    index = xp.astype(n - 2.0**TABLE_BITS * exponent, xp.int64)
+    t_high, t_low = exp_table()
     if isinstance(n, np.ndarray):
         return t_high.take(index), t_low.take(index), exponent  # take: the same entries, faster than [index]
     # The array API's take reads a 1-d index only: the flattened index, then n's shape.
@@ -110,21 +110,21 @@ def deviance_of_exp(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array]:
     t = xp.minimum(t, 2.0**1000)
     ts = xp.where(zero, xp.ones_like(t), t)
     xs = xp.clip(x, -700.0, 700.0)
-    k = xp.round(xp.log(ts) * _EXP_INVERSE_STEP)
-    K = xp.round(xs * _EXP_INVERSE_STEP)
+    k = xp.round(xp.log(ts) * EXP_INVERSE_STEP)
+    K = xp.round(xs * EXP_INVERSE_STEP)
     n = K - k
-    inside = inside & (xp.abs(n) <= 600.0 * _EXP_INVERSE_STEP)
-    n = xp.clip(n, -601.0 * _EXP_INVERSE_STEP, 601.0 * _EXP_INVERSE_STEP)  # e^w finite everywhere
+    inside = inside & (xp.abs(n) <= 600.0 * EXP_INVERSE_STEP)
+    n = xp.clip(n, -601.0 * EXP_INVERSE_STEP, 601.0 * EXP_INVERSE_STEP)  # e^w finite everywhere
     # log1p(delta), delta = t / T_k - 1
     t_high, t_low, exponent = table_entries(xp, k)
     delta = ((power_of_two(xp, ts, -exponent) - t_high) - t_low) / t_high
     log1p = ((((delta * -0.25 + 1.0 / 3.0) * delta - 0.5) * delta) * delta) + delta
     # r = x - K s - log1p(delta)
-    r = (xs - K * _EXP_STEP[0]) - (K * STEP_TAIL + log1p)
+    r = (xs - K * EXP_STEP[0]) - (K * STEP_TAIL + log1p)
     e_high, e_low = exp_parts(xp, n, r)  # e^w = e^(n s + r)
     # f = (e^w - 1) - n s1 - (n s' + r)
     s, s_error = two_sum(e_high, xp.full_like(e_high, -1.0))
-    h, h_error = two_sum(s, n * -_EXP_STEP[0])
+    h, h_error = two_sum(s, n * -EXP_STEP[0])
     value = h + ((e_low - (n * STEP_TAIL + r)) + (h_error + s_error))
     accepted = ((e_high + 1.0 <= value * MEDIUM_LIMIT) | zero) & inside
     # t f, or e^x where t = 0 (there f is finite and multiplied by 0)
@@ -151,11 +151,11 @@ def exp_minus_product(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array]:
 
     Returns the value and the accepted mask.
     """
-    n = xp.round(x * _EXP_INVERSE_STEP)
-    r = (x + n * -_EXP_STEP[0]) - n * STEP_TAIL
+    n = xp.round(x * EXP_INVERSE_STEP)
+    r = (x + n * -EXP_STEP[0]) - n * STEP_TAIL
     high, low = exp_parts(xp, n, r)
-    t_high, t_low = _split(t)
-    x_high, x_low = _split(x)
+    t_high, t_low = veltkamp_split(t)
+    x_high, x_low = veltkamp_split(x)
     product = t_high * x_high
     value = (high - product) + (low - (t_low * x + x_low * t_high))
     accepted = xp.abs(value) >= (high + product) * (1.0 / CANCELLATION_LIMIT)
@@ -179,8 +179,8 @@ def exp_less(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array]:
 
     Returns the value and the accepted mask.
     """
-    n = xp.round(x * _EXP_INVERSE_STEP)
-    r = (x + n * -_EXP_STEP[0]) - n * STEP_TAIL
+    n = xp.round(x * EXP_INVERSE_STEP)
+    r = (x + n * -EXP_STEP[0]) - n * STEP_TAIL
     high, low = exp_parts(xp, n, r)
     value = (high - t) + low
     return value, xp.abs(value) * DIFFERENCE_LIMIT >= high
@@ -224,7 +224,7 @@ def tweedie_terms(
     """
     (b, b_head, b_tail, b_size, a_high, a_low, c, c_head, c_tail, c_low) = constants
     # log q = k s + rest
-    k = xp.round(xp.log(q) * _EXP_INVERSE_STEP)
+    k = xp.round(xp.log(q) * EXP_INVERSE_STEP)
     t_high, t_low, exponent = table_entries(xp, k)
     delta = ((power_of_two(xp, q, -exponent) - t_high) - t_low) / t_high
     rest = (((((delta * -0.25 + 1.0 / 3.0) * delta - 0.5) * delta) * delta) + delta) + q_error / q
@@ -232,13 +232,13 @@ def tweedie_terms(
     head = k * b_head  # exact: 26 bits times |k| < 2**25
     tail = k * b_tail
     b_rest = rest * b
-    n = xp.round((b_rest * _EXP_INVERSE_STEP + tail) + head)
-    inside = (xp.abs(n) <= 700.0 * _EXP_INVERSE_STEP) & (scale < SPLIT_LIMIT)
-    n = xp.clip(n, -701.0 * _EXP_INVERSE_STEP, 701.0 * _EXP_INVERSE_STEP)  # harmless elsewhere
+    n = xp.round((b_rest * EXP_INVERSE_STEP + tail) + head)
+    inside = (xp.abs(n) <= 700.0 * EXP_INVERSE_STEP) & (scale < SPLIT_LIMIT)
+    n = xp.clip(n, -701.0 * EXP_INVERSE_STEP, 701.0 * EXP_INVERSE_STEP)  # harmless elsewhere
     r = (((head - n) + tail) * STEP) + b_rest
     high, low = exp_parts(xp, n, r)  # q^b
     # -b q = minus + minus_tail, the first exact
-    q_head, q_tail = _split(q)
+    q_head, q_tail = veltkamp_split(q)
     minus = q_head * -b_head
     minus_tail = (q * -b_tail + q_tail * -b_head) + q_error * -b
     size = (xp.abs(minus) + abs(a_high)) + high * (1.0 + b_size)
@@ -249,7 +249,7 @@ def tweedie_terms(
     accepted = (xp.abs(s_high) >= size * (1.0 / TWEEDIE_LIMIT)) & inside
     # 2 mu^b / (a b) = 2 (w + w_error), mu^b c split into exact products
     scale = xp.minimum(scale, SPLIT_LIMIT)  # harmless where refused
-    scale_head, scale_tail = _split(scale)
+    scale_head, scale_tail = veltkamp_split(scale)
     w = scale * c
     w_error = (((scale_head * c_head - w) + scale_head * c_tail) + scale_tail * c_head) + scale_tail * c_tail
     w_error = w_error + scale * c_low
@@ -266,8 +266,8 @@ def log_parts(xp: Namespace, s: Array) -> tuple[Array, Array]:
     ``s = 1`` (``k = 0``) ``delta = s - 1`` exactly and ``low`` is ``log1p(delta)`` to
     2**-80 of itself.
     """
-    k = xp.round(xp.log(s) * _EXP_INVERSE_STEP)
+    k = xp.round(xp.log(s) * EXP_INVERSE_STEP)
     t_high, t_low, exponent = table_entries(xp, k)
     delta = ((power_of_two(xp, s, -exponent) - t_high) - t_low) / t_high
     log1p = ((((delta * -0.25 + 1.0 / 3.0) * delta - 0.5) * delta) * delta) + delta
-    return k * _EXP_STEP[0], k * STEP_TAIL + log1p
+    return k * EXP_STEP[0], k * STEP_TAIL + log1p

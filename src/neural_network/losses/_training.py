@@ -23,17 +23,17 @@ from numpy.typing import NDArray
 
 from neural_network._reduction import BLOCK
 from neural_network._validation import Array
-from neural_network.losses._classification import _BCE, _BCE_WITH_LOGITS
-from neural_network.losses._regression import _MSE
+from neural_network.losses._classification import BCE, BCE_WITH_LOGITS
+from neural_network.losses._regression import MSE
 from neural_network.losses._softmax import cross_entropy_mean_value_and_grad
 
 MeanValueAndGrad = Callable[[Array, Array], tuple[float, Array]]
 """``(outputs, targets) -> (mean loss, its gradient with respect to outputs)``."""
 
 MEAN_VALUE_AND_GRAD: dict[str, MeanValueAndGrad] = {
-    "mse_loss": _MSE.mean_value_and_grad,
-    "binary_cross_entropy": _BCE.mean_value_and_grad,
-    "binary_cross_entropy_with_logits": _BCE_WITH_LOGITS.mean_value_and_grad,
+    "mse_loss": MSE.mean_value_and_grad,
+    "binary_cross_entropy": BCE.mean_value_and_grad,
+    "binary_cross_entropy_with_logits": BCE_WITH_LOGITS.mean_value_and_grad,
     "cross_entropy": cross_entropy_mean_value_and_grad,
 }
 """The losses ``fit`` knows by name, for arrays already checked."""
@@ -72,7 +72,7 @@ def _logistic_hard_labels(outputs: Array, targets: Array) -> tuple[float, Array]
     """
     count = outputs.size
     if count > BLOCK or count == 0:
-        return _BCE_WITH_LOGITS.mean_value_and_grad(outputs, targets)
+        return BCE_WITH_LOGITS.mean_value_and_grad(outputs, targets)
     dtype = outputs.dtype
     x = outputs.astype(np.float64, copy=False)
     y = targets.astype(np.float64, copy=False)

@@ -3,7 +3,7 @@ r"""Triplet losses: ``triplet_margin_loss`` and ``triplet_margin_with_distance_l
 Each compares an anchor with a positive and a negative along the last axis and gives one
 value per row (triplet), through PyTorch's ``pairwise_distance`` (``||x1 - x2 + eps||_p``)
 or a distance the caller gives. Norms are taken of rows scaled by a power of two
-(:func:`neural_network.losses._feature_rows._scaled`): no overflow or underflow.
+(:func:`neural_network.losses._feature_rows.scaled_rows`): no overflow or underflow.
 **Gradients at the kinks** follow PyTorch's autograd: ``clamp_min(z, 0)`` passes the
 gradient at ``z == 0``, and ``minimum(d_neg, d_swap)`` splits it in half at a tie.
 """
@@ -23,17 +23,17 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.losses._common import _option
+from neural_network.losses._common import bool_option, real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._feature_rows import (
+    FeatureRows,
     Float64,
-    _divide_double,
-    _indicator,
-    _Rows,
-    _scaled,
-    _sqrt_double,
-    _two_square,
+    divide_double,
+    indicator,
     row_sum_double,
+    scaled_rows,
+    sqrt_double,
+    two_square,
 )
 from neural_network.losses._reference import register
 
@@ -49,16 +49,16 @@ def _distance(xp: Namespace, v: Float64, v_low: Float64, p: float) -> tuple[Floa
     of the gradient, so that ``d(a, p) - d(a, n)`` and ``g(v+) - g(v-)`` can cancel without
     losing their digits. Other orders: rounded results and zero low parts.
     """
-    u, s = _scaled(xp, v)
+    u, s = scaled_rows(xp, v)
     au = xp.abs(u)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
         u_low = v_low / s
         zero = xp.zeros_like(u)
         if p == 2.0:
-            square, square_error = _two_square(u)
+            square, square_error = two_square(u)
             total, total_low = row_sum_double(xp, square, square_error + 2.0 * u * u_low)
-            r, r_low = _sqrt_double(xp, total, total_low)
-            grad, grad_low = _divide_double(xp, u, u_low, r, r_low)
+            r, r_low = sqrt_double(xp, total, total_low)
+            grad, grad_low = divide_double(xp, u, u_low, r, r_low)
         elif p == 1.0:
             r, r_low = row_sum_double(xp, au, xp.where(u < 0.0, 0.0 - u_low, u_low))
             grad, grad_low = xp.sign(u), zero
@@ -98,7 +98,7 @@ def _difference(xp: Namespace, high: Float64, low: Float64, minus: Float64, minu
 
 
 def _triplet(
-    rows: _Rows, distance: Distance, margin: float, swap: bool
+    rows: FeatureRows, distance: Distance, margin: float, swap: bool
 ) -> tuple[Float64, tuple[Float64, Float64, Float64]]:
     """The per-row triplet losses and their gradients (anchor, positive, negative).
 
@@ -112,7 +112,7 @@ def _triplet(
     alpha = xp.ones_like(d_neg)
     if swap:
         d_swap, d_swap_low, gs_p, gs_p_low, gs_n, gs_n_low = distance(xp, pos, neg)
-        alpha = xp.where(d_neg < d_swap, 1.0, 0.5 * _indicator(xp, d_neg == d_swap))
+        alpha = xp.where(d_neg < d_swap, 1.0, 0.5 * indicator(xp, d_neg == d_swap))
         tied_low = xp.where(d_neg == d_swap, xp.minimum(d_neg_low, d_swap_low), d_swap_low)
         d_neg_low = xp.where(d_neg < d_swap, d_neg_low, tied_low)
         d_neg = xp.minimum(d_neg, d_swap)
@@ -122,7 +122,7 @@ def _triplet(
         z = shifted + ((gap_error + shift_error) + (d_pos_low - d_neg_low))
         z = xp.where(xp.isfinite(z), z, margin + d_pos - d_neg)
     values = xp.maximum(z, 0.0)
-    active = _indicator(xp, z >= 0.0)[:, None]
+    active = indicator(xp, z >= 0.0)[:, None]
     al = alpha[:, None]
     g_a = active * _difference(xp, gp_a, gp_a_low, al * gn_a, al * gn_a_low)
     g_p = active * (gp_p + gp_p_low)
@@ -144,16 +144,16 @@ def _pairwise_distance(p: float, eps: float) -> Distance:
 
 def _triplet_prepare(
     func: str, anchor: object, positive: object, negative: object, reduction: object, sample_weight: object
-) -> _Rows:
+) -> FeatureRows:
     arrays = {"anchor": anchor, "positive": positive, "negative": negative}
-    return _Rows(func, arrays, reduction=reduction, sample_weight=sample_weight)
+    return FeatureRows(func, arrays, reduction=reduction, sample_weight=sample_weight)
 
 
 def _triplet_options(
     func: str, margin: object, p: object, eps: object, swap: object
 ) -> tuple[float, float, float, bool]:
     m = _positive_margin(func, margin)
-    norm = _option(
+    norm = real_option(
         func,
         "p",
         p,
@@ -161,7 +161,7 @@ def _triplet_options(
         low=1.0,
         low_included=True,
     )
-    e = _option(
+    e = real_option(
         func,
         "eps",
         eps,
@@ -169,13 +169,7 @@ def _triplet_options(
         low=0.0,
         low_included=True,
     )
-    return m, norm, e, _flag(func, "swap", swap)
-
-
-def _flag(func: str, name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidOptionError(f"{func}: {name} must be True or False; got {describe(value)}.")
-    return bool(value)
+    return m, norm, e, bool_option(func, "swap", swap)
 
 
 def triplet_margin_loss(
@@ -381,7 +375,7 @@ def _distance_option(func: str, distance_function: object, *, need_gradient: boo
 
 
 def _positive_margin(func: str, margin: object) -> float:
-    return _option(
+    return real_option(
         func,
         "margin",
         margin,
@@ -443,7 +437,7 @@ def triplet_margin_with_distance_loss(
     func = "triplet_margin_with_distance_loss"
     distance = _distance_option(func, distance_function, need_gradient=False)
     m = _positive_margin(func, margin)
-    s = _flag(func, "swap", swap)
+    s = bool_option(func, "swap", swap)
     rows = _triplet_prepare(func, anchor, positive, negative, reduction, sample_weight)
     values, _ = _triplet(rows, distance, m, s)
     return rows.reduce(values)
@@ -478,7 +472,7 @@ def triplet_margin_with_distance_loss_grad(
     func = "triplet_margin_with_distance_loss_grad"
     distance = _distance_option(func, distance_function, need_gradient=True)
     m = _positive_margin(func, margin)
-    s = _flag(func, "swap", swap)
+    s = bool_option(func, "swap", swap)
     rows = _triplet_prepare(func, anchor, positive, negative, reduction, sample_weight)
     _, grads = _triplet(rows, distance, m, s)
     ga, gp, gn = (rows.reduce_gradient(g) for g in grads)

@@ -16,7 +16,6 @@ from fractions import Fraction
 from neural_network._numerics import (
     LN2,
     LN2_PARTS,
-    _split,
     exp_double,
     log_double,
     power_of_two,
@@ -24,24 +23,25 @@ from neural_network._numerics import (
     times_double,
     two_product,
     two_sum,
+    veltkamp_split,
 )
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.errors import InvalidOptionError
 from neural_network.losses import _table_kernels
-from neural_network.losses._common import _any, _option, _refined
+from neural_network.losses._common import any_true, real_option, refine_flagged
 from neural_network.losses._deviance import (
-    _NEAR,
+    NEAR,
     NONNEGATIVE_TARGET,
     POSITIVE_MEAN,
     POSITIVE_TARGET,
-    _gamma_deviance,
-    _gamma_deviance_derivative,
-    _log_y_over_mu,
-    _poisson_deviance,
-    _poisson_deviance_derivative,
-    _quotient,
-    _ratio,
-    _xlogy,
+    deviance_quotient,
+    deviance_ratio,
+    gamma_deviance_derivative,
+    gamma_deviance_values,
+    log_y_over_mu,
+    poisson_deviance_derivative,
+    poisson_deviance_values,
+    xlogy,
 )
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
@@ -133,8 +133,8 @@ def _tweedie_table_constants(power: float) -> tuple[float, ...]:
     low part, each from the exact rationals."""
     (b, b_low), inverse_ab = _tweedie_constants(power)[:2]
     a_high, a_low = split_fraction(1 - Fraction(power))
-    b_head, b_rest = _split(b)
-    c_head, c_rest = _split(inverse_ab[0])
+    b_head, b_rest = veltkamp_split(b)
+    c_head, c_rest = veltkamp_split(inverse_ab[0])
     return (b, b_head, b_rest + b_low, abs(b), a_high, a_low, inverse_ab[0], c_head, c_rest, inverse_ab[1])
 
 
@@ -146,7 +146,7 @@ def _tweedie_far(xp: Namespace, q: Array, q_error: Array, scale: Array, /, *, po
         return _tweedie_exact(xp, q, q_error, scale, power=power)
     value, accepted = _table_kernels.tweedie_terms(xp, q, q_error, scale, _tweedie_table_constants(power))
     exact = functools.partial(_tweedie_exact, power=power)
-    return _refined(xp, value, ~accepted, exact, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
+    return refine_flagged(xp, value, ~accepted, exact, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
 
 
 def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, power: float) -> Array:
@@ -159,8 +159,8 @@ def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, p
     """
     a, b = 1.0 - power, 2.0 - power
     coefficients = _tweedie_series(power)
-    v, _ = _ratio(xp, ys, mu)
-    L = _log_y_over_mu(xp, ys, mu, v, xp.abs(v) <= _NEAR)
+    v, _ = deviance_ratio(xp, ys, mu)
+    L = log_y_over_mu(xp, ys, mu, v, xp.abs(v) <= NEAR)
     s = coefficients[-1] * L
     for c in coefficients[-2:0:-1]:
         s += c
@@ -171,7 +171,7 @@ def _tweedie_log_form(xp: Namespace, mu: Array, ys: Array, scale: Array, /, *, p
     # never inf - inf.
     Ld = xp.minimum(L, 700.0)
     direct = (xp.exp(Ld) * (xp.expm1(a * Ld) / a) - xp.expm1(Ld)) / b
-    if _any(xp, L > 700.0):
+    if any_true(xp, L > 700.0):
         huge = (xp.exp(L) * (xp.expm1(a * L) / a - 1.0) + 1.0) / b
         direct = xp.where(L > 700.0, huge, direct)
     if 1.5 < power < 2.0:  # b in (0, 1/2): divide by a instead; b L <= 700 keeps expm1 finite
@@ -225,7 +225,7 @@ def _tweedie_terms_summed(xp: Namespace, mu: Array, y: Array, /, *, power: float
     y_half, mu_half = _pow(xp, y, half), _pow(xp, mu, half)  # each term in two halves
     terms = [(y_half / (a * b)) * y_half, -_power_times(xp, y, mu, (a, a_low)) / a, (mu_half / b) * mu_half]
     beyond = xp.isinf(terms[0]) | xp.isinf(terms[1]) | xp.isinf(terms[2])
-    if _any(xp, beyond):
+    if any_true(xp, beyond):
         zeros = xp.zeros_like(terms[0])
         terms = [xp.where(beyond, zeros, term) for term in terms]
     value = 2.0 * ((terms[0] + terms[1]) + terms[2])
@@ -302,7 +302,7 @@ def _tweedie_logged(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> A
     outside = (scale == 0.0) | xp.isinf(scale)
     value = _tweedie_log_form(xp, mu, y, xp.where(outside, xp.ones_like(scale), scale), power=power)
     lost = outside | ~xp.isfinite(value) | (value == 0.0)
-    if _any(xp, lost):
+    if any_true(xp, lost):
         value = xp.where(lost, _tweedie_terms_summed(xp, mu, y, power=power), value)
     return value
 
@@ -352,14 +352,14 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     positive = y > 0.0
     ys = xp.where(positive, y, mu)
     scale = _pow(xp, mu, _exponents(power)[1])
-    q, log_q, q_error = _quotient(xp, ys, mu)
+    q, log_q, q_error = deviance_quotient(xp, ys, mu)
     # Near y = mu: mu^b x^2 h(x), x = y / mu - 1 in double-double.
     bound, terms = _tweedie_near(power)
     x_head = q - 1.0
     # (mu^b within the range: beyond, the rescaled form below takes the element)
     near = (xp.abs(x_head) <= bound) & (mu < 2.0**500) & (ys > 2.0**-900) & (scale > 0.0) & (scale < math.inf)
     value = xp.zeros_like(q)
-    if _any(xp, near):
+    if any_true(xp, near):
         one = xp.ones_like(q)
         qs, ms, yn = xp.where(near, q, one), xp.where(near, mu, one), xp.where(near, ys, one)
         product, product_error = two_product(qs, ms)
@@ -387,18 +387,18 @@ def _tweedie_general(xp: Namespace, mu: Array, y: Array, /, *, power: float) -> 
     # _tweedie_extreme_ratio and _extreme_ratio_limit)
     extreme = far & ((xp.abs(log_q) >= _EXTREME_RATIO) | (~exact & (xp.abs(log_q) >= _extreme_ratio_limit(power))))
     harmless = (1.0, 2.0)  # mu, y
-    value = _refined(xp, value, extreme, functools.partial(_tweedie_extreme_ratio, power=power), mu, ys, harmless=harmless)
+    value = refine_flagged(xp, value, extreme, functools.partial(_tweedie_extreme_ratio, power=power), mu, ys, harmless=harmless)
     # A moderate ratio outside exact's range (a mean beyond 2**+-500, or mu^b beyond
     # 2**+-1000): the same deviance of mu and y scaled alike to a mean near 1, where the
     # forms in log(y / mu) take what exact's range still leaves out (large |b| only).
     unit = (mu >= 0.5) & (mu <= 2.0)
     outside = far & ~exact & ~extreme
     rescaled = functools.partial(_tweedie_rescaled, power=power)
-    value = _refined(xp, value, outside & ~unit, rescaled, mu, ys, harmless=harmless)
+    value = refine_flagged(xp, value, outside & ~unit, rescaled, mu, ys, harmless=harmless)
     logged = functools.partial(_tweedie_logged, power=power)
-    value = _refined(xp, value, outside & unit, logged, mu, ys, harmless=harmless)
+    value = refine_flagged(xp, value, outside & unit, logged, mu, ys, harmless=harmless)
     far_form = functools.partial(_tweedie_far, power=power)
-    value = _refined(xp, value, exact, far_form, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
+    value = refine_flagged(xp, value, exact, far_form, q, q_error, scale, harmless=(2.0, 0.0, 1.0))
     if power > 0.0:  # 1 < power < 2 allows y == 0: the deviance is then 2 mu^b / b
         return xp.where(positive, value, (2.0 / b) * scale)
     # power < 0: y may be zero or negative (scikit-learn's max(y, 0)^b is 0 there). That
@@ -419,7 +419,7 @@ def _tweedie_general_derivative(xp: Namespace, mu: Array, y: Array, /, *, power:
     h = xp.pow(mu, -power)
     g = d * xp.minimum(h, 1.7976931348623157e308)  # 0 at d = 0 (not 0 * inf), else as d * h
     lost = ((h < 2.0**-1022) | xp.isinf(h) | xp.isinf(g) | (xp.abs(g) < 2.0**-1022)) & (d != 0.0)
-    if _any(xp, lost):
+    if any_true(xp, lost):
         g = xp.where(lost, _power_times(xp, d, xp.where(lost, mu, xp.ones_like(mu)), (-power, 0.0)), g)
     return 2.0 * g
 
@@ -439,11 +439,11 @@ def _tweedie_with(power: float, name: str) -> ElementwiseLoss:
         input, target, value, derivative = REAL, REAL, _squared, _squared_derivative
     elif power == 1.0:
         input, target, value, derivative = (
-            POSITIVE_MEAN, NONNEGATIVE_TARGET, _poisson_deviance, _poisson_deviance_derivative,
+            POSITIVE_MEAN, NONNEGATIVE_TARGET, poisson_deviance_values, poisson_deviance_derivative,
         )
     elif power == 2.0:
         input, target, value, derivative = (
-            POSITIVE_MEAN, POSITIVE_TARGET, _gamma_deviance, _gamma_deviance_derivative,
+            POSITIVE_MEAN, POSITIVE_TARGET, gamma_deviance_values, gamma_deviance_derivative,
         )
     else:
         target = REAL if power < 0 else NONNEGATIVE_TARGET if power < 2 else POSITIVE_TARGET
@@ -461,7 +461,7 @@ def _tweedie_with(power: float, name: str) -> ElementwiseLoss:
 
 def _tweedie(func: str, power: object) -> ElementwiseLoss:
     meaning = "the Tweedie power: a finite number <= 0 or >= 1"
-    p = _option(func, "power", power, meaning=meaning, low=-math.inf, low_included=False)
+    p = real_option(func, "power", power, meaning=meaning, low=-math.inf, low_included=False)
     if 0.0 < p < 1.0:
         raise InvalidOptionError(
             f"{func}: power must be <= 0 or >= 1; got power={p!r}. No Tweedie distribution has "
@@ -637,7 +637,7 @@ def poisson_deviance_grad(
 
 
 def _poisson_deviance_reference(xp: Namespace, mu: Array, y: Array, /) -> Array:
-    return 2 * (_xlogy(xp, y, y / mu) - y + mu)
+    return 2 * (xlogy(xp, y, y / mu) - y + mu)
 
 
 def _poisson_deviance_reference_grad(xp: Namespace, mu: Array, y: Array, /) -> Array:

@@ -91,12 +91,12 @@ from neural_network.serialization._format import (
 from neural_network.serialization._read import _read
 from neural_network.serialization._write import (
     _architecture,
-    _check_target,
-    _describe_array,
     _metadata_part,
     _optimizer_part,
     _rng_part,
-    _write_atomically,
+    check_target,
+    describe_array,
+    write_atomically,
 )
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "MODEL_ENTRY", "Checkpoint", "load", "load_checkpoint", "save"]
@@ -154,7 +154,7 @@ def save(
     >>> bool(np.array_equal(checkpoint.model.predict(X), model.predict(X)))
     True
     """
-    target = _check_target(path)
+    target = check_target(path)
     arrays: dict[str, AnyArray] = {}
     # Each part moves its arrays into `arrays`; the table describing them comes last.
     architecture = _architecture(model, arrays)
@@ -166,7 +166,7 @@ def save(
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
         "model": architecture,
-        "arrays": {name: _describe_array(array) for name, array in arrays.items()},
+        "arrays": {name: describe_array(array) for name, array in arrays.items()},
         "optimizer": optimizer_part,
         "rng": rng_part,
         "metadata": metadata_part,
@@ -181,7 +181,7 @@ def save(
             "Store large values as NumPy arrays, e.g. np.asarray(values), which are kept beside it."
         )
     arrays[MODEL_ENTRY] = np.frombuffer(text, dtype=np.uint8)
-    _write_atomically(target, arrays)
+    write_atomically(target, arrays)
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:

@@ -21,7 +21,7 @@ from typing import IO, Any
 import numpy as np
 
 from neural_network.errors import InvalidInputError, ShapeMismatchError
-from neural_network.serialization._format import MAX_DOCUMENT_BYTES, MODEL_ENTRY, AnyArray, _Source
+from neural_network.serialization._format import MAX_DOCUMENT_BYTES, MODEL_ENTRY, AnyArray, Source
 
 _SUFFIX = ".npy"
 _REFUSED_FLAGS = ((0x1, "encrypted"), (0x40, "strongly encrypted"), (0x20, "a patch"))
@@ -33,7 +33,7 @@ Header = tuple[tuple[int, ...], np.dtype[Any], int]
 """What an entry's ``.npy`` header declares: shape, dtype, and the header's own size in bytes."""
 
 
-def not_a_model(source: _Source, detail: str) -> InvalidInputError:
+def not_a_model(source: Source, detail: str) -> InvalidInputError:
     return source.error(
         f"not a neural_network model file or truncated: expected an .npz archive written by "
         f"save; {detail}. Check that the file was copied completely, or save the model again."
@@ -47,7 +47,7 @@ class Archive:
     size; :meth:`read` reads an entry, which must have been checked first.
     """
 
-    def __init__(self, source: _Source, file: IO[bytes]) -> None:
+    def __init__(self, source: Source, file: IO[bytes]) -> None:
         self._source = source
         try:
             self._zip = zipfile.ZipFile(file)

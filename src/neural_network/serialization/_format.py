@@ -34,7 +34,7 @@ JsonPath = list[str | int]
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     """The file being read, for error messages: ``load: 'model.npz': <problem>``."""
 
     owner: str

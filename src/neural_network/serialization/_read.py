@@ -30,7 +30,7 @@ from neural_network.serialization._format import (
     MODEL_ENTRY,
     AnyArray,
     Checkpoint,
-    _Source,
+    Source,
 )
 from neural_network.serialization._write import _digest
 
@@ -48,7 +48,7 @@ class _Record(NamedTuple):
 class _Arrays:
     """The archive's arrays, each handed out once; any left over is reported."""
 
-    def __init__(self, source: _Source, arrays: dict[str, AnyArray]) -> None:
+    def __init__(self, source: Source, arrays: dict[str, AnyArray]) -> None:
         self._source = source
         self._arrays = arrays
 
@@ -72,7 +72,7 @@ def _read(path: object, owner: str) -> Checkpoint:
     """Open, check and rebuild everything in the model file at ``path``."""
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise InvalidTypeError(f"{owner}: path must be a str or a pathlib.Path; got {describe(path)}.")
-    source = _Source(owner, str(os.fspath(path)))
+    source = Source(owner, str(os.fspath(path)))
     # Everything the file declares is checked before any array is read (see _archive).
     with _open(source) as file, Archive(source, file) as archive:
         document = _read_document(source, archive.read_document())
@@ -104,7 +104,7 @@ def _read(path: object, owner: str) -> Checkpoint:
 
 
 @contextlib.contextmanager
-def _open(source: _Source) -> Iterator[IO[bytes]]:
+def _open(source: Source) -> Iterator[IO[bytes]]:
     """The file at ``source.path``, open for reading, once it looks like a zip archive."""
     file_path = Path(source.path)
     if not file_path.exists():
@@ -129,7 +129,7 @@ def _open(source: _Source) -> Iterator[IO[bytes]]:
 # --------------------------------------------------------------------------- the JSON document
 
 
-def _read_document(source: _Source, text: bytes) -> dict[str, Any]:
+def _read_document(source: Source, text: bytes) -> dict[str, Any]:
     """The JSON document, checked for its format name and version."""
     try:
         document = json.loads(text.decode("utf-8"), parse_constant=_refuse_constant)
@@ -162,7 +162,7 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON, and save never writes it")
 
 
-def _field(source: _Source, mapping: object, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def _field(source: Source, mapping: object, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     """``mapping[key]``, checked to be of type ``kind`` (a bool never counts as an int)."""
     if not isinstance(mapping, dict):
         raise source.error(f"{where} must be a JSON object; got {describe(mapping)}.")
@@ -181,7 +181,7 @@ def _field(source: _Source, mapping: object, key: str, kind: type | tuple[type, 
 # --------------------------------------------------------------------------- the arrays
 
 
-def _records(source: _Source, document: dict[str, Any], names: set[str]) -> dict[str, _Record]:
+def _records(source: Source, document: dict[str, Any], names: set[str]) -> dict[str, _Record]:
     """The document's table of arrays, which must list exactly the arrays in the archive."""
     table = _field(source, document, "arrays", dict, "the document")
     missing, extra = sorted(set(table) - names), sorted(names - set(table))
@@ -196,7 +196,7 @@ def _records(source: _Source, document: dict[str, Any], names: set[str]) -> dict
     return {name: _record(source, name, record) for name, record in table.items()}
 
 
-def _record(source: _Source, name: str, record: object) -> _Record:
+def _record(source: Source, name: str, record: object) -> _Record:
     where = f"the table entry of {name!r}"
     shape = _shape(source, _field(source, record, "shape", list, where), where)
     text = _field(source, record, "dtype", str, where)
@@ -212,7 +212,7 @@ def _record(source: _Source, name: str, record: object) -> _Record:
     return _Record(shape, dtype, _field(source, record, "sha256", str, where))
 
 
-def _check_architecture(source: _Source, document: dict[str, Any], records: dict[str, _Record]) -> None:
+def _check_architecture(source: Source, document: dict[str, Any], records: dict[str, _Record]) -> None:
     """Refuse, before any array is read, a table whose weights, biases or optimizer buffers
     do not have the shapes (and weights the dtypes) that the layers described need."""
     layers = _layers(source, _field(source, document, "model", dict, "the document"))
@@ -259,7 +259,7 @@ def _check_architecture(source: _Source, document: dict[str, Any], records: dict
             )
 
 
-def _checked(source: _Source, name: str, record: _Record, array: AnyArray) -> AnyArray:
+def _checked(source: Source, name: str, record: _Record, array: AnyArray) -> AnyArray:
     """``array``, once its values are checked against the digest recorded when it was saved."""
     digest = _digest(array)
     if digest != record.sha256:
@@ -271,7 +271,7 @@ def _checked(source: _Source, name: str, record: _Record, array: AnyArray) -> An
     return array
 
 
-def _shape(source: _Source, value: list[Any], where: str) -> tuple[int, ...]:
+def _shape(source: Source, value: list[Any], where: str) -> tuple[int, ...]:
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value):
         raise source.error(f"{where}: the shape must be a list of integers >= 0; got {value!r}.")
     return tuple(value)
@@ -280,7 +280,7 @@ def _shape(source: _Source, value: list[Any], where: str) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- the model
 
 
-def _layers(source: _Source, part: dict[str, Any]) -> list[Any]:
+def _layers(source: Source, part: dict[str, Any]) -> list[Any]:
     """The layers' descriptions in the model's part of the document."""
     if part.get("class") != "Sequential":
         raise source.error(f"the model must be a 'Sequential'; got {part.get('class')!r}.")
@@ -290,7 +290,7 @@ def _layers(source: _Source, part: dict[str, Any]) -> list[Any]:
     return specs
 
 
-def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
+def _build_model(source: Source, part: dict[str, Any], arrays: _Arrays) -> Sequential:
     """The layers rebuilt from their constructor arguments, then the saved values copied in."""
     layers = [_build_layer(source, position, spec, arrays) for position, spec in enumerate(_layers(source, part))]
     try:
@@ -309,11 +309,11 @@ def _build_model(source: _Source, part: dict[str, Any], arrays: _Arrays) -> Sequ
     return model
 
 
-def _is_dropout(source: _Source, position: int, spec: object) -> bool:
+def _is_dropout(source: Source, position: int, spec: object) -> bool:
     return bool(_field(source, spec, "class", str, f"layer {position}") == "Dropout")
 
 
-def _layer_spec(source: _Source, position: int, spec: object) -> tuple[int, int, str]:
+def _layer_spec(source: Source, position: int, spec: object) -> tuple[int, int, str]:
     """A layer's class (Dense), numbers of inputs and outputs, and dtype name."""
     where = f"layer {position}"
     kind = _field(source, spec, "class", str, where)
@@ -327,7 +327,7 @@ def _layer_spec(source: _Source, position: int, spec: object) -> tuple[int, int,
     return in_features, out_features, dtype
 
 
-def _build_layer(source: _Source, position: int, spec: object, arrays: _Arrays) -> Layer:
+def _build_layer(source: Source, position: int, spec: object, arrays: _Arrays) -> Layer:
     """A new layer as described (the sizes were checked against the arrays before any was read)."""
     where = f"layer {position}"
     if _is_dropout(source, position, spec):
@@ -358,7 +358,7 @@ def _file_error_kind(exc: InvalidInputError) -> type[InvalidInputError]:
 # --------------------------------------------------------------------------- the optimizer
 
 
-def _build_optimizer(source: _Source, part: dict[str, Any], model: Sequential, arrays: _Arrays) -> Optimizer:
+def _build_optimizer(source: Source, part: dict[str, Any], model: Sequential, arrays: _Arrays) -> Optimizer:
     """A new optimizer of the saved class, with the saved state loaded into it."""
     classes = {cls.__name__: cls for cls in OPTIMIZERS.values()}
     kind = _field(source, part, "optimizer", str, "the optimizer")
@@ -378,7 +378,7 @@ def _build_optimizer(source: _Source, part: dict[str, Any], model: Sequential, a
     return optimizer
 
 
-def _optimizer_entry(source: _Source, i: int, entry: object, arrays: _Arrays) -> dict[str, Any]:
+def _optimizer_entry(source: Source, i: int, entry: object, arrays: _Arrays) -> dict[str, Any]:
     """One parameter's entry of the state, with its buffers' array names replaced by the arrays."""
     where = f"the optimizer's parameter {i}"
     buffers = _field(source, entry, "buffers", dict, where)
@@ -389,7 +389,7 @@ def _optimizer_entry(source: _Source, i: int, entry: object, arrays: _Arrays) ->
     }
 
 
-def _check_optimizer_matches(source: _Source, entries: list[dict[str, Any]], model: Sequential) -> None:
+def _check_optimizer_matches(source: Source, entries: list[dict[str, Any]], model: Sequential) -> None:
     """The saved state must be for the model's parameters (a fresh optimizer checks only at its first step)."""
     if not entries:
         return
@@ -410,7 +410,7 @@ _RNG_LIMITS = {"pos": 624, "buffer_pos": 4, "has_uint32": 1, "uinteger": 2**32 -
 """The largest value of each integer in a bit generator's state; the others are 128-bit."""
 
 
-def _build_rng(source: _Source, part: dict[str, Any], arrays: _Arrays) -> np.random.Generator:
+def _build_rng(source: Source, part: dict[str, Any], arrays: _Arrays) -> np.random.Generator:
     """A generator whose bit generator has exactly the saved state."""
     name = _field(source, part, "bit_generator", str, "the rng")
     if name not in _BIT_GENERATORS:
@@ -428,7 +428,7 @@ def _build_rng(source: _Source, part: dict[str, Any], arrays: _Arrays) -> np.ran
 
 
 def _check_rng_state(
-    source: _Source, name: str, template: object, value: object, key: str, where: str
+    source: Source, name: str, template: object, value: object, key: str, where: str
 ) -> None:
     """Refuse a state that differs in layout from ``template`` (a fresh generator's), or holds an
     integer out of range. NumPy would raise OverflowError for some, and accept others (MT19937's
@@ -461,7 +461,7 @@ def _check_rng_state(
 # --------------------------------------------------------------------------- JSON with arrays
 
 
-def _restore_json(source: _Source, part: dict[str, Any], what: str, arrays: _Arrays) -> Any:
+def _restore_json(source: Source, part: dict[str, Any], what: str, arrays: _Arrays) -> Any:
     """``part``'s JSON value (``"values"`` or ``"state"``) with its arrays put back in place."""
     key = "values" if what == "metadata" else "state"
     value = _field(source, part, key, dict, f"the {what}")
@@ -475,7 +475,7 @@ def _restore_json(source: _Source, part: dict[str, Any], what: str, arrays: _Arr
     return value
 
 
-def _put(source: _Source, root: Any, path: list[Any], array: AnyArray, what: str) -> None:
+def _put(source: Source, root: Any, path: list[Any], array: AnyArray, what: str) -> None:
     """Put ``array`` at ``path`` inside ``root``, where saving left ``null``."""
     container = root
     for depth, step in enumerate(path):

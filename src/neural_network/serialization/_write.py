@@ -31,7 +31,7 @@ from neural_network.serialization._format import AnyArray, JsonPath
 # =========================================================================== saving
 
 
-def _check_target(path: object) -> Path:
+def check_target(path: object) -> Path:
     """The file to write: a path (not a folder) whose folder exists, symbolic links resolved."""
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise InvalidTypeError(f"save: path must be a str or a pathlib.Path; got {describe(path)}.")
@@ -210,7 +210,7 @@ def _to_json(
     )
 
 
-def _describe_array(array: AnyArray) -> dict[str, Any]:
+def describe_array(array: AnyArray) -> dict[str, Any]:
     """The shape, dtype and SHA-256 digest of the bytes of ``array``, as the table records them."""
     return {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _digest(array)}
 
@@ -220,7 +220,7 @@ def _digest(array: AnyArray) -> str:
     return hashlib.sha256(array.tobytes(order="C")).hexdigest()
 
 
-def _write_atomically(target: Path, arrays: dict[str, AnyArray]) -> None:
+def write_atomically(target: Path, arrays: dict[str, AnyArray]) -> None:
     """Write the archive to a temporary file beside ``target``, sync it, then rename it onto ``target``."""
     _remove_stale_temporaries(target)
     file, temporary = _open_temporary(target)

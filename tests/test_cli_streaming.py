@@ -3,7 +3,9 @@
 Each test streams more rows than one batch (``--batch-rows`` small) and compares, row by
 row, with the whole file scored at once by the library (``load_checkpoint`` and the
 features standardized here), and with the losses of the library on the whole array.
-Errors in a later batch name the row as the file numbers it.
+Errors in a later batch name the row as the file numbers it. ``train`` reads its file whole, in
+pieces of rows: the cells across the pieces' boundaries are checked against Python's reading of
+the text, and numeric labels against a dictionary of the classes.
 """
 
 from __future__ import annotations
@@ -148,3 +150,70 @@ def test_a_file_with_no_rows_is_refused(files, tmp_path, capsys):
     for command in ("predict", "evaluate"):
         result = call(capsys, command, str(files.classes_model), str(empty))
         assert result.status == 2 and "has no rows of data" in result.err
+
+
+# --------------------------------------------------------------------------- train's whole-file read
+
+
+def test_a_file_read_whole_in_pieces_gives_every_cell_as_written(tmp_path):
+    """``train`` reads a CSV file whole into pieces of about ``SLAB_ROWS`` rows; across the pieces'
+    boundaries every number is the one the cell writes (Python's float of the text), an empty cell
+    is missing, and a text column stays text."""
+    from neural_network.cli._errors import CommandError
+    from neural_network.cli._table import SLAB_ROWS, read_table
+
+    rows = SLAB_ROWS + 4321
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=rows)
+    cells = [repr(value) for value in values.tolist()]
+    empty = [3, SLAB_ROWS - 1, SLAB_ROWS, SLAB_ROWS + 1, rows - 1]
+    for row in empty:
+        cells[row] = ""
+    words = [("ab", "cd", "")[row % 3] for row in range(rows)]
+    path = write_csv(tmp_path / "big.csv", ["x", "word", "n"],
+                     [[cell, word, row] for row, (cell, word) in enumerate(zip(cells, words, strict=True))])
+    table = read_table(str(path))
+    assert table.rows == rows and table.kind("x") == "number" and table.kind("word") == "text"
+    got = table.numbers("x", missing=True)
+    expected = np.array([float(cell) if cell else np.nan for cell in cells])
+    np.testing.assert_array_equal(got, expected)  # NaN where the cell is empty, the same bits elsewhere
+    assert table.numbers("n").tolist() == list(range(rows))
+    with pytest.raises(CommandError, match=f"column 'x', row {empty[0] + 1} is empty"):
+        table.numbers("x")
+    for name in ("x", "word", "n"):
+        table.release(name)
+    assert table.columns == ()
+
+
+def test_numeric_labels_are_encoded_as_a_dictionary_of_the_classes_would():
+    """The class index of numeric labels, found on arrays: checked against a plain dictionary lookup
+    (whole numbers and floats alike, a repeated class: its last position), and an unknown label
+    named with its row."""
+    from neural_network.cli._errors import CommandError
+    from neural_network.cli._targets import encode
+
+    rng = np.random.default_rng(9)
+    for classes in ([0, 1], [1.5, -2, 7, 0.25], [3, 1, 2, 1], [True, 2], [10**17, 5]):
+        labels = rng.choice(np.array([float(label) for label in classes]), size=50)
+        index = {label: position for position, label in enumerate(classes)}  # a repeat keeps its last position
+        expected = [index[int(value) if value.is_integer() else value] for value in labels.tolist()]
+        assert encode(labels, classes, "y", "the target").tolist() == expected
+    with pytest.raises(CommandError, match=r"column 'y' \(the target\), row 12: 2 is not one of the model's classes 0, 1"):
+        encode(np.array([0.0, 1.0, 2.0]), [0, 1], "y", "the target", first_row=10)
+    with pytest.raises(CommandError, match=r"row 1: 0.5 is not one of the model's classes 0, 1"):
+        encode(np.array([0.5]), [0, 1], "y", "the target")
+
+
+def test_an_unknown_numeric_label_in_a_later_batch_is_named_by_its_row(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 2))
+    labels = (X[:, 0] > 0).astype(int)
+    data = write_csv(tmp_path / "d.csv", ["a", "b", "y"], [[*x, y] for x, y in zip(X.tolist(), labels.tolist(), strict=True)])
+    assert call(capsys, "train", str(data), "--epochs", "1", "--out", str(tmp_path / "run")).status == 0
+    rows = read_rows(data)
+    rows[1 + 250][2] = "2"
+    bad = tmp_path / "bad.csv"
+    with open(bad, "w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows(rows)
+    result = call(capsys, "evaluate", str(tmp_path / "run" / "model.npz"), str(bad), "--batch-rows", "64")
+    assert result.status == 2 and "row 251: 2 is not one of the model's classes 0, 1" in result.err

@@ -122,6 +122,8 @@ class Counts:
 def kinds(table: Any, names: Sequence[str]) -> dict[str, str]:
     """``"number"`` or ``"text"`` for each column of ``names`` (in ``table``, a ``_table.Table``);
     a column of another kind, or of numbers with a cell that is not one, is an error naming it."""
+    from neural_network.cli._table import give_back
+
     found: dict[str, str] = {}
     for name in names:
         kind = table.kind(name)
@@ -134,6 +136,7 @@ def kinds(table: Any, names: Sequence[str]) -> dict[str, str]:
         if kind == "number":
             table.numbers(name, missing=True)  # refuses inf and nan, naming the row
         found[name] = kind
+    give_back()  # what the checks took
     return found
 
 
@@ -142,20 +145,24 @@ def learn(table: Any, kinds: dict[str, str], rows: NDArray[np.intp]) -> Learned:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from neural_network.cli._table import give_back
+
     learned = Learned([])
     picked = pa.array(rows)
     for name, kind in kinds.items():
-        column = table.data.column(name).take(picked)
         if kind == "number":
             values = table.numbers(name, missing=True)[rows]
             present = values[~np.isnan(values)]
+            count = values.size
+            del values  # the training rows' numbers are held once
             if present.size == 0:
                 learned.left_out.append(f"{name!r}: empty in every training row")
                 continue
-            learned.specs.append(ColumnSpec(name, "number", float(np.median(present)), bool(present.size < values.size)))
+            learned.specs.append(ColumnSpec(name, "number", float(np.median(present)), bool(present.size < count)))
             continue
-        text = pc.fill_null(column.cast(pa.string()), EMPTY)
+        text = pc.fill_null(table.data.column(name).take(picked).cast(pa.string()), EMPTY)
         categories = sorted(str(value) for value in pc.unique(text).to_pylist())
+        del text
         filled = [category for category in categories if category != EMPTY]
         if len(filled) > MAX_CATEGORIES or len(filled) > len(rows) / 2:
             learned.left_out.append(
@@ -164,6 +171,7 @@ def learn(table: Any, kinds: dict[str, str], rows: NDArray[np.intp]) -> Learned:
             )
             continue
         learned.specs.append(ColumnSpec(name, "category", categories=tuple(categories)))
+    give_back()  # the training rows taken of each column, and what came before (the target, the split)
     return learned
 
 
@@ -193,15 +201,17 @@ def encode(
     for spec in specs:
         if spec.kind == "number":
             values = table.numbers(spec.name, missing=spec.median is not None)
-            if order is not None:
-                values = values[order]
-            empty = np.isnan(values)
+            feature = out[:, position]
+            if order is not None:  # straight into ``out`` ("clip": unbuffered; the rows are in range)
+                np.take(values, order, out=feature, mode="clip")
+            else:
+                feature[...] = values
+            del values
+            empty = np.isnan(feature)
             imputed = int(np.count_nonzero(empty))
             if imputed:
                 counts.imputed[spec.name] = imputed
-                out[:, position] = np.where(empty, spec.median, values)
-            else:
-                out[:, position] = values
+                feature[empty] = spec.median
             if spec.indicator:
                 out[:, position + 1] = empty
             position += spec.width
@@ -211,22 +221,27 @@ def encode(
         column = table.data.column(spec.name)
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             column = column.cast(pa.string())  # numbers in a column that was text in training
-        text = pc.fill_null(column, EMPTY)
-        codes = pc.index_in(text, value_set=pa.array(spec.categories, pa.string()))
-        found = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.intp)
+        # A value not among the categories is unseen (-1); an empty cell (null) is the category
+        # EMPTY where training met one, else unseen too.
+        codes = pc.index_in(column, value_set=pa.array(spec.categories, pa.string()))
+        found = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False))  # int32
+        del codes
+        if EMPTY in spec.categories and column.null_count:
+            empty = np.asarray(column.is_null().to_numpy(zero_copy_only=False))
+            found = np.where(empty, spec.categories.index(EMPTY), found)
+            del empty
         if order is not None:
             found = found[order]
-        block = out[:, position : position + spec.width]
-        block[...] = 0.0
+        for offset in range(spec.width):  # 1.0 where the cell holds the category, 0.0 elsewhere
+            out[:, position + offset] = found == offset
         known = found >= 0
-        block[np.flatnonzero(known), found[known]] = 1.0
         unseen = int(found.size - np.count_nonzero(known))
         if unseen:
             counts.unseen[spec.name] = unseen
             unseen_any |= ~known
         position += spec.width
         if release:
-            del column, text, codes
+            del column, found, known
             table.release(spec.name)
     counts.unseen_rows = int(np.count_nonzero(unseen_any))
     return counts

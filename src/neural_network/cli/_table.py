@@ -2,7 +2,8 @@
 
 The format is told by the file's extension: ``.csv``, or ``.parquet`` (also ``.pq``).
 ``train`` reads a file whole (:func:`read_table`: a CSV column of numbers straight into
-float64, never the whole file as text); ``evaluate`` and ``predict`` read it in batches
+float64, never the whole file as text, in memory that goes back to the system as soon as
+``train`` drops the column, see :meth:`Table.release`); ``evaluate`` and ``predict`` read it in batches
 of bounded size (:func:`read_in_batches`), each batch a table of its own, and write
 theirs batch by batch (:class:`TableWriter`).
 
@@ -23,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import functools
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,13 @@ from neural_network.cli._numbers import EXAMPLES, WHOLE_CELL
 
 FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 """The extensions this module reads and writes, and the format each one names."""
+
+SLAB_ROWS = 1 << 17
+"""A CSV file read whole keeps each column of numbers in pieces of about this many rows (1 MiB),
+each an array that NumPy allocates (from the system, as a block of its own) and PyArrow reads
+without a copy: a column dropped once encoded gives its memory straight back to the system.
+Kept in PyArrow's allocator, the small pieces of each block of the file, interleaved with the
+other columns' on the same pages, would give back nothing until the last column went."""
 
 Column = NDArray[np.float64] | list[str]
 """A column's values: numbers as float64, or text."""
@@ -84,6 +94,7 @@ class Table:
     def release(self, name: str) -> None:
         """Forget a column that is no longer needed, and the memory it held."""
         self.data = self.data.drop_columns([name])
+        give_back()
 
     def require(self, names: Sequence[str], role: str) -> None:
         """Raise the missing-columns error if any of ``names`` (``role``: why they are needed) is absent."""
@@ -107,7 +118,7 @@ class Table:
         if not missing:
             self._refuse_empty(name, column)
         if self.is_numeric(name):
-            values = np.asarray(column.cast(pa.float64()).to_numpy(), dtype=np.float64)
+            values = _float64(column)
         elif _is_text(column.type):
             values = self._parse_numbers(name, column, hint)
         else:
@@ -185,8 +196,47 @@ class Table:
                 f"{self.path}: column {name!r}, row {row + self.first_row}: {column[row].as_py()!r} is not a number "
                 f"({EXAMPLES}; rows counted from 1 below the header); correct the cell or drop the row.{hint}"
             )
-        trimmed = pc.utf8_trim(column, " \t")  # an empty cell (null) stays null: NaN below
-        return np.asarray(pc.cast(trimmed, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        # A chunk at a time into one NumPy array, so PyArrow never holds the column whole as text
+        # trimmed or as numbers. An empty cell (null) stays null: NaN.
+        return _float64(column, lambda chunk: pc.cast(pc.utf8_trim(chunk, " \t"), pa.float64()))
+
+
+def _float64(column: Any, convert: Callable[[Any], Any] | None = None) -> NDArray[np.float64]:
+    """A column (a ``pyarrow.ChunkedArray``) as a new float64 array, a null as NaN: each chunk is cast
+    (or converted by ``convert``) and copied into an array NumPy allocates, so that no copy of the
+    whole column is made in PyArrow's memory, which keeps what it frees (see :func:`give_back`)."""
+    values = np.empty(len(column), dtype=np.float64)
+    start = 0
+    for chunk in column.chunks:
+        numbers = convert(chunk) if convert is not None else chunk.cast(pa.float64())
+        values[start : start + len(chunk)] = numbers.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return values
+
+
+def give_back() -> None:
+    """Return to the system the memory that PyArrow's allocator, and C's, hold unused.
+
+    PyArrow's allocator (mimalloc or jemalloc) keeps freed memory for reuse, so without this
+    the blocks of text of a file read whole, and the text columns of a table dropped once
+    encoded, would stay in the process's memory. So does the C library's ``malloc`` (glibc):
+    once NumPy has freed an array of some size, it serves smaller arrays (a column's training
+    rows, a mask) from its heap and keeps up to twice that size of them freed, tens of MB on
+    a large file; ``malloc_trim`` gives that back (where there is no glibc, nothing is done).
+    """
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None on a system whose C library has none (macOS, Windows, musl)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 def _is_text(kind: Any) -> bool:
@@ -220,7 +270,8 @@ def _read_csv(path: str, names: Sequence[str]) -> Any:
 
     Read in two passes so that memory holds the numbers as float64, never the whole file as
     text: the first streams every column in blocks, keeping the numbers of the columns that
-    are numbers so far; the second reads only the columns found to hold text.
+    are numbers so far (in pieces of :data:`SLAB_ROWS` rows); the second reads only the
+    columns found to hold text.
     """
     convert = pa_csv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()),
@@ -228,22 +279,30 @@ def _read_csv(path: str, names: Sequence[str]) -> Any:
     )
     try:
         numbers: dict[str, list[Any]] = {name: [] for name in names}
-        rows = 0
+        pending: dict[str, list[Any]] = {name: [] for name in names}
+        rows = pending_rows = 0
         options = pa_csv.ReadOptions(block_size=_stream.CSV_BLOCK_BYTES)
         for batch in pa_csv.open_csv(path, read_options=options, convert_options=convert):
             rows += batch.num_rows
+            pending_rows += batch.num_rows
             for name in [name for name in names if name in numbers]:
                 column = batch.column(name)
                 if _stream.first_non_number(column) is None:
                     trimmed = pc.utf8_trim(column, " \t")
-                    numbers[name].append(pc.cast(trimmed, pa.float64()))
+                    pending[name].append(pc.cast(trimmed, pa.float64()))
                 else:
-                    del numbers[name]  # text: read whole in the second pass
+                    del numbers[name], pending[name]  # text: read whole in the second pass
+            del batch
+            if pending_rows >= SLAB_ROWS:
+                _gather(numbers, pending)
+                pending_rows = 0
+        _gather(numbers, pending)
         text = [name for name in names if name not in numbers]
         words: Any = None
         if text:
             convert.include_columns = text
             words = pa_csv.read_csv(path, convert_options=convert)
+            give_back()
         columns = [
             pa.chunked_array(numbers[name], pa.float64()) if name in numbers else words.column(name)
             for name in names
@@ -259,6 +318,21 @@ def _read_csv(path: str, names: Sequence[str]) -> Any:
         raise CommandError(f"cannot read {path} as CSV: {error}") from None
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error}") from None
+
+
+def _gather(numbers: dict[str, list[Any]], pending: dict[str, list[Any]]) -> None:
+    """Join each column's pending pieces (one a block) into one array that NumPy allocates (and PyArrow
+    reads without a copy), and give back the memory the pieces took in PyArrow's allocator."""
+    for name, pieces in pending.items():
+        if pieces:
+            values = np.concatenate([piece.to_numpy(zero_copy_only=False) for piece in pieces])
+            empty = sum(piece.null_count for piece in pieces)
+            mask = (
+                np.concatenate([piece.is_null().to_numpy(zero_copy_only=False) for piece in pieces]) if empty else None
+            )
+            numbers[name].append(pa.array(values, mask=mask))
+            pieces.clear()
+    give_back()
 
 
 def _explain_ragged_row(path: str, convert: Any) -> None:
@@ -286,8 +360,13 @@ def _explain_ragged_row(path: str, convert: Any) -> None:
 
 
 def _read_parquet(path: str) -> Any:
+    """The Parquet file's columns, read :data:`SLAB_ROWS` rows at a time: memory holds the table and
+    one batch being decoded (reading it whole at once would take about three times the table)."""
     try:
-        return pq.read_table(path)
+        file = pq.ParquetFile(path, pre_buffer=False, buffer_size=_stream.PARQUET_BUFFER_BYTES)
+        batches = list(file.iter_batches(batch_size=SLAB_ROWS))
+        give_back()  # what decoding the file took
+        return pa.Table.from_batches(batches) if batches else file.schema_arrow.empty_table()
     except (pa.ArrowException, OSError) as error:
         raise CommandError(f"cannot read {path} as Parquet: {error}") from None
 

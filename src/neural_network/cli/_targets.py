@@ -73,15 +73,17 @@ class Target:
 
 def infer_target(values: Values, name: str, task: str) -> Target:
     """The :class:`Target` of a column called ``name`` for ``--task task`` (the classes sorted)."""
-    distinct = _distinct(values)
-    count, rows = len(distinct), len(values)
+    # --task auto or regression: at most the labels that can tell the task (no Python object per
+    # value of a column of numbers with as many distinct values as rows).
+    distinct, count = _distinct(values, None if task in ("binary", "multiclass") else MAX_AUTO_CLASSES + 1)
+    rows = len(values)
     if count < 2:
         raise CommandError(
             f"the target column {name!r} holds a single value, {distinct[0]!r}: there is nothing to learn. "
             "Choose another column with --target."
         )
     if task == "auto":
-        task = _auto_task(values, name, distinct, rows)
+        task = _auto_task(values, name, distinct, count, rows)
         why = f"column {name!r}"
     else:
         _check_fits(values, name, task, distinct)
@@ -102,6 +104,8 @@ def infer_target(values: Values, name: str, task: str) -> Target:
 def encode(values: Values, classes: Sequence[Label], name: str, role: str, *, first_row: int = 1) -> NDArray[np.int64]:
     """The class index of each value; an error names the first row whose label is not a class
     (the values' first row being row ``first_row`` of the file)."""
+    if not isinstance(values, list) and all(_exact_number(label) for label in classes):
+        return _encode_numbers(values, classes, name, role, first_row)
     index: dict[Label, int] = {label: position for position, label in enumerate(classes)}
     labels = values if isinstance(values, list) else [_label(value) for value in values.tolist()]
     codes = np.empty(len(labels), dtype=np.int64)
@@ -116,8 +120,38 @@ def encode(values: Values, classes: Sequence[Label], name: str, role: str, *, fi
     return codes
 
 
-def _auto_task(values: Values, name: str, distinct: list[Label], rows: int) -> str:
-    count = len(distinct)
+def _encode_numbers(
+    values: NDArray[np.float64], classes: Sequence[Label], name: str, role: str, first_row: int
+) -> NDArray[np.int64]:
+    """:func:`encode` of numbers with classes that are numbers, on arrays (no Python object per value):
+    a value's class is the last one equal to it, as the dictionary of :func:`encode` finds it."""
+    labels = np.array(classes, dtype=np.float64)
+    order = np.argsort(labels, kind="stable")
+    ranked = labels[order]
+    place = np.maximum(np.searchsorted(ranked, values, side="right") - 1, 0)
+    found = ranked[place] == values if ranked.size else np.zeros(len(values), dtype=bool)
+    if not np.all(found):
+        row = int(np.flatnonzero(~found)[0])
+        raise CommandError(
+            f"column {name!r} ({role}), row {row + first_row}: {_label(float(values[row]))!r} is not one of the "
+            f"model's classes {_show(list(classes))}."
+        )
+    return order[place].astype(np.int64, copy=False)
+
+
+def _exact_number(label: Label) -> bool:
+    """Whether a label is a number that float64 holds exactly (so arrays compare as Python does)."""
+    if isinstance(label, str):
+        return False
+    try:
+        return float(label) == label
+    except OverflowError:
+        return False
+
+
+def _auto_task(values: Values, name: str, distinct: list[Label], count: int, rows: int) -> str:
+    """The task of ``--task auto``; ``distinct`` holds the first of the ``count`` distinct values (of
+    numbers, up to ``MAX_AUTO_CLASSES + 1``: enough to tell the task; of text, all)."""
     if isinstance(values, list):
         row, cell = _first_non_number(values)
         if row >= 0 and any(_is_number(label) for label in distinct):  # 0, 1 and "NA": a bad cell
@@ -164,10 +198,13 @@ def _check_fits(values: Values, name: str, task: str, distinct: list[Label]) -> 
             )
 
 
-def _distinct(values: Values) -> list[Label]:
+def _distinct(values: Values, limit: int | None = None) -> tuple[list[Label], int]:
+    """The distinct values, sorted (of numbers, only the first ``limit`` when given), and how many there are."""
     if isinstance(values, list):
-        return sorted(set(values))
-    return [_label(value) for value in np.unique(values).tolist()]
+        labels: list[Label] = sorted(set(values))
+        return labels, len(labels)
+    unique = np.unique(values)
+    return [_label(value) for value in unique[:limit].tolist()], int(unique.size)
 
 
 def _label(value: float) -> Label:

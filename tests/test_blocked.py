@@ -184,8 +184,8 @@ def test_thread_count_from_the_environment(monkeypatch):
 FLAGGED = [
     (name, loss)
     for name, loss in (
-        ("mse_loss", nn.losses._regression.MSE),
-        ("binary_cross_entropy_with_logits", nn.losses._classification.BCE_WITH_LOGITS),
+        ("mse_loss", nn.losses.regression._pointwise.MSE),
+        ("binary_cross_entropy_with_logits", nn.losses.classification._binary.BCE_WITH_LOGITS),
     )
 ]
 

@@ -50,7 +50,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses._softmax import cross_entropy_mean_value_and_grad
+from neural_network.losses.multiclass._softmax import cross_entropy_mean_value_and_grad
 
 torch = pytest.importorskip("torch")
 array_api_strict = pytest.importorskip("array_api_strict")

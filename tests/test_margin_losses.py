@@ -32,7 +32,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses import _margin_ranking
+from neural_network.losses.ranking import _margin as _margin_ranking
 from test_exactness import sum_roundings
 
 torch = pytest.importorskip("torch")

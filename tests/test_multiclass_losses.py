@@ -26,6 +26,7 @@ import pytest
 import torch
 
 from error_model import U, additions
+from neural_network import losses
 from neural_network.errors import (
     EmptyInputError,
     InvalidOptionError,
@@ -34,7 +35,6 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses import _multiclass as losses
 
 MP = mpmath.MPContext()
 MP.dps = 50

@@ -509,7 +509,7 @@ def test_multilabel_margin_numpy_path_equals_the_general_one(monkeypatch: Any) -
     """The NumPy path decides the pairs by thresholds and groups rows on threads; the general
     one (any array library) forms every z: the same pairs, the same sums to rounding."""
     from neural_network import _blocks
-    from neural_network.losses import _multilabel
+    from neural_network.losses.multiclass import _multilabel
 
     rng = np.random.default_rng(5)
     x, t = _hard_multilabel_case(rng, 4000, 64)  # several groups of rows: threads

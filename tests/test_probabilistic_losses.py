@@ -25,7 +25,7 @@ DTYPES = (np.float32, np.float64)
 # Error model for the ulp bounds below: u = 2**-53; a correctly rounded operation is within
 # u relative, a libm function (exp, log, log1p, expm1, pow) within 2u (1 ulp), and k u
 # relative is within k ulp; errors propagate through condition numbers. The double-double
-# and table-driven paths of losses/_deviance.py and losses/_tweedie.py add only their documented bounds.
+# and table-driven paths of losses/distributions/_deviance.py and losses/distributions/_tweedie.py add only their documented bounds.
 
 
 def torch_value_and_grads(fn, arrays, grad_positions, **kwargs):
@@ -415,7 +415,8 @@ def test_general_power_deviances_are_within_the_derived_bound_where_the_medium_p
     """|y / mu - 1| in [1/4, 0.7] for powers near 1 and 2, where the terms of
     q^b - b q + a cancel by about 2**9: on one side the table-driven log and exp
     (within 2 ulp by their bound), on the other double-double."""
-    from neural_network.losses import _deviance, _table_kernels, _tweedie
+    from neural_network.losses import _table_kernels
+    from neural_network.losses.distributions import _deviance, _tweedie
 
     rng = np.random.default_rng([15, int(power * 100)])
     mu = _log_uniform(rng, 1e-6, 1e6, 200)
@@ -735,7 +736,7 @@ GAUSSIAN_ULPS = 14
 def test_gaussian_nll_loss_elements_are_within_the_derived_bound_also_where_log_v_cancels(full):
     """Generic points and variances near exp(-(d^2 / v) - log(2 pi) [full]), where the
     value is near 0 (at v = 1 / (2 pi), x = t, full=True, it was 0 for an exact 3.09e-17)."""
-    from neural_network.losses import _gaussian
+    from neural_network.losses.distributions import _gaussian
 
     with mpmath.workdps(50):
         constant = mpmath.mpf(_gaussian._LOG_TWO_PI[0]) + _gaussian._LOG_TWO_PI[1]

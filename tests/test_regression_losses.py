@@ -33,7 +33,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses import _logarithmic
+from neural_network.losses.regression import _logarithmic
 
 torch = pytest.importorskip("torch")
 metrics = pytest.importorskip("sklearn.metrics")

@@ -9,7 +9,7 @@ steps::
                  probabilities, class and sample weights, reduction) ─► RowArguments
               ─► rows_of / row_layout: (M, C) float64 rows, one per sample
               ─► the loss's per-row values or gradient, by_rows (NumPy: blocks of rows,
-                 on threads; cross_entropy and nll_loss: _softmax_blocks, which checks the
+                 on threads; cross_entropy and nll_loss: multiclass._softmax_blocks, which checks the
                  values block by block as it goes)
               ─► reduce_rows / reduce_row_gradient (sample weights, none | sum | mean with
                  the mean's weights, the class axis put back)
@@ -24,12 +24,13 @@ weights, which a row loss has not. A shared base would hold four fields and ``_e
 would have to import it; the two types are kept apart, with those fields named alike
 (``xp``, ``reduction``, ``sample_weight``, the result's ``dtype``).
 
-``safe_softmax_cross_entropy`` (``-inf`` logits allowed, probabilities only) and the
-multi-label margin losses ((N, C) or (C,) only, several class indices per row) make their
-own checks but validate into ``RowArguments`` too, and reduce through this module.
-Containers that hold something else stay where they are: ``_circle._CircleArguments``
-(embeddings and their labels, not class scores; the pairs are formed later), and, for
-other engines, CTC's ``_sequence._Checked`` (sequence lengths) and ``_overlap._Groups``.
+``safe_softmax_cross_entropy`` (``-inf`` logits allowed, probabilities only) and PyTorch's
+margin losses ((N, C) or (C,) only, class indices; their checks in ``multiclass._scores``)
+make their own checks but validate into ``RowArguments`` too, and reduce through this
+module. Containers that hold something else stay where they are:
+``embedding._circle._CircleArguments`` (embeddings and their labels, not class scores; the
+pairs are formed later), and, for other engines, CTC's ``sequence._ctc._Checked`` (sequence
+lengths) and ``classification._overlap._Groups``.
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ from numpy.typing import NDArray
 
 from neural_network._reduction import BLOCK
 from neural_network._validation import Array
-from neural_network.losses._classification import BCE, BCE_WITH_LOGITS
-from neural_network.losses._regression import MSE
-from neural_network.losses._softmax import cross_entropy_mean_value_and_grad
+from neural_network.losses.classification._binary import BCE, BCE_WITH_LOGITS
+from neural_network.losses.multiclass._softmax import cross_entropy_mean_value_and_grad
+from neural_network.losses.regression._pointwise import MSE
 
 MeanValueAndGrad = Callable[[Array, Array], tuple[float, Array]]
 """``(outputs, targets) -> (mean loss, its gradient with respect to outputs)``."""

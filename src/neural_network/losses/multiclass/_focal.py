@@ -6,7 +6,7 @@ Both read a whole row of class scores and share the validation of
 (:mod:`neural_network.losses._rows`). Both are written in terms of ``1 - p``, computed without the
 cancellation of ``1 - p`` when ``p`` is near 1: ``rest / (1 + rest)`` at the top class.
 The binary focal loss, and the options the focal losses share, are in
-:mod:`neural_network.losses._binary_focal`.
+:mod:`neural_network.losses.classification._focal`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,6 @@ import math
 from neural_network import _validation
 from neural_network._validation import PROBABILITY, Array, Namespace
 from neural_network.errors import OutOfRangeError
-from neural_network.losses._binary_focal import (
-    focal_power,
-    focal_power_below,
-    from_logits_option,
-    gamma_option,
-)
 from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
@@ -34,7 +28,13 @@ from neural_network.losses._rows import (
     reduce_rows,
     rows_of,
 )
-from neural_network.losses._softmax_math import (
+from neural_network.losses.classification._focal import (
+    focal_power,
+    focal_power_below,
+    from_logits_option,
+    gamma_option,
+)
+from neural_network.losses.multiclass._softmax_math import (
     log_softmax_parts,
     softmax_reference_grad,
     softmax_reference_parts,

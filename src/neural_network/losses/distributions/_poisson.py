@@ -14,7 +14,9 @@ from neural_network._numerics import LN2, exp_double, log_double, two_product, t
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses import _table_kernels
 from neural_network.losses._common import any_true, bool_option, real_option, refine_flagged
-from neural_network.losses._deviance import (
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._reference import register
+from neural_network.losses.distributions._deviance import (
     COUNT,
     RATE,
     deviance_of_exp,
@@ -22,16 +24,8 @@ from neural_network.losses._deviance import (
     exp_less,
     xlogy,
 )
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._reference import register
 
 # The deviances live in _tweedie; neural_network.losses imports them from here too.
-from neural_network.losses._tweedie import gamma_deviance as gamma_deviance
-from neural_network.losses._tweedie import gamma_deviance_grad as gamma_deviance_grad
-from neural_network.losses._tweedie import poisson_deviance as poisson_deviance
-from neural_network.losses._tweedie import poisson_deviance_grad as poisson_deviance_grad
-from neural_network.losses._tweedie import tweedie_deviance as tweedie_deviance
-from neural_network.losses._tweedie import tweedie_deviance_grad as tweedie_deviance_grad
 
 _E_SWITCH = 709.0
 """exp(x) overflows above 709.78: beyond this the value is computed scaled."""

@@ -3,7 +3,7 @@ r"""Triplet losses: ``triplet_margin_loss`` and ``triplet_margin_with_distance_l
 Each compares an anchor with a positive and a negative along the last axis and gives one
 value per row (triplet), through PyTorch's ``pairwise_distance`` (``||x1 - x2 + eps||_p``)
 or a distance the caller gives. Norms are taken of rows scaled by a power of two
-(:func:`neural_network.losses._feature_rows.scaled_rows`): no overflow or underflow.
+(:func:`neural_network.losses.embedding._feature_rows.scaled_rows`): no overflow or underflow.
 **Gradients at the kinks** follow PyTorch's autograd: ``clamp_min(z, 0)`` passes the
 gradient at ``z == 0``, and ``minimum(d_neg, d_swap)`` splits it in half at a tie.
 """
@@ -25,7 +25,8 @@ from neural_network.errors import (
 )
 from neural_network.losses._common import bool_option, real_option
 from neural_network.losses._elementwise import Reduction
-from neural_network.losses._feature_rows import (
+from neural_network.losses._reference import register
+from neural_network.losses.embedding._feature_rows import (
     FeatureRows,
     Float64,
     divide_double,
@@ -35,7 +36,6 @@ from neural_network.losses._feature_rows import (
     sqrt_double,
     two_square,
 )
-from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- pairwise distance, triplets
 

@@ -17,10 +17,10 @@ from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import OutOfRangeError, ShapeMismatchError
 from neural_network.losses._common import any_true
 from neural_network.losses._elementwise import Reduction
-from neural_network.losses._feature_rows import row_sum_double
 from neural_network.losses._per_list import reduce_list_gradient, reduce_lists, sample_weights
 from neural_network.losses._reference import register
 from neural_network.losses._table_kernels import STEP_TAIL, exp_parts
+from neural_network.losses.embedding._feature_rows import row_sum_double
 
 RELEVANCE = Domain(
     "finite non-negative relevance labels",

@@ -18,7 +18,7 @@ from neural_network._validation import EXTENDED_REAL, NONNEGATIVE, REAL, Array, 
 from neural_network.errors import InvalidInputError, InvalidTypeError
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._signs import SIGN, check_signs, indicator, margin_option
+from neural_network.losses.classification._signs import SIGN, check_signs, indicator, margin_option
 
 
 def _ranking(xp: Namespace, v: Array, y: Array, /) -> Array:

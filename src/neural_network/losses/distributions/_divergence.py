@@ -12,9 +12,9 @@ from neural_network._numerics import log_double
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import EmptyInputError, InvalidOptionError
 from neural_network.losses._common import any_true, bool_option, refine_flagged
-from neural_network.losses._deviance import deviance_of_exp, exclude_zero, exp_less
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction, evaluate
 from neural_network.losses._reference import register
+from neural_network.losses.distributions._deviance import deviance_of_exp, exclude_zero, exp_less
 
 # --------------------------------------------------------------------------- domains
 

@@ -5,7 +5,7 @@ evaluates it), written in terms of ``1 - p_t``, the probability the model gives 
 other label, computed without the cancellation of ``1 - p`` when ``p`` is near 1: from
 logits as ``sigmoid(-x)``. From logits the value and the gradient are carried in
 double-double and rounded once. The categorical focal loss is in
-:mod:`neural_network.losses._focal`.
+:mod:`neural_network.losses.multiclass._focal`.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import numpy as np
 from neural_network._numerics import exp_double, log_double, sigmoid_pair, softplus_pair, two_product, two_sum
 from neural_network._validation import LABEL, PROBABILITY, REAL, Array, Namespace
 from neural_network.errors import InvalidOptionError
-from neural_network.losses._classification import (
+from neural_network.losses._common import real_option
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._reference import register
+from neural_network.losses.classification._binary import (
     bce_values,
     binary_cross_entropy_derivative,
     refuse_swapped,
 )
-from neural_network.losses._common import real_option
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- options
 

@@ -29,7 +29,9 @@ from neural_network._validation import REAL, Array, Namespace
 from neural_network.errors import InvalidOptionError
 from neural_network.losses import _table_kernels
 from neural_network.losses._common import any_true, real_option, refine_flagged
-from neural_network.losses._deviance import (
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
+from neural_network.losses._reference import register
+from neural_network.losses.distributions._deviance import (
     NEAR,
     NONNEGATIVE_TARGET,
     POSITIVE_MEAN,
@@ -43,8 +45,6 @@ from neural_network.losses._deviance import (
     poisson_deviance_values,
     xlogy,
 )
-from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._reference import register
 
 # --------------------------------------------------------------------------- other powers
 

@@ -13,7 +13,7 @@ import numpy as np
 from neural_network import _blocks, _reduction, _validation
 from neural_network._validation import REAL, Array
 from neural_network.losses._rows import RowArguments, check_row_sums, mean_denominator
-from neural_network.losses._softmax_math import class_sums
+from neural_network.losses.multiclass._softmax_math import class_sums
 
 # --------------------------------------------------------------------------- NumPy, in blocks
 

@@ -130,7 +130,7 @@ def _absolute_error_derivative(xp: Namespace, p: Array, y: Array, /) -> Array:
     return xp.sign(p - y)
 
 
-_L1 = ElementwiseLoss(
+L1 = ElementwiseLoss(
     name="l1_loss",
     input=Operand("input", REAL),
     target=Operand("target", REAL),
@@ -182,7 +182,7 @@ def l1_loss(
     >>> print(l1_loss([2.5, 0.0, 2.0], [3.0, -0.5, 2.0]))
     0.3333333333333333
     """
-    return _L1(input, target, reduction=reduction, sample_weight=sample_weight)
+    return L1(input, target, reduction=reduction, sample_weight=sample_weight)
 
 
 def l1_loss_grad(
@@ -201,7 +201,7 @@ def l1_loss_grad(
     >>> print(l1_loss_grad([2.5, 0.0, 2.0], [3.0, -0.5, 2.0], reduction="sum"))
     [-1.  1.  0.]
     """
-    return _L1.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+    return L1.grad(input, target, reduction=reduction, sample_weight=sample_weight)
 
 
 def _l1_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
@@ -385,7 +385,7 @@ _SMOOTH_L1 = replace(_HUBER, name="smooth_l1_loss", value=_smooth_l1, derivative
 @functools.lru_cache(maxsize=64)
 def _smooth_l1_with(beta: float) -> ElementwiseLoss:
     if beta == 0.0:  # PyTorch's special case: the L1 loss (the limit as beta -> 0)
-        return replace(_L1, name="smooth_l1_loss")
+        return replace(L1, name="smooth_l1_loss")
     return replace(
         _SMOOTH_L1,
         value=functools.partial(_smooth_l1, beta=beta),

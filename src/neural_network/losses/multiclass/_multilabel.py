@@ -1,9 +1,7 @@
-r"""Multi-class and multi-label margin losses on (N, C) scores, as ``torch.nn.functional``.
+r"""Multi-label losses on (N, C) scores, as ``torch.nn.functional``: several classes per sample.
 
 * :func:`multilabel_soft_margin_loss`: the per-sample mean over classes of the binary
   cross-entropy of each logit (one independent yes/no per class).
-* :func:`multi_margin_loss`: the multi-class hinge of Weston and Watkins, against every
-  other class, with ``p = 1`` or ``2``.
 * :func:`multilabel_margin_loss`: the hinge between every target class and every
   non-target class of a sample, with PyTorch's target layout (class indices, the list
   ending at the first -1).
@@ -12,152 +10,42 @@ Each takes ``input`` of shape ``(N, C)`` (or ``(C,)``, one sample), keyword-only
 with PyTorch's names and defaults, ``reduction`` and ``sample_weight`` (one non-negative
 weight per sample, applied on top of PyTorch's per-class ``weight``). The mean divides by
 ``N`` (by ``sum(sample_weight)`` when given), never by ``N * C`` nor by class weights:
-each per-sample loss is already divided by ``C``, as PyTorch does.
+each per-sample loss is already divided by ``C``, as PyTorch does. Their checks are
+:mod:`neural_network.losses.multiclass._scores`'s, shared with ``multi_margin_loss``.
 
-**Kinks.** PyTorch's kernels for the two hinge losses count a term only where its
-argument is strictly positive, in the value and in the gradient; so do these (at an
-argument exactly 0 the gradient of that term is 0), so that gradients match autograd's.
+**Kinks.** PyTorch's kernel for the margin loss counts a term only where its argument is
+strictly positive, in the value and in the gradient; so does this one (at an argument
+exactly 0 the gradient of that term is 0), so that gradients match autograd's.
 """
 
 from __future__ import annotations
-
-import math
-import numbers
 
 import numpy as np
 
 from neural_network import _blocks, _validation
 from neural_network._dask import chunked_like
 from neural_network._numerics import softplus_pair, two_sum
-from neural_network._validation import LABEL, NONNEGATIVE, REAL, Array, Namespace
+from neural_network._validation import LABEL, Array, Namespace
 from neural_network.errors import (
-    EmptyInputError,
-    InvalidOptionError,
     InvalidTypeError,
     OutOfRangeError,
     ShapeMismatchError,
-    describe,
 )
-from neural_network.losses._classification import logistic_loss_derivative
-from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._rows import RowArguments, RowTarget, reduce_row_gradient, reduce_rows
-
-_EXACT_INTEGERS = 2.0**53
-
-
-def _prepare_input(func: str, input: object, reduction: object, **others: object) -> RowArguments:
-    """Check ``reduction`` and ``input``; the namespace is shared by ``others``."""
-    checked_reduction = _validation.check_reduction(func, reduction)
-    xp, device = _validation.namespace(func, input=input, **others)
-    x = _validation.as_real_array(func, "input", input, xp, device)
-    if x.ndim not in (1, 2):
-        raise ShapeMismatchError(
-            f"{func}: input must hold scores of shape (N, C), or (C,) for one sample; got shape "
-            f"{tuple(x.shape)}. For extra axes, move the class axis last and reshape to (-1, C)."
-        )
-    if x.shape[-1] == 0:
-        raise ShapeMismatchError(f"{func}: input must have at least one class (C >= 1); got shape {tuple(x.shape)}.")
-    _validation.check_values(func, "input", x, xp, REAL)
-    one_sample = x.ndim == 1
-    rows = _validation.working(xp, xp.reshape(x, (1, -1)) if one_sample else x)
-    return RowArguments(
-        func=func, xp=xp, device=device, x=x, class_axis=0 if one_sample else 1, classes=int(x.shape[-1]),
-        sample_shape=() if one_sample else (int(x.shape[0]),), target=RowTarget(), weight=None, sample_weight=None,
-        label_smoothing=0.0, reduction=checked_reduction, domain=REAL, deferred=False, laid_out=rows,
-    )
-
-
-def _check_weights(rows: RowArguments, weight: object, sample_weight: object) -> None:
-    """Check the per-class ``weight`` (if the loss has one) and ``sample_weight``; then the mean."""
-    func, xp, device = rows.func, rows.xp, rows.device
-    if weight is not None:
-        w = _validation.as_real_array(func, "weight", weight, xp, device)
-        if tuple(w.shape) != (rows.classes,):
-            raise ShapeMismatchError(
-                f"{func}: weight must hold one weight per class, shape ({rows.classes},); got "
-                f"weight.shape={tuple(w.shape)}. For one weight per sample, use sample_weight."
-            )
-        _validation.check_values(func, "weight", w, xp, NONNEGATIVE)
-        rows.weight = _validation.working(xp, w)
-    if sample_weight is not None:
-        s = _validation.as_real_array(func, "sample_weight", sample_weight, xp, device)
-        expected = () if rows.class_axis == 0 else (rows.samples,)
-        if tuple(s.shape) != expected:
-            raise ShapeMismatchError(
-                f"{func}: sample_weight must hold one weight per sample, shape {expected}; got "
-                f"sample_weight.shape={tuple(s.shape)}. For one weight per class, use weight."
-            )
-        _validation.check_values(func, "sample_weight", s, xp, NONNEGATIVE)
-        rows.sample_weight = xp.reshape(_validation.working(xp, s), (-1,))
-    if rows.reduction == "mean":
-        if rows.samples == 0:
-            raise EmptyInputError(
-                f"{func}: reduction='mean' needs at least one sample; got none. "
-                "Use reduction='sum' (an empty sum is 0) or check why the batch is empty."
-            )
-        if rows.sample_weight is not None and float(xp.max(rows.sample_weight)) == 0.0:
-            raise EmptyInputError(
-                f"{func}: reduction='mean' divides by the summed sample weights, and they are all 0. "
-                "Use reduction='sum' to get 0, or give some sample a positive weight."
-            )
-
-
-def _class_indices(rows: RowArguments, name: str, target: object, shape: tuple[int, ...], low: int) -> Array:
-    """``target`` as int64 class indices of ``shape``, each from ``low`` to ``C - 1``."""
-    func, xp = rows.func, rows.xp
-    if target is None:
-        raise InvalidTypeError(f"{func}: {name} is None; expected class indices.")
-    t = _validation.as_real_array(func, name, target, xp, rows.device)
-    if tuple(t.shape) != shape:
-        raise ShapeMismatchError(
-            f"{func}: {name} must have shape {shape} for input of shape "
-            f"{(rows.classes,) if rows.class_axis == 0 else tuple(rows.scores.shape)}; got {name}.shape={tuple(t.shape)}."
-            + (" Nothing is broadcast implicitly: reshape the target." if math.prod(t.shape) == math.prod(shape) else "")
-        )
-    t = xp.reshape(t, (-1,))
-    if math.prod(shape) == 0:
-        return xp.astype(t, xp.int64)
-    found_low, found_high = _validation.check_values(func, name, t, xp, REAL)
-    if not bool(xp.all(t == xp.floor(t))):
-        raise InvalidTypeError(
-            f"{func}: {name} must hold whole class indices; got fractional values. "
-            "For one-hot or multi-hot rows use multilabel_soft_margin_loss, or convert them to indices."
-        )
-    if found_low < low or found_high > rows.classes - 1 or max(-found_low, found_high) >= _EXACT_INTEGERS:
-        hint = ""
-        if found_low >= 1 and found_high == rows.classes:
-            hint = " 1-based labels? Subtract 1 so the classes are 0 to C - 1."
-        raise OutOfRangeError(
-            f"{func}: {name} must hold class indices from {low} to {rows.classes - 1} (input has "
-            f"{rows.classes} classes); got values from {found_low:.6g} to {found_high:.6g}.{hint}"
-        )
-    return xp.astype(t, xp.int64)
-
-
-def _onehot(rows: RowArguments, indices: Array) -> Array:
-    """(N, C) float64 one-hot rows of (N,) class indices."""
-    xp = rows.xp
-    positions = xp.arange(rows.classes, device=rows.device)
-    return xp.astype(indices[:, None] == positions[None, :], xp.float64)
-
-
-def _hinge_argument(xp: Namespace, margin: float, own: Array, other: Array) -> Array:
-    """``margin - own + other`` rounded once from its exact value (inf where it overflows)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        d, d_error = two_sum(other, -own)
-        s, s_error = two_sum(margin, d)
-        v = s + (s_error + d_error)
-        return xp.where(xp.isinf(d), d, v)
-
-
-# --------------------------------------------------------------------------- multilabel soft margin
+from neural_network.losses._rows import RowArguments, reduce_row_gradient, reduce_rows
+from neural_network.losses.classification._binary import logistic_loss_derivative
+from neural_network.losses.multiclass._scores import (
+    check_class_weights,
+    class_indices,
+    hinge_argument,
+    score_rows,
+)
 
 
 def _soft_margin_prepare(func: str, input: object, target: object, weight: object, reduction: object,
                          sample_weight: object) -> tuple[RowArguments, Array]:
-    rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
+    rows = score_rows(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
     xp = rows.xp
     if target is None:
         raise InvalidTypeError(f"{func}: target is None; expected labels in [0, 1] of the input's shape.")
@@ -173,7 +61,7 @@ def _soft_margin_prepare(func: str, input: object, target: object, weight: objec
             f"target.shape={tuple(t.shape)}.{hint}"
         )
     _validation.check_values(func, "target", t, xp, LABEL)
-    _check_weights(rows, weight, sample_weight)
+    check_class_weights(rows, weight, sample_weight)
     return rows, _validation.working(xp, xp.reshape(t, tuple(rows.scores.shape)))
 
 
@@ -289,178 +177,6 @@ def _soft_margin_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
 register("multilabel_soft_margin_loss", _soft_margin_reference, _soft_margin_reference_grad)
 
 
-# --------------------------------------------------------------------------- multi margin
-
-
-def _power(func: str, p: object) -> int:
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or float(p) not in (1.0, 2.0):
-        raise InvalidOptionError(
-            f"{func}: p must be 1 (the hinge) or 2 (the squared hinge), as in PyTorch; got p={describe(p)}."
-        )
-    return int(float(p))
-
-
-def _multi_margin_prepare(func: str, input: object, target: object, p: object, margin: object, weight: object,
-                          reduction: object, sample_weight: object
-                          ) -> tuple[RowArguments, int, tuple[Array, Array, Array], Array | int]:
-    """The rows, ``p``, and ``z_j = margin - x_y + x_j`` scaled by ``2**-exponent``, where it
-    counts (times the row's class weight) and the one-hot target; and ``exponent``.
-
-    ``exponent`` (an (N, 1) array, or 0 for none) is 0 unless ``z``, its square or a
-    row's sum of them could overflow where the loss (divided by ``C``) does not: scores
-    near the float64 range, or ``p = 2`` and scores beyond about 2**500. The scaling of
-    such a row by a power of two is exact (but for its subnormal scores, which are then
-    far below its largest term), and undone once at the end.
-    """
-    power = _power(func, p)
-    m = real_option(func, "margin", margin, meaning="the margin by which the target's score must lead: "
-                "a finite real number", low=-math.inf, low_included=True)
-    rows = _prepare_input(func, input, reduction, target=target, weight=weight, sample_weight=sample_weight)
-    xp = rows.xp
-    shape = () if rows.class_axis == 0 else (rows.samples,)
-    indices = _class_indices(rows, "target", target, shape, 0)
-    _check_weights(rows, weight, sample_weight)
-    onehot = _onehot(rows, indices)
-    exponent: Array | int = 0
-    scores, shifted_margin = rows.scores, m
-    if rows.samples:
-        half = 0.5 * abs(m) + xp.max(xp.abs(rows.scores), axis=1, keepdims=True)  # each row's |z| <= 2 half
-        room = 1020.0 - math.log2(rows.classes) if power == 1 else (1020.0 - math.log2(rows.classes)) / 2
-        with np.errstate(divide="ignore"):
-            needed = xp.maximum(xp.floor(xp.log2(half)) + (3.0 - math.floor(room)), 0.0)
-        if float(xp.max(_validation.detached(needed))) > 0:  # rows near the range: scaled by 2**-exponent, exactly
-            exponent = needed
-            scale = 2.0 ** (0.0 - needed)
-            scores, shifted_margin = rows.scores * scale, m * scale
-    own = xp.sum(onehot * scores, axis=1)  # one non-zero term: exact
-    z = _hinge_argument(xp, shifted_margin, own[:, None], scores)
-    active = xp.astype((z > 0.0) & (onehot == 0.0), xp.float64)
-    if rows.weight is not None:  # PyTorch scales the whole row by the weight of its target class
-        row_weight = xp.sum(onehot * rows.weight[None, :], axis=1)
-        active = active * row_weight[:, None]
-    return rows, power, (z, active, onehot), exponent
-
-
-def _unscaled(xp: Namespace, values: Array, exponent: Array | int) -> Array:
-    """``values * 2**exponent`` (per row), in two exact steps (inf where the result overflows)."""
-    if isinstance(exponent, int):
-        return values
-    first = xp.floor(exponent / 2)
-    if values.ndim == 1:
-        exponent, first = exponent[:, 0], first[:, 0]
-    with np.errstate(over="ignore"):
-        return (values * 2.0**first) * 2.0 ** (exponent - first)
-
-
-def multi_margin_loss(
-    input: object,
-    target: object,
-    *,
-    p: int = 1,
-    margin: float = 1.0,
-    weight: object = None,
-    reduction: Reduction = "mean",
-    sample_weight: object = None,
-) -> Array:
-    r"""Multi-class margin loss: ``torch.nn.functional.multi_margin_loss``.
-
-    .. math:: \ell_n = \frac{w_{y_n}}{C} \sum_{j \ne y_n} \max\bigl(0,\ \text{margin} - x_{n y_n} + x_{nj}\bigr)^p
-
-    Parameters
-    ----------
-    input : array_like
-        Scores, shape ``(N, C)`` or ``(C,)``; finite.
-    target : array_like
-        Class indices 0 to ``C - 1``, shape ``(N,)`` (``()`` for a ``(C,)`` input).
-    p : {1, 2}, keyword-only
-        1 for the hinge (default), 2 for the squared hinge.
-    margin : float, keyword-only
-        A finite real number (default 1.0).
-    weight : array_like, optional, keyword-only
-        One non-negative weight per class, shape ``(C,)``; sample ``n``'s loss is scaled by
-        the weight of its target class ``w[y_n]`` (applied after the power, as PyTorch's
-        kernel does; its documentation puts it inside). The mean still divides by ``N``.
-    reduction : {"mean", "sum", "none"}, keyword-only
-    sample_weight : array_like, optional, keyword-only
-        One non-negative weight per sample; the mean is then ``sum(s * l) / sum(s)``.
-
-    Notes
-    -----
-    Each argument ``margin - x_y + x_j`` is rounded once from its exact value (PyTorch
-    rounds twice, in the input's dtype); a term counts only where it is strictly
-    positive. The target class itself never contributes (its term would be ``margin``).
-    A row whose arguments, squares or sums could overflow where the loss does not (scores
-    near 1e308, or beyond about 1e150 with ``p=2``) is scaled by a power of two first:
-    scores of -1e308 and 1e308 against class 0 give 1e308, where PyTorch gives ``inf``.
-
-    Examples
-    --------
-    >>> print(multi_margin_loss([[0.1, 0.2, 0.4, 0.8]], [3], reduction="none"))
-    [0.325]
-    """
-    func = "multi_margin_loss"
-    rows, power, (z, active, _), exponent = _multi_margin_prepare(
-        func, input, target, p, margin, weight, reduction, sample_weight
-    )
-    xp = rows.xp
-    hinge = xp.where(active > 0.0, z, 0.0)
-    with np.errstate(over="ignore"):  # a square beyond the float64 range is inf, the exact answer
-        terms = active * (hinge if power == 1 else hinge * hinge)
-    return reduce_rows(rows, _unscaled(xp, xp.sum(terms, axis=1) / float(rows.classes), power * exponent))
-
-
-def multi_margin_loss_grad(
-    input: object,
-    target: object,
-    *,
-    p: int = 1,
-    margin: float = 1.0,
-    weight: object = None,
-    reduction: Reduction = "mean",
-    sample_weight: object = None,
-) -> Array:
-    r"""Gradient of :func:`multi_margin_loss` with respect to ``input``.
-
-    For ``j != y`` with ``z_j = margin - x_y + x_j > 0``:
-    ``d/dx_j = w_y p z_j^(p-1) / C``, and ``d/dx_y`` is minus their sum; 0 elsewhere
-    (at ``z_j == 0`` too, as PyTorch's kernel). Scaled by the sample weights and, for
-    ``"mean"``, divided by ``N`` (or ``sum(sample_weight)``).
-
-    Examples
-    --------
-    >>> print(multi_margin_loss_grad([[0.1, 0.2, 0.4, 0.8]], [3], reduction="sum"))
-    [[ 0.25  0.25  0.25 -0.75]]
-    """
-    func = "multi_margin_loss_grad"
-    rows, power, (z, active, onehot), exponent = _multi_margin_prepare(
-        func, input, target, p, margin, weight, reduction, sample_weight
-    )
-    xp = rows.xp
-    slope = active if power == 1 else active * (2.0 * xp.where(active > 0.0, z, 0.0))
-    gradient = xp.where(onehot > 0.0, -xp.sum(slope, axis=1, keepdims=True), slope)
-    return reduce_row_gradient(rows, _unscaled(xp, gradient / float(rows.classes), (power - 1) * exponent))
-
-
-def _multi_margin_reference_parts(xp: Namespace, x: Array, y: Array, margin: float) -> tuple[Array, Array]:
-    """``z_j = margin - x_y + x_j`` and where it counts: ``j != y`` and ``z_j > 0``."""
-    z = margin - xp.take_along_axis(x, y[:, None], axis=1) + x
-    return z, (z > 0) & (y[:, None] != xp.arange(x.shape[1])[None, :])
-
-
-def _multi_margin_reference(xp: Namespace, x: Array, y: Array, /, *, p: int = 1, margin: float = 1.0) -> Array:
-    z, counted = _multi_margin_reference_parts(xp, x, y, margin)
-    return xp.sum(xp.where(counted, z, 0.0) ** p, axis=1) / x.shape[1]
-
-
-def _multi_margin_reference_grad(xp: Namespace, x: Array, y: Array, /, *, p: int = 1, margin: float = 1.0) -> Array:
-    z, counted = _multi_margin_reference_parts(xp, x, y, margin)
-    slope = xp.where(counted, p * z ** (p - 1), 0.0) / x.shape[1]  # d/dx_j; d/dx_y is minus their sum
-    return xp.where(y[:, None] == xp.arange(x.shape[1])[None, :], -xp.sum(slope, axis=1, keepdims=True), slope)
-
-
-register("multi_margin_loss", _multi_margin_reference, _multi_margin_reference_grad)
-
-
 # --------------------------------------------------------------------------- multilabel margin
 
 
@@ -469,12 +185,12 @@ def _multilabel_margin_prepare(func: str, input: object, target: object, reducti
     """The rows, the (N,) number of target classes of each, the (N, C) class indices (the
     targets of row ``n`` are its first ``counts[n]`` entries, each listed once) and the
     (N, C) mask of the target classes."""
-    rows = _prepare_input(func, input, reduction, target=target, sample_weight=sample_weight)
+    rows = score_rows(func, input, reduction, target=target, sample_weight=sample_weight)
     xp = rows.xp
     shape = (rows.classes,) if rows.class_axis == 0 else (rows.samples, rows.classes)
-    flat = _class_indices(rows, "target", target, shape, -1)
+    flat = class_indices(rows, "target", target, shape, -1)
     indices = xp.reshape(flat, (rows.samples, rows.classes))
-    _check_weights(rows, None, sample_weight)
+    check_class_weights(rows, None, sample_weight)
     listed = xp.cumulative_sum(xp.astype(indices == -1, xp.int64), axis=1) == 0  # before the first -1
     counts = xp.sum(xp.astype(listed, xp.int64), axis=1)
     repeats = _class_counts(rows, indices, listed, counts)
@@ -534,7 +250,7 @@ def _multilabel_margin_terms(
         scores = x[:m, :]
         hot = targets[:m, k : k + 1] == positions[None, :]  # the k-th target of each row
         own = xp.sum(xp.where(hot, scores, 0.0), axis=1)  # one non-zero term: exact
-        z = _hinge_argument(xp, 1.0, own[:, None], scores)  # [n, i]: 1 - x_j + x_i
+        z = hinge_argument(xp, 1.0, own[:, None], scores)  # [n, i]: 1 - x_j + x_i
         active = (z > 0.0) & others[:m, :]
         if gradient:
             pairs = xp.astype(active, xp.float64)
@@ -559,7 +275,7 @@ def _multilabel_margin_blocked(
     rounded up, and its successor otherwise: no float lies between ``x_j - 1`` and its
     rounding). The gradient then needs one comparison per pair, and the value adds
     ``z = (x_i + u) + (error + u_low)``, ``1 - x_j = u + u_low`` exactly (TwoSum twice,
-    the rounding once at the end, as :func:`_hinge_argument`).
+    the rounding once at the end, as :func:`hinge_argument`).
     """
     n, c = x.shape
     order = np.argsort(-counts, kind="stable")  # most targets first: the active rows are a prefix

@@ -34,8 +34,12 @@ from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._rows import RowArguments, RowTarget, prepare, small_indices
-from neural_network.losses._softmax_blocks import cross_entropy_numpy, cross_entropy_small, nll_numpy
-from neural_network.losses._softmax_math import (
+from neural_network.losses.multiclass._softmax_blocks import (
+    cross_entropy_numpy,
+    cross_entropy_small,
+    nll_numpy,
+)
+from neural_network.losses.multiclass._softmax_math import (
     array_api_gradient,
     array_api_values,
     softmax_reference_grad,

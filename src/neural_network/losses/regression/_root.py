@@ -16,9 +16,9 @@ from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError
 from neural_network.losses._common import any_true
 from neural_network.losses._elementwise import Batch, ElementwiseLoss, Reduction, evaluate
-from neural_network.losses._logarithmic import MSLE, log_difference, over_one_plus
 from neural_network.losses._reference import register
-from neural_network.losses._regression import _L1, squared_error, squared_error_derivative
+from neural_network.losses.regression._logarithmic import MSLE, log_difference, over_one_plus
+from neural_network.losses.regression._pointwise import L1, squared_error, squared_error_derivative
 
 # --------------------------------------------------------------------------- root mean squares
 
@@ -174,7 +174,7 @@ def _error(xp: Namespace, p: Array, y: Array, /) -> Array:
 
 
 _RMSE = _RootOfSquares(
-    loss=replace(_L1, name="root_mean_squared_error", value=squared_error, derivative=squared_error_derivative),
+    loss=replace(L1, name="root_mean_squared_error", value=squared_error, derivative=squared_error_derivative),
     difference=_error,
     halves=True,
 )

@@ -23,7 +23,7 @@ from neural_network.errors import (
     OutOfRangeError,
     ShapeMismatchError,
 )
-from neural_network.losses._margin import SIGN, check_signs
+from neural_network.losses.classification._signs import SIGN, check_signs
 
 Float64 = Array
 """A float64 array of the inputs' library, on their device (rows of shape (M, D), or (M,))."""

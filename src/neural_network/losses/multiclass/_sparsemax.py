@@ -1,7 +1,8 @@
-"""The multiclass sparsemax loss of Martins & Astudillo (2016): optax's ``multiclass_sparsemax_loss``.
-
-(optax's ``sparsemax_loss`` is the *binary* one: :func:`binary_sparsemax_loss`.) Every value and
-derivative is computed in float64 and rounded once to the input's dtype.
+"""The sparsemax losses: the multiclass one of Martins & Astudillo (2016), optax's
+``multiclass_sparsemax_loss``, and the binary one, optax's ``sparsemax_loss`` (its older name
+``binary_sparsemax_loss`` is ours): the Fenchel-Young losses of sparsemax and of the sparse
+sigmoid. Every value and derivative is computed in float64 and rounded once to the input's
+dtype.
 """
 
 from __future__ import annotations
@@ -11,12 +12,19 @@ from typing import Any
 
 import array_api_compat
 
+from neural_network import _validation
 from neural_network._numerics import two_product, two_sum
-from neural_network._validation import Array, Namespace
-from neural_network.losses._elementwise import Reduction
-from neural_network.losses._feature_rows import row_sum_double
+from neural_network._validation import REAL, Array, Domain, Namespace
+from neural_network.errors import OutOfRangeError
+from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
 from neural_network.losses._reference import register
-from neural_network.losses._rows import class_prepare, reduce_row_gradient, reduce_rows, rows_of
+from neural_network.losses._rows import (
+    class_prepare,
+    reduce_row_gradient,
+    reduce_rows,
+    rows_of,
+)
+from neural_network.losses.embedding._feature_rows import row_sum_double
 
 
 def _sparsemax_parts(xp: Namespace, z: Array) -> tuple[Array, Array, Array]:
@@ -163,3 +171,140 @@ def _sparsemax_reference_grad(xp: Namespace, z: Array, target: Array, /) -> Arra
 
 
 register("sparsemax_loss", _sparsemax_reference, _sparsemax_reference_grad)
+
+
+# --------------------------------------------------------------------------- binary sparsemax
+
+
+def _binary_hint(low: float, high: float) -> str:
+    if low == -1.0 and high <= 1.0:
+        return " Labels coded as -1/+1? Map them to 0/1 with (y + 1) / 2."
+    return " The binary sparsemax loss takes one 0/1 label per score (1 for the positive class)."
+
+
+BINARY = Domain("labels 0 or 1", 0.0, 1.0, hint=_binary_hint)
+"""Labels in {0, 1}: the bounds refuse what lies outside [0, 1], :func:`_check_binary` the rest."""
+
+
+def _check_binary(func: str, values: object) -> None:
+    """Refuse labels strictly between 0 and 1 (the domain has refused the others)."""
+    xp, device = _validation.namespace(func, target=values)
+    y = _validation.as_real_array(func, "target", values, xp, device)
+    if math.prod(y.shape) == 0:
+        return
+    soft = (y != 0.0) & (y != 1.0)
+    if not bool(xp.any(soft)):
+        return
+    count, where, value = _validation._locate(xp, y, soft)
+    raise OutOfRangeError(
+        f"{func}: target must hold labels 0 or 1; got {count} value{'s' if count != 1 else ''} "
+        f"strictly between (first: target{where} = {value:.6g}). optax's binary sparsemax loss "
+        "reads a label as true or false; round soft labels first, e.g. (y >= 0.5)."
+    )
+
+
+def _clipped_plus_one(xp: Namespace, u: Array) -> Array:
+    # min(max(u, -1), 1) + 1 lies in [0, 2]: twice the sparse sigmoid of u. Clipping first
+    # keeps the square below 4 wherever it is not used (no overflow for huge scores), and
+    # u + 1 is exact near u = -1, where the quadratic piece starts.
+    return xp.minimum(xp.maximum(u, -1.0), 1.0) + 1.0
+
+
+def _binary_sparsemax(xp: Namespace, x: Array, y: Array, /) -> Array:
+    # sparse_plus(u), u = x (1 - 2y) (-x for a positive label, exact): 0 up to u = -1,
+    # (u + 1)^2 / 4 up to u = 1, then u. Since (u + 1)^2 / 4 - u = (u - 1)^2 / 4 >= 0,
+    # the three pieces are max(u, (t)^2 / 4) with t the clipped u + 1.
+    u = x * (1.0 - 2.0 * y)
+    t = _clipped_plus_one(xp, u)
+    return xp.maximum(u, 0.25 * (t * t))
+
+
+def _binary_sparsemax_derivative(xp: Namespace, x: Array, y: Array, /) -> Array:
+    # sparse_sigmoid(u) (1 - 2y), which is sparse_sigmoid(x) - y, without the cancellation
+    # of that form near 1. "+ 0.0" turns the -0.0 of a positive label into 0.0.
+    sign = 1.0 - 2.0 * y
+    return 0.5 * _clipped_plus_one(xp, x * sign) * sign + 0.0
+
+
+_BINARY_SPARSEMAX = ElementwiseLoss(
+    name="binary_sparsemax_loss",
+    input=Operand("input", REAL),
+    target=Operand("target", BINARY),
+    value=_binary_sparsemax,
+    derivative=_binary_sparsemax_derivative,
+)
+
+
+def binary_sparsemax_loss(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Binary sparsemax loss, optax's ``sparsemax_loss`` (Blondel et al. 2020, sec. 4.4).
+
+    The Fenchel-Young loss of the sparse sigmoid
+    ``sparse_sigmoid(x) = min(max((x + 1) / 2, 0), 1)``: with ``u = -x`` for label 1 and
+    ``u = x`` for label 0,
+
+    .. math:: \ell = \mathrm{sparse\_plus}(u) = \begin{cases} 0 & u \le -1 \\
+              (u + 1)^2 / 4 & -1 < u < 1 \\ u & u \ge 1 \end{cases}
+
+    It is 0 exactly when ``sparse_sigmoid(x)`` equals the label, and differentiable
+    everywhere (a Huber-like smoothing of the binary hinge).
+
+    Parameters
+    ----------
+    input : array_like
+        Scores (logits), any shape; finite.
+    target : array_like
+        Labels 0 or 1, the input's shape.
+    reduction : {"mean", "sum", "none"}, keyword-only
+    sample_weight : array_like, optional, keyword-only
+        Non-negative weights, the input's shape (for scores of shape ``(N,)``, one per
+        sample); mean = ``sum(w * l) / sum(w)``.
+
+    Notes
+    -----
+    optax's ``sparsemax_loss(logits, labels)`` (``binary_sparsemax_loss`` in older
+    versions) gives the per-element losses (``reduction="none"``) and takes any label
+    as true or false; here only 0 and 1 are accepted. The multiclass sparsemax loss is
+    :func:`sparsemax_loss`. Each value is within about 1.5 units in the last place.
+
+    Examples
+    --------
+    >>> print(binary_sparsemax_loss([2.0, 0.0, -0.5, -3.0], [1, 1, 0, 0], reduction="none"))
+    [0.     0.25   0.0625 0.    ]
+    """
+    value = _BINARY_SPARSEMAX(input, target, reduction=reduction, sample_weight=sample_weight)
+    _check_binary("binary_sparsemax_loss", target)
+    return value
+
+
+def binary_sparsemax_loss_grad(
+    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
+) -> Array:
+    r"""Gradient of :func:`binary_sparsemax_loss` with respect to ``input``.
+
+    .. math:: \frac{\partial \ell}{\partial x} = \mathrm{sparse\_sigmoid}(x) - y
+
+    (continuous: the loss has no kink), scaled by the weights and, for ``"mean"``,
+    divided by ``sum(w)``.
+
+    Examples
+    --------
+    >>> print(binary_sparsemax_loss_grad([2.0, 0.0, -0.5, -3.0], [1, 1, 0, 0], reduction="none"))
+    [ 0.   -0.5   0.25  0.  ]
+    """
+    gradient = _BINARY_SPARSEMAX.grad(input, target, reduction=reduction, sample_weight=sample_weight)
+    _check_binary("binary_sparsemax_loss_grad", target)
+    return gradient
+
+
+def _binary_sparsemax_reference(xp: Namespace, x: Array, y: Array, /) -> Array:
+    u = xp.where(y > 0, -x, x)  # sparse_plus(u): 0, (u + 1)^2 / 4, then u
+    return xp.where(u <= -1, 0.0, xp.where(u < 1, (u + 1) * (u + 1) / 4, u))
+
+
+def _binary_sparsemax_reference_grad(xp: Namespace, x: Array, y: Array, /) -> Array:
+    return xp.clip((x + 1) / 2, min=0.0, max=1.0) - y  # sparse_sigmoid(x) - y
+
+
+register("binary_sparsemax_loss", _binary_sparsemax_reference, _binary_sparsemax_reference_grad)

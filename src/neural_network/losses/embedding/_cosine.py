@@ -1,7 +1,7 @@
 r"""Embedding losses over rows of features: cosine embedding, cosine similarity (and the triplet losses).
 
-The triplet losses live in :mod:`neural_network.losses._triplet` and are imported here
-too; the rows' checks and scaling, shared by all, in :mod:`neural_network.losses._feature_rows`.
+The triplet losses live in :mod:`neural_network.losses.embedding._triplet` and are imported here
+too; the rows' checks and scaling, shared by all, in :mod:`neural_network.losses.embedding._feature_rows`.
 
 Each loss compares vectors along the last axis (``axis`` for
 :func:`cosine_similarity_loss`) and gives one value per row; ``reduction="mean"``
@@ -35,7 +35,8 @@ from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError, describe
 from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
-from neural_network.losses._feature_rows import (
+from neural_network.losses._reference import register
+from neural_network.losses.embedding._feature_rows import (
     FeatureRows,
     Float64,
     cosine_double,
@@ -43,13 +44,10 @@ from neural_network.losses._feature_rows import (
     indicator,
     scaled_rows,
 )
-from neural_network.losses._reference import register
-from neural_network.losses._triplet import triplet_margin_loss as triplet_margin_loss
-from neural_network.losses._triplet import triplet_margin_loss_grad as triplet_margin_loss_grad
-from neural_network.losses._triplet import (
+from neural_network.losses.embedding._triplet import (
     triplet_margin_with_distance_loss as triplet_margin_with_distance_loss,
 )
-from neural_network.losses._triplet import (
+from neural_network.losses.embedding._triplet import (
     triplet_margin_with_distance_loss_grad as triplet_margin_with_distance_loss_grad,
 )
 

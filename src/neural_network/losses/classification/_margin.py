@@ -18,23 +18,13 @@ perceptron rule updates on ``y x <= 0``). JAX (optax) splits ties, giving half o
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import replace
-from typing import Any
 
-import numpy as np
-
-from neural_network._numerics import sigmoid_pair, two_sum
+from neural_network._numerics import sigmoid_pair
 from neural_network._validation import REAL, Array, Namespace
-from neural_network.errors import OutOfRangeError, ShapeMismatchError
 from neural_network.losses._elementwise import ElementwiseLoss, Operand, Reduction
-from neural_network.losses._margin_ranking import margin_ranking_loss as margin_ranking_loss
-from neural_network.losses._margin_ranking import margin_ranking_loss_grad as margin_ranking_loss_grad
 from neural_network.losses._reference import register
-from neural_network.losses._rows import class_prepare, reduce_row_gradient, reduce_rows, rows_of
-from neural_network.losses._signs import SIGN as SIGN
-from neural_network.losses._signs import check_signs as check_signs
-from neural_network.losses._signs import indicator, margin_option
+from neural_network.losses.classification._signs import SIGN, check_signs, indicator, margin_option
 
 # --------------------------------------------------------------------------- soft margin
 
@@ -494,121 +484,3 @@ def _hinge_embedding_reference_grad(xp: Namespace, x: Array, y: Array, /, *, mar
 
 
 register("hinge_embedding_loss", _hinge_embedding_reference, _hinge_embedding_reference_grad)
-
-
-# --------------------------------------------------------------------------- categorical hinge
-
-
-def _categorical_hinge_rows(func: str, input: object, target: object, reduction: object, sample_weight: object) -> Any:
-    """The validated arguments, the (M, C) scores and the (M, C) one-hot target."""
-    checked = class_prepare(func, input, target, reduction, sample_weight)
-    xp = checked.xp
-    if checked.classes < 2:
-        raise ShapeMismatchError(
-            f"{func}: input must have at least 2 classes (the margin is against the best other "
-            f"class); got {checked.classes}. For a single binary score use hinge_loss."
-        )
-    scores, onehot = rows_of(checked)
-    if checked.target.probabilities is not None and onehot.shape[0]:
-        hard = bool(xp.all((onehot == 0.0) | (onehot == 1.0))) and bool(xp.all(xp.sum(onehot, axis=1) == 1.0))
-        if not hard:
-            raise OutOfRangeError(
-                f"{func}: a target of the input's shape must hold one-hot rows (a single 1, zeros "
-                "elsewhere); got soft labels. Pass class indices, or target.argmax(axis=1)."
-            )
-    return checked, scores, onehot
-
-
-def _categorical_hinge_margin(xp: Namespace, scores: Array, onehot: Array) -> tuple[Array, Array]:
-    """``1 + max_{c != t} x_c - x_t`` rounded once from its exact value, and the best other class."""
-    others = xp.where(onehot > 0.0, -math.inf, scores)
-    best = xp.max(others, axis=1)
-    own = xp.sum(onehot * scores, axis=1)  # one non-zero term: exact
-    with np.errstate(over="ignore", invalid="ignore"):
-        d, d_error = two_sum(best, -own)
-        s, s_error = two_sum(1.0, d)
-        v = s + (s_error + d_error)
-        v = xp.where(xp.isinf(d), d, v)  # beyond the float64 range: inf, the exact answer
-    return v, xp.argmax(others, axis=1)
-
-
-def categorical_hinge_loss(
-    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
-) -> Array:
-    r"""Categorical (Crammer-Singer) hinge loss, Keras's ``CategoricalHinge``.
-
-    .. math:: \ell_n = \max\bigl(0,\ 1 + \max_{c \ne t_n} x_{nc} - x_{n t_n}\bigr)
-
-    Parameters
-    ----------
-    input : array_like
-        Scores, shape ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``, with ``C >= 2``; finite.
-    target : array_like
-        Class indices of shape ``(N,)`` (``(N, d1, ...)``), or one-hot rows of the input's
-        shape (soft labels are refused).
-    reduction : {"mean", "sum", "none"}, keyword-only
-        The mean is over samples; ``"none"`` gives ``(N, d1, ...)``.
-    sample_weight : array_like, optional, keyword-only
-        One non-negative weight per sample, shape ``(N, d1, ...)``.
-
-    Notes
-    -----
-    Keras computes ``max(0, 1 + max((1 - y) * x) - sum(y * x))``: its "best other class"
-    includes the 0 it leaves at the target's place, so where every other score is
-    negative Keras's loss is larger than this one (scores ``[-1, -2]``, target 0: Keras 2,
-    here 0). For non-negative scores (probabilities, Keras's documented input) the two
-    agree. Each element is rounded once from the exact ``1 + x_best - x_t``.
-
-    Examples
-    --------
-    >>> print(categorical_hinge_loss([[2.0, 1.5, -1.0], [0.0, 3.0, 1.0]], [0, 0], reduction="none"))
-    [0.5 4. ]
-    """
-    func = "categorical_hinge_loss"
-    checked, scores, onehot = _categorical_hinge_rows(func, input, target, reduction, sample_weight)
-    v, _ = _categorical_hinge_margin(checked.xp, scores, onehot)
-    return reduce_rows(checked, checked.xp.maximum(v, 0.0))
-
-
-def categorical_hinge_loss_grad(
-    input: object, target: object, *, reduction: Reduction = "mean", sample_weight: object = None
-) -> Array:
-    r"""Gradient of :func:`categorical_hinge_loss` with respect to ``input``.
-
-    Where the margin is violated (``1 + x_best - x_t >= 0``, the kink included, as every
-    hinge here), -1 at the target class and +1 at the best other class (the first of them
-    on a tie); 0 elsewhere. Scaled by the sample weights and divided by the mean's denominator.
-
-    Examples
-    --------
-    >>> print(categorical_hinge_loss_grad([[2.0, 1.5, -1.0]], [0]))
-    [[-1.  1.  0.]]
-    """
-    func = "categorical_hinge_loss_grad"
-    checked, scores, onehot = _categorical_hinge_rows(func, input, target, reduction, sample_weight)
-    xp = checked.xp
-    v, best = _categorical_hinge_margin(xp, scores, onehot)
-    positions = xp.arange(checked.classes, device=checked.device)
-    best_hot = indicator(xp, best[:, None] == positions[None, :])
-    active = indicator(xp, v >= 0.0)[:, None]
-    return reduce_row_gradient(checked, active * (best_hot - onehot) + 0.0)
-
-
-def _categorical_hinge_reference_parts(xp: Namespace, x: Array, t: Array) -> tuple[Array, Array, Array]:
-    """For scores ``(N, C)`` and class indices ``(N,)``: the target mask, the others' scores, ``1 + best - own``."""
-    target = xp.arange(x.shape[1]) == t[:, None]
-    others = xp.where(target, -xp.inf, x)
-    best = xp.max(others, axis=1, keepdims=True)
-    return target, others == best, 1 + best - xp.take_along_axis(x, t[:, None], axis=1)
-
-
-def _categorical_hinge_reference(xp: Namespace, x: Array, t: Array, /) -> Array:
-    return xp.maximum(_categorical_hinge_reference_parts(xp, x, t)[2][:, 0], 0.0)
-
-
-def _categorical_hinge_reference_grad(xp: Namespace, x: Array, t: Array, /) -> Array:
-    target, best, v = _categorical_hinge_reference_parts(xp, x, t)
-    return xp.where(v >= 0, xp.where(best, 1.0, 0.0) - xp.where(target, 1.0, 0.0), 0.0)
-
-
-register("categorical_hinge_loss", _categorical_hinge_reference, _categorical_hinge_reference_grad)

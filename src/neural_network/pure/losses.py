@@ -179,7 +179,7 @@ def cross_entropy(y_true: int | Sequence[int], logits: Sequence[float] | Sequenc
     0.417
     """
     rows, labels = _class_pairs("cross_entropy", y_true, logits)
-    return _cross_entropy(labels, rows)[0]
+    return cross_entropy_step(labels, rows)[0]
 
 
 @overload
@@ -199,11 +199,11 @@ def cross_entropy_grad(
     [0.5, -0.5]
     """
     rows, labels = _class_pairs("cross_entropy_grad", y_true, logits)
-    grads = _cross_entropy(labels, rows)[1]
+    grads = cross_entropy_step(labels, rows)[1]
     return grads[0] if not isinstance(y_true, Sequence) else grads
 
 
-def _cross_entropy(labels: list[int], rows: Matrix) -> tuple[float, Matrix]:
+def cross_entropy_step(labels: list[int], rows: Matrix) -> tuple[float, Matrix]:
     """The mean loss and its gradient, from checked class indices and logits."""
     n = len(rows)
     losses, grads = [], []

@@ -32,7 +32,7 @@ from neural_network.errors import (
 from neural_network.pure import _checks
 from neural_network.pure._checks import Matrix
 from neural_network.pure.layer import Dense
-from neural_network.pure.losses import FLAT_LOSSES, _cross_entropy
+from neural_network.pure.losses import FLAT_LOSSES, cross_entropy_step
 from neural_network.pure.optimizers import SGD
 
 __all__ = ["LOSSES", "Sequential"]
@@ -190,7 +190,7 @@ class Sequential:
                 batch = order[start : start + batch_size]
                 outputs = self._forward([inputs[i] for i in batch])
                 if name == "cross_entropy":
-                    value, gradient = _cross_entropy([labels[i] for i in batch], outputs)
+                    value, gradient = cross_entropy_step([labels[i] for i in batch], outputs)
                 else:
                     value, flat = FLAT_LOSSES[name](
                         [t for i in batch for t in targets[i]], [a for row in outputs for a in row]

@@ -88,14 +88,14 @@ from neural_network.serialization._format import (
     AnyArray,
     Checkpoint,
 )
-from neural_network.serialization._read import _read
+from neural_network.serialization._read import read_checkpoint
 from neural_network.serialization._write import (
-    _architecture,
-    _metadata_part,
-    _optimizer_part,
-    _rng_part,
     check_target,
     describe_array,
+    metadata_record,
+    model_architecture,
+    optimizer_record,
+    rng_record,
     write_atomically,
 )
 
@@ -157,10 +157,10 @@ def save(
     target = check_target(path)
     arrays: dict[str, AnyArray] = {}
     # Each part moves its arrays into `arrays`; the table describing them comes last.
-    architecture = _architecture(model, arrays)
-    optimizer_part = None if optimizer is None else _optimizer_part(optimizer, model, arrays)
-    rng_part = None if rng is None else _rng_part(rng, arrays)
-    metadata_part = _metadata_part(metadata, arrays)
+    architecture = model_architecture(model, arrays)
+    optimizer_part = None if optimizer is None else optimizer_record(optimizer, model, arrays)
+    rng_part = None if rng is None else rng_record(rng, arrays)
+    metadata_part = metadata_record(metadata, arrays)
     document = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -194,7 +194,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     InvalidInputError (and its subclasses ShapeMismatchError, NonFiniteError)
         The file is not a model file, is truncated or corrupted, or disagrees with itself.
     """
-    return _read(path, "load").model
+    return read_checkpoint(path, "load").model
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -216,4 +216,4 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         encrypted entries, or an impossible generator state: all are refused before any
         array is read.
     """
-    return _read(path, "load_checkpoint")
+    return read_checkpoint(path, "load_checkpoint")

@@ -32,7 +32,7 @@ from neural_network.serialization._format import (
     Checkpoint,
     Source,
 )
-from neural_network.serialization._write import _digest
+from neural_network.serialization._write import content_digest
 
 # =========================================================================== loading
 
@@ -68,7 +68,7 @@ class _Arrays:
             )
 
 
-def _read(path: object, owner: str) -> Checkpoint:
+def read_checkpoint(path: object, owner: str) -> Checkpoint:
     """Open, check and rebuild everything in the model file at ``path``."""
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise InvalidTypeError(f"{owner}: path must be a str or a pathlib.Path; got {describe(path)}.")
@@ -261,7 +261,7 @@ def _check_architecture(source: Source, document: dict[str, Any], records: dict[
 
 def _checked(source: Source, name: str, record: _Record, array: AnyArray) -> AnyArray:
     """``array``, once its values are checked against the digest recorded when it was saved."""
-    digest = _digest(array)
+    digest = content_digest(array)
     if digest != record.sha256:
         raise source.error(
             f"the array {name!r} was tampered with or corrupted: its SHA-256 digest is "

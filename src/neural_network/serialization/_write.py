@@ -50,7 +50,7 @@ def check_target(path: object) -> Path:
     return Path(os.path.realpath(given))
 
 
-def _architecture(model: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
+def model_architecture(model: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
     """The layers' constructor arguments; the parameters go into ``arrays``."""
     if not isinstance(model, Sequential):
         raise InvalidTypeError(
@@ -62,7 +62,7 @@ def _architecture(model: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
         if type(layer) is Dropout:
             # The rate, and the generator of the masks in its present state (null before
             # it has one), so that training resumed from the file draws the same masks.
-            rng = None if layer.rng is None else _rng_part(layer.rng, arrays, f"layers/{position}/rng")
+            rng = None if layer.rng is None else rng_record(layer.rng, arrays, f"layers/{position}/rng")
             layers.append({"class": "Dropout", "rate": layer.rate, "rng": rng})
             continue
         if type(layer) is not Dense:
@@ -90,7 +90,7 @@ def _architecture(model: object, arrays: dict[str, AnyArray]) -> dict[str, Any]:
     return {"class": "Sequential", "layers": layers}
 
 
-def _optimizer_part(optimizer: object, model: Sequential, arrays: dict[str, AnyArray]) -> dict[str, Any]:
+def optimizer_record(optimizer: object, model: Sequential, arrays: dict[str, AnyArray]) -> dict[str, Any]:
     """``optimizer.state_dict()`` with its arrays moved into ``arrays`` and named there."""
     known = tuple(OPTIMIZERS.values())
     if type(optimizer) not in known or not isinstance(optimizer, Optimizer):
@@ -124,7 +124,7 @@ def _check_optimizer_fits(entries: list[dict[str, Any]], model: Sequential) -> N
         )
 
 
-def _rng_part(rng: object, arrays: dict[str, AnyArray], prefix: str = "rng") -> dict[str, Any]:
+def rng_record(rng: object, arrays: dict[str, AnyArray], prefix: str = "rng") -> dict[str, Any]:
     """The generator's bit-generator class name and state (its arrays moved into ``arrays``,
     named ``<prefix>/<k>``)."""
     if not isinstance(rng, np.random.Generator):
@@ -143,7 +143,7 @@ def _rng_part(rng: object, arrays: dict[str, AnyArray], prefix: str = "rng") -> 
     return {"bit_generator": kind.__name__, "state": state, "arrays": refs}
 
 
-def _metadata_part(metadata: Mapping[str, Any] | None, arrays: dict[str, AnyArray]) -> dict[str, Any]:
+def metadata_record(metadata: Mapping[str, Any] | None, arrays: dict[str, AnyArray]) -> dict[str, Any]:
     """The metadata as JSON values, with its arrays moved into ``arrays``."""
     if metadata is None:
         metadata = {}
@@ -212,10 +212,10 @@ def _to_json(
 
 def describe_array(array: AnyArray) -> dict[str, Any]:
     """The shape, dtype and SHA-256 digest of the bytes of ``array``, as the table records them."""
-    return {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _digest(array)}
+    return {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": content_digest(array)}
 
 
-def _digest(array: AnyArray) -> str:
+def content_digest(array: AnyArray) -> str:
     """The SHA-256 digest of the values of ``array`` in C order (its memory layout does not matter)."""
     return hashlib.sha256(array.tobytes(order="C")).hexdigest()
 

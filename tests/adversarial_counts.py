@@ -53,6 +53,17 @@ def _balanced_rates(eps: float) -> tuple[np.ndarray, np.ndarray]:
     return x, x / np.log(x + eps)
 
 
+# Relative offsets about the triple-length refinement's threshold (the terms cancelling to
+# 2**-40 of their size): just outside it (double-double kept), just inside, and far inside.
+_OFFSETS = _a(2.0**-36, 2.0**-39, 2.0**-39.9, -(2.0**-40.1), 2.0**-41, -(2.0**-46), 2.0**-60, -(2.0**-80))
+
+
+def _near_threshold(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of ``x`` with ``t * (1 + offset)`` for each offset of ``_OFFSETS``."""
+    offsets = np.repeat(_OFFSETS[None, :], x.size, axis=0)
+    return np.repeat(x, _OFFSETS.size), (t[:, None] * (1.0 + offsets)).ravel()
+
+
 def _poisson_nll() -> list[Case]:
     x_rate, t_rate = _balanced_rates(1e-8)
     return [
@@ -77,6 +88,12 @@ def _poisson_nll() -> list[Case]:
         # gradient 1 - t / (x + eps) cancelling: t = x + eps rounded, and beside it
         ((_a(3.0, 0.25, 1e-8, 1e5, 7.0), _a(3.00000001, 0.25000001, 2e-8, 1e5 + 1e-8, _NEXT(7.00000001, 0))),
          {"log_input": False}),
+        # e^x - t x and x - t log(x + eps) cancelling about the threshold (2**-40 of the
+        # terms) beyond which they are formed in triple length, also with t beyond 2**996
+        (_near_threshold(_a(0.5, 1.0, 2.0, 10.0, 300.0), np.exp(_a(0.5, 1.0, 2.0, 10.0, 300.0)) / _a(0.5, 1.0, 2.0, 10.0, 300.0)),
+         {}),
+        (_near_threshold(_BIG_X[:2], np.exp(_BIG_X[:2]) / _BIG_X[:2]), {}),
+        (_near_threshold(x_rate[[0, 2, 4, 7]], t_rate[[0, 2, 4, 7]]), {"log_input": False}),
     ]
 
 
@@ -88,6 +105,8 @@ def _poisson_loss() -> list[Case]:
         ((_a(1.0 + 2**-30, 1.0 - 2**-30, 1.0, 0.0, 1e-300, 1e300), _a(2**30, 2**30, 5.0, 5.0, 0.5, 1e298)), {}),
         # gradient 1 - t / (x + 1e-7) near 0
         ((_a(3.0, 0.25, 1e-7, 7.0), _a(3.0000001, 0.2500001, 2e-7, _NEXT(7.0000001, 0))), {}),
+        # x - t log(x + 1e-7) cancelling about the triple-length threshold
+        (_near_threshold(x_rate[[1, 3, 5, 8]], t_rate[[1, 3, 5, 8]]), {}),
     ]
 
 
@@ -107,11 +126,15 @@ def _generalized_kl() -> list[Case]:
 def _kl_div() -> list[Case]:
     t = _a(0.3, 0.5, 0.1, 1e-5, 0.9, 1.0, 1e-300, 0.7)
     log_t = _log(t)
+    t_far = _a(0.3, 0.9, 1e-5, 1e-300, 5e-324)
     return [
         # issue 15: kl_div(log(0.3), 0.3) is 2.68e-17 (x is log t rounded), not 0
         ((log_t, t), {}),
         ((_NEXT(log_t, -np.inf), t), {}),
         ((_a(-1e300, -700.0, 0.0, -1e-300), _a(1.0, 0.5, 0.0, 1.0)), {}),
+        # log t - x about the triple-length threshold (|value| < t 2**-40), also for t
+        # beyond 2**-512 (log t scaled) and subnormal
+        ((np.repeat(_log(t_far), _OFFSETS.size) - np.tile(_OFFSETS, t_far.size), np.repeat(t_far, _OFFSETS.size)), {}),
         # log_target: exp(t) (t - x), t = x and an ulp beside it
         ((log_t, log_t), {"log_target": True}),
         ((log_t, _NEXT(log_t, -np.inf)), {"log_target": True}),
@@ -119,9 +142,16 @@ def _kl_div() -> list[Case]:
     ]
 
 
+def _gaussian_near_threshold(v: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``x = d (1 + offset)``, ``t = 0`` and ``v`` for each offset of ``_OFFSETS``."""
+    x = np.repeat(d, _OFFSETS.size) * (1.0 + np.tile(_OFFSETS, d.size))
+    return x, np.zeros_like(x), np.repeat(v, _OFFSETS.size)
+
+
 def _gaussian_nll() -> list[Case]:
     v = _a(0.5, 0.25, 0.1, 1e-3, 0.99, 1e-6, 0.9)
     d = np.sqrt(-v * np.log(v))  # log v + d^2 / v = 0
+    v_full = _a(0.05, 0.025, 0.01, 1e-4, 0.099, 1e-200, 1e200)[:5]
     zeros = np.zeros_like(v)
     return [
         # issue 15: gaussian_nll_loss(0, 0, 1 / (2 pi), full=True) is 3.09e-17
@@ -130,6 +160,9 @@ def _gaussian_nll() -> list[Case]:
         # log v + d^2 / v cancelling, with and without the constant
         ((d, zeros, v), {}),
         ((d + 0.75, zeros + 0.75, v), {}),
+        # log v + d^2 / v cancelling about the triple-length threshold (2**-40 of the parts)
+        (_gaussian_near_threshold(v, d), {}),
+        (_gaussian_near_threshold(v_full, np.sqrt(-v_full * (np.log(v_full) + math.log(2 * math.pi)))), {"full": True}),
         # var beside 1: the value is 0.5 log v, tiny
         ((zeros, zeros, _a(1 + 2**-40, 1 - 2**-40, 1.0, 1 + 2**-20, 1 - 1e-10, 1.5, 0.75)), {}),
         # the gradient by var, (1 - d^2 / v) / (2 v), cancelling: d^2 = v and beside it

@@ -16,6 +16,7 @@ worst ulp error measured for each loss.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -215,6 +216,50 @@ def test_binary_focal_elements_are_within_their_bound_of_mpmath(gamma: float, bo
     got = losses.binary_focal_loss(x, y, gamma=gamma, reduction="none")
     errors = [ulps(g, mp_focal(a, b, gamma, None)) for g, a, b in zip(got, x, y, strict=True)]
     assert record(f"binary_focal_loss gamma={gamma}", errors) <= bound
+
+
+BINARY_FOCAL_GRADIENT_ULPS = {0.0: 7.0, 1.0: 20.0, 2.0: 26.0, 3.5: 5.0 * 3.5 + 18.0}
+"""binary_focal_loss_grad from logits, hard labels, any libm within 1 ulp, by gamma.
+
+Derived by hand beside ``_focal_logits_derivative``, in this file's error model: the
+sigmoids within 2U and 3U of their rounding (the reciprocal's two roundings; the product
+by ``e``), softplus 3U, and libm's ``exp`` error (2U) passing ``(gamma + 1)``-fold through
+``m**gamma * slope``; each product and the sum U, ``pow`` 2U, ``alpha_t`` 2U."""
+
+
+def mp_focal_grad(x: float, y: float, gamma: float, alpha: float | None) -> Any:
+    """d/dx of :func:`mp_focal`, by hand: ``a (gamma m^(gamma-1) (1 - 2y) p q CE + m^gamma (p - y))``."""
+    x, y = MP.mpf(x), MP.mpf(y)
+    p, q = 1 / (1 + MP.exp(-x)), 1 / (1 + MP.exp(x))
+    ce = y * MP.log1p(MP.exp(-x)) + (1 - y) * MP.log1p(MP.exp(x))
+    m = y * q + (1 - y) * p
+    a = 1 if alpha is None else alpha * y + (1 - MP.mpf(alpha)) * (1 - y)
+    slope = (1 - y) * p - y * q  # p - y without 1 - p
+    power = m ** MP.mpf(gamma)
+    dm = (1 - 2 * y) * p * q
+    return a * (power * slope + (gamma * m ** MP.mpf(gamma - 1) * dm * ce if gamma else 0))
+
+
+@pytest.mark.parametrize(("gamma", "alpha"), [(0.0, None), (1.0, 0.25), (2.0, 0.25), (3.5, 0.75)])
+def test_binary_focal_gradient_is_within_its_derived_bound_with_a_libm_off_by_an_ulp(
+    gamma: float, alpha: float | None
+):
+    """The gradient kernel with ``exp`` and ``log1p`` each moved by an ulp (either way, or
+    not): a CPU whose libm differs from this one's stays within the registered derivation."""
+    from neural_network.losses.classification._focal import _focal_logits_derivative
+
+    rng = np.random.default_rng(31)
+    x = np.concatenate([rng.standard_normal(300) * 4, rng.uniform(-700.0, 700.0, 20), [40.0, -40.0, 0.0, 1e-300]])
+    y = np.round(rng.random(x.size))
+    expected = [mp_focal_grad(a, b, gamma, alpha) for a, b in zip(x, y, strict=True)]
+    errors = []
+    for exp_move, log1p_move in ((-1, -1), (-1, 1), (1, -1), (1, 1), (0, 0)):
+        libm = types.SimpleNamespace(**{name: getattr(np, name) for name in dir(np) if not name.startswith("_")})
+        libm.exp = lambda v, d=exp_move: np.nextafter(np.exp(v), d * np.inf) if d else np.exp(v)
+        libm.log1p = lambda v, d=log1p_move: np.nextafter(np.log1p(v), d * np.inf) if d else np.log1p(v)
+        got = _focal_logits_derivative(libm, x, y, gamma=gamma, alpha=alpha)
+        errors += [ulps(g, e) for g, e in zip(got, expected, strict=True)]
+    assert record(f"binary_focal_loss_grad gamma={gamma} (libm off by an ulp)", errors) <= BINARY_FOCAL_GRADIENT_ULPS[gamma]
 
 
 def test_binary_focal_tail_keeps_its_value():

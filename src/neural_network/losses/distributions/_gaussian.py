@@ -15,6 +15,7 @@ import numpy as np
 
 from neural_network import _validation
 from neural_network._numerics import log_double, two_product, two_sum, veltkamp_split
+from neural_network._triple import distill, log_triple, rounded_sum
 from neural_network._validation import REAL, Array, Domain, Namespace
 from neural_network.errors import ShapeMismatchError
 from neural_network.losses._common import any_true, bool_option, real_option, refine_flagged
@@ -34,15 +35,17 @@ VARIANCE = Domain("finite non-negative variances", 0.0, hint=_variance_hint)
 _HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
 
 
-_LOG_TWO_PI = (1.8378770664093456, -7.756588316134483e-17)
-"""log(2 pi) in double-double (mpmath at 50 digits; tests/test_probabilistic_losses.py checks it)."""
+_LOG_TWO_PI = (1.8378770664093456, -7.756588316134483e-17, -2.647943193699614e-33)
+"""log(2 pi) in three floats (mpmath at 300 bits; tests/test_probabilistic_losses.py checks
+it): the first two are its double-double."""
 
 
 def _gaussian(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
     # PyTorch's operations: 0.5 (log(v) + (x - t)^2 / v) with v = max(var, eps). Where
     # log v (negative below v = 1) cancels the rest by more than a factor 2, the plain sum
     # keeps no more digits than they cancel (no correct digit at v = 1 / (2 pi), x = t,
-    # with full=True): there each part is formed in double-double (_gaussian_close).
+    # with full=True): there each part is formed in double-double (_gaussian_close), or
+    # in three floats where that still leaves the value below 2**-40 of the parts.
     # Elsewhere: log 2u, (d^2 / v) 3u+u (d's rounding twice), the sum u, at most twice the
     # value each: 2 (2u + 4u) + u, the constant's u (full): within 14u.
     v = xp.maximum(var, eps)
@@ -58,7 +61,8 @@ def _gaussian(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, f
     if not any_true(xp, close):
         return value
     v = xp.broadcast_to(v, tuple(x.shape))
-    return refine_flagged(xp, value, close, functools.partial(_gaussian_close, full=full), x, t, v, harmless=(0.0, 0.0, 1.0))
+    close_value = functools.partial(_gaussian_close, full=full)
+    return refine_flagged(xp, value, close, close_value, x, t, v, harmless=(0.0, 0.0, 1.0))
 
 
 def _gaussian_close(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: bool) -> Array:
@@ -66,8 +70,11 @@ def _gaussian_close(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: boo
 
     ``d = x - t`` (TwoSum), ``d^2`` (TwoProduct, with ``d``'s error to first order), the
     quotient with its remainder (TwoProduct, ``d^2 - q v`` exact), ``log v``
-    (:func:`log_double`) and ``log(2 pi)`` in double-double, summed with TwoSum: within
-    about 2**-100 of the parts plus the last rounding, however they cancel.
+    (:func:`log_double`, about 2**-96 absolute) and ``log(2 pi)`` in double-double, summed
+    with TwoSum: within about ``2**-96 (1 + size)`` (``size`` the parts' magnitudes) plus
+    the last rounding, however they cancel: 4 ulp wherever ``|value| >= 2**-44 (1 + size)``.
+    Where ``|value| < 2**-40 (1 + size)`` the element is formed again in triple length
+    (:func:`_gaussian_triple`).
     """
     d, d_error = two_sum(x, -t)
     square, square_error = two_product(d, d)
@@ -78,10 +85,50 @@ def _gaussian_close(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: boo
     log_high, log_low = log_double(xp, v)
     s, s_error = two_sum(log_high, q)
     low = s_error + (log_low + q_low)
+    size = 1.0 + 0.5 * (xp.abs(log_high) + q)
     if full:
         s, c_error = two_sum(s, xp.full_like(s, _LOG_TWO_PI[0]))
         low = low + (c_error + _LOG_TWO_PI[1])
-    return 0.5 * (s + low)
+        size = size + _HALF_LOG_TWO_PI
+    value = 0.5 * (s + low)
+    triple = functools.partial(_gaussian_triple, full=full)
+    return refine_flagged(xp, value, xp.abs(value) < _GAUSSIAN_TRIPLE * size, triple, x, t, v, harmless=(0.0, 0.0, 1.0))
+
+
+_GAUSSIAN_TRIPLE = 2.0**-40
+"""Below ``1 + size`` times this, :func:`_gaussian_close`'s value is formed again in triple length."""
+
+
+def _gaussian_triple(xp: Namespace, x: Array, t: Array, v: Array, /, *, full: bool) -> Array:
+    """``0.5 (log v + (x - t)^2 / v) (+ 0.5 log(2 pi))`` with every part in three floats.
+
+    ``d = x - t`` exactly (TwoSum), ``d^2`` exactly (TwoProduct of each pair, the square
+    of ``d``'s error rounded: 2**-159 of it), ``d^2 / v`` as three quotients, each the
+    remainder (exact, TwoProduct) divided again (2**-159), ``log v`` by :func:`log_triple`
+    (about 2**-149 absolute), ``log(2 pi)`` in three floats (2**-159), all summed by
+    :func:`rounded_sum` (SumK, to about an ulp): within about ``2**-148 (1 + size)`` and
+    an ulp, 4 ulp wherever ``|value| >= 2**-96 (1 + size)``. ``d`` and ``v`` are scaled by ``2**+-300`` and
+    ``2**+-600`` (exactly) beyond ``v = 2**+-600``, so that every product stays within
+    TwoProduct's range.
+    """
+    d, d_error = two_sum(x, -t)
+    ones = xp.ones_like(v)
+    scale = xp.where(v < 2.0**-600, ones * 2.0**300, xp.where(v > 2.0**600, ones * 2.0**-300, ones))
+    d, d_error, w = d * scale, d_error * scale, v * (scale * scale)
+    a, a_error = two_product(d, d)
+    b, b_error = two_product(d, d_error)
+    square = distill([a, 2.0 * b, a_error, 2.0 * b_error, d_error * d_error], 3)
+    q1 = square[0] / w
+    p, p_error = two_product(q1, w)
+    rest = distill([square[0] - p, -p_error, square[1], square[2]], 2)
+    q2 = rest[0] / w
+    p, p_error = two_product(q2, w)
+    q3 = (((rest[0] - p) - p_error) + rest[1]) / w
+    log_v = log_triple(xp, v)
+    parts = [log_v[0], q1, log_v[1], q2, log_v[2], q3]
+    if full:
+        parts += [xp.full_like(q1, _LOG_TWO_PI[0]), xp.full_like(q1, _LOG_TWO_PI[1]), xp.full_like(q1, _LOG_TWO_PI[2])]
+    return 0.5 * rounded_sum(parts)
 
 
 def _gaussian_derivative(xp: Namespace, x: Array, t: Array, /, var: Array, *, eps: float, full: bool) -> Array:
@@ -246,12 +293,13 @@ def gaussian_nll_loss(
     PyTorch's operations in float64 (float32 input is computed in float64 and rounded
     once), within 4 ulp (2.1 measured; 14 by a derivation that takes libm's ``log`` to
     an ulp), except where ``log v`` cancels the rest by more than a factor 2 (the value
-    near 0): there every part is formed in double-double, so that the error is about
-    2**-104 of the parts, absolute (PyTorch's sum keeps no correct digit there:
-    ``gaussian_nll_loss(0, 0, 1 / (2 pi), full=True)`` is 3.09e-17, 2.5 ulp, not 0).
-    In ulps of the value that is unbounded as the value tends to 0: 40 ulp on the tests'
-    adversarial cases (``log v + d^2 / v`` zero to 2**-53 of its terms), where 41 are
-    registered. The gradient by ``input`` is within 2 ulp; by ``var`` it is formed as
+    near 0): there every part is formed in double-double (about 2**-96 of the parts,
+    absolute), and where they cancel to 2**-40 or closer in three floats (``log v`` to
+    about 2**-149): within 4 ulp wherever the value exceeds about 2**-96 of the parts
+    (1.3 measured on the tests' adversarial cases, ``log v + d^2 / v`` zero to 2**-53 of
+    its terms; closer, within about 2**-148 of them, absolute). PyTorch's sum keeps no
+    correct digit there: ``gaussian_nll_loss(0, 0, 1 / (2 pi), full=True)`` is 3.09e-17,
+    not 0. The gradient by ``input`` is within 2 ulp; by ``var`` it is formed as
     ``(v - d^2) / (2 v^2)`` with ``d^2`` exact to first order, so that its zero at
     ``d^2 = v`` costs nothing, and summed over the elements of a shared variance by
     TwoSum before the division: within 4 ulp (2.9 measured). Like PyTorch, a negative
@@ -389,8 +437,4 @@ def _gaussian_nll_reference_grad(
     return (x - t) / v, xp.sum(by_var, axis=-1) if var.ndim == x.ndim - 1 else by_var
 
 
-register(
-    "gaussian_nll_loss", _gaussian_nll_reference, _gaussian_nll_reference_grad, value_ulps=41,
-    why="where log v and d^2 / v cancel to within 2**-40, the double-double log (2**-104 absolute) "
-    "bounds the error absolutely, not in ulps of the value: 40 measured",
-)
+register("gaussian_nll_loss", _gaussian_nll_reference, _gaussian_nll_reference_grad)

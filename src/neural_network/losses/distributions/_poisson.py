@@ -11,6 +11,7 @@ import functools
 import math
 
 from neural_network._numerics import LN2, exp_double, log_double, two_product, two_sum
+from neural_network._triple import exp_triple, log_triple, rounded_sum, triple_constants
 from neural_network._validation import REAL, Array, Namespace
 from neural_network.losses import _table_kernels
 from neural_network.losses._common import any_true, bool_option, real_option, refine_flagged
@@ -78,14 +79,33 @@ _PRODUCT_RANGE = 2.0**996
 def _exp_minus_product_exact(xp: Namespace, x: Array, t: Array) -> Array:
     """``exp(x) - t x`` to about an ulp of itself, for ``0 < x <= 709`` and ``t < 2**996``.
 
-    ``exp(x)`` in double-double (:func:`exp_double`) and ``t x`` exactly (TwoProduct):
-    their difference, formed with TwoSum, keeps its relative accuracy however much the
-    two cancel (up to a factor of about 2**45).
+    ``exp(x)`` in double-double (:func:`exp_double`, about 2**-100) and ``t x`` exactly
+    (TwoProduct): their difference, formed with TwoSum, is within ``2**-99 t x`` and
+    1.5 ulp, 4 ulp wherever the two cancel by no more than 2**-47. Where
+    ``|value| < 2**-40 t x`` the element is formed again with :func:`exp_triple`
+    (:func:`_exp_minus_product_triple`).
     """
     m, m_low = exp_double(xp, x)
     p, p_error = two_product(t, x)
     s, s_error = two_sum(m, -p)
-    return s + (s_error + (m_low - p_error))
+    value = s + (s_error + (m_low - p_error))
+    flagged = xp.abs(value) < _POISSON_TRIPLE * p
+    return refine_flagged(xp, value, flagged, _exp_minus_product_triple, x, t, harmless=(1.0, 1.0))
+
+
+_POISSON_TRIPLE = 2.0**-40
+"""Below the terms' size times this, a double-double value is formed again in triple length."""
+
+
+def _exp_minus_product_triple(xp: Namespace, x: Array, t: Array) -> Array:
+    """``exp(x) - t x`` for ``0 < x <= 709`` and ``t < 2**996``: ``exp(x)`` in three floats
+    (:func:`exp_triple`, about 2**-150 relative), ``t x`` exactly (TwoProduct), summed by
+    :func:`rounded_sum` (SumK, to about an ulp): within about ``2**-148 t x`` and an ulp,
+    4 ulp wherever the two terms
+    differ by more than 2**-96 of themselves."""
+    e = exp_triple(xp, x)
+    p, p_error = two_product(t, x)
+    return rounded_sum([e[0], -p, e[1], -p_error, e[2]])
 
 
 def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> Array:
@@ -114,19 +134,33 @@ def _poisson_log_input(xp: Namespace, x: Array, t: Array, /, *, full: bool) -> A
 def _exp_minus_product_scaled(xp: Namespace, x: Array, t: Array) -> Array:
     """``exp(x) - t x`` for ``t >= 2**996`` (``x > 690`` where it is used): as
     :func:`_exp_minus_product_exact` of ``x - 64 ln 2`` (in double-double) and ``t 2**-64``
-    (exact), within TwoProduct's range, scaled back by 2**64 (exactly, or to inf)."""
+    (exact), within TwoProduct's range, scaled back by 2**64 (exactly, or to inf); in triple
+    length where the two cancel to 2**-40 (:func:`_exp_minus_product_scaled_triple`)."""
     head, error = two_sum(x, xp.full_like(x, -64.0 * LN2[0]))
     m, m_low = exp_double(xp, head, error - 64.0 * LN2[1])
     p, p_error = two_product(t * 2.0**-64, x)
     d, d_error = two_sum(m, -p)
-    return (d + (d_error + (m_low - p_error))) * 2.0**64
+    value = d + (d_error + (m_low - p_error))
+    flagged = xp.abs(value) < _POISSON_TRIPLE * p
+    value = refine_flagged(xp, value, flagged, _exp_minus_product_scaled_triple, x, t, harmless=(700.0, 2.0**996))
+    return value * 2.0**64
+
+
+def _exp_minus_product_scaled_triple(xp: Namespace, x: Array, t: Array) -> Array:
+    """``(exp(x) - t x) 2**-64`` as :func:`_exp_minus_product_triple`, ``64 ln 2`` subtracted
+    from ``x`` in three floats (each product by 64 exact)."""
+    _, ln2, _ = triple_constants()
+    head, error = two_sum(x, xp.full_like(x, -64.0 * ln2[0]))
+    e = exp_triple(xp, head, error, xp.full_like(x, -64.0 * ln2[1]), xp.full_like(x, -64.0 * ln2[2]))
+    p, p_error = two_product(t * 2.0**-64, x)
+    return rounded_sum([e[0], -p, e[1], -p_error, e[2]])
 
 
 def _exp_minus_product_refined(xp: Namespace, x: Array, t: Array) -> Array:
     """``exp(x) - t x`` to about an ulp for ``0 < x <= 709`` and ``t < 2**996``: in float64
     the table-driven form (:func:`~neural_network.losses._table_kernels.exp_minus_product`)
     where it is within its bound (all but terms that cancel by more than 2**14), else
-    :func:`_exp_minus_product_exact`."""
+    :func:`_exp_minus_product_exact` (in double-double, or in three floats beyond 2**40)."""
     if x.dtype != xp.float64:
         return _exp_minus_product_exact(xp, x, t)
     value, accepted = _table_kernels.exp_minus_product(xp, x, t)
@@ -144,7 +178,8 @@ def _poisson_rate(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: floa
     # be up to 2u / |log s| of it. Then libm's log 2u, the added correction u and the
     # product u: 4u of t log(x + eps); where that is within a factor 3 of |value|
     # (|value| >= x / 2): 12u, and the difference u: within 13u. Closer, the two terms
-    # cancel: the value is formed in double-double there (_poisson_rate_close).
+    # cancel: the value is formed from a table, in double-double or in three floats there
+    # (_poisson_rate_close, _poisson_rate_exact, _poisson_rate_triple).
     s = x + eps
     s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
     keep = t > 0.0
@@ -167,7 +202,8 @@ def _poisson_rate_close(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> 
     ``t high = p + p_error`` (TwoProduct) and ``x - p`` with TwoSum: the value is then
     within about ``2**-66 (x + |t log|)`` and its last rounding, within 1.5 ulp where the
     terms cancel by no more than 2**10; beyond (x within 2**-10 of t log(x + eps)), the
-    same with ``log s`` in double-double (:func:`log_double`, 2**-100).
+    same with ``log s`` in double-double (:func:`log_double`, 2**-100), or in three
+    floats (:func:`_poisson_rate_exact`).
     """
     s = x + eps
     s_error = (xp.maximum(x, eps) - s) + xp.minimum(x, eps)
@@ -184,14 +220,38 @@ def _poisson_rate_close(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> 
 
 
 def _poisson_rate_exact(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> Array:
-    """``x - t log(x + eps)`` with ``x + eps`` (TwoSum) and its log (:func:`log_double`) in
-    double-double, ``t log`` by TwoProduct and the difference by TwoSum: within an ulp
-    and a half however much the terms cancel (to about 2**-100 of them)."""
+    """``x - t log(x + eps)`` with ``x + eps`` (TwoSum) and its log (:func:`log_double`,
+    about 2**-96 absolute) in double-double, ``t log`` by TwoProduct and the difference by
+    TwoSum: within about ``2**-95 t`` and 1.5 ulp, 4 ulp wherever ``|value| >= 2**-43 t``.
+    Where ``|value| < 2**-40 (x + t)`` the element is formed again in triple length
+    (:func:`_poisson_rate_triple`)."""
     s, s_error = two_sum(x, xp.full_like(x, eps))
     high, low = log_double(xp, s)
     p, p_error = two_product(t, high)
     d, d_error = two_sum(x, -p)
-    return d + (d_error - (p_error + t * (low + s_error / s)))
+    value = d + (d_error - (p_error + t * (low + s_error / s)))
+    flagged = xp.abs(value) < _POISSON_TRIPLE * (x + t)
+    triple = functools.partial(_poisson_rate_triple, eps=eps)
+    return refine_flagged(xp, value, flagged, triple, x, t, harmless=(1.0, 1.0))
+
+
+def _poisson_rate_triple(xp: Namespace, x: Array, t: Array, /, *, eps: float) -> Array:
+    """``x - t log(x + eps)`` with ``x + eps = s + s_error`` (TwoSum), ``log s`` in three
+    floats (:func:`log_triple`, about 2**-149 absolute), ``log(1 + s_error / s)`` as
+    ``r - r**2 / 2`` with ``r`` in two floats (its remainder exact by TwoProduct; the next
+    term is below 2**-159), each product by ``t`` by TwoProduct and the sum by
+    :func:`rounded_sum` (SumK, to about an ulp): within about ``2**-148 (x + t)`` and an
+    ulp, 4 ulp wherever
+    ``|value| >= 2**-96 (x + t)``."""
+    s, s_error = two_sum(x, xp.full_like(x, eps))
+    log_s = log_triple(xp, s)
+    r = s_error / s
+    p, p_error = two_product(r, s)
+    r_low = ((s_error - p) - p_error) / s - 0.5 * (r * r)
+    a, a_error = two_product(t, log_s[0])
+    b, b_error = two_product(t, log_s[1])
+    c, c_error = two_product(t, r)
+    return rounded_sum([x, -a, -b, -a_error, -c, -b_error, -c_error, -(t * log_s[2]), -(t * r_low)])
 
 
 def _poisson_rate_derivative(xp: Namespace, x: Array, t: Array, /, *, full: bool, eps: float) -> Array:
@@ -294,8 +354,9 @@ def poisson_nll_loss(
     once), each element within 4 ulp of its exact value (3 measured) with
     ``log_input=True``, also where ``exp(x)`` and ``y x`` nearly cancel: there (where
     an error bound on the libm value exceeds 4 ulp) ``exp(x)`` is formed to about
-    2**-67 from a table, or in double-double where the cancellation is beyond 2**14,
-    and ``y x`` exactly (PyTorch's difference is only within an ulp of the larger term). With ``full=True`` and ``y > 1`` the value is formed as
+    2**-67 from a table, or in double-double where the cancellation is beyond 2**14 (in
+    three floats beyond 2**40, below), and ``y x`` exactly (PyTorch's difference is only
+    within an ulp of the larger term). With ``full=True`` and ``y > 1`` the value is formed as
     ``(y log(y / e^x) - y + e^x) + log(2 pi y) / 2``, two non-negative terms, where the
     written form's ``e^x - y x`` and ``y log y - y`` cancel. A term ``y log(...)`` with
     ``y = 0`` is 0 (its limit; PyTorch gives NaN for ``x = 0, y = 0, eps = 0``).
@@ -305,13 +366,14 @@ def poisson_nll_loss(
     ``inf``, without a warning, only where the value exceeds the float64 range. With
     ``log_input=False`` the value is within 4 ulp where ``x`` and ``y log(x + eps)``
     differ by more than 2**-10 of ``x``; closer it is formed with ``log(x + eps)`` in
-    double-double.
+    double-double, or in three floats (below).
 
     Where the two terms cancel to within about 2**-40 of each other (``e^x = y x``, or
     ``x = y log(x + eps)``, to nearly every bit) the double-double ``exp`` or ``log``
-    (about 2**-102) bounds the error to about 2**-101 of the terms, absolute, rather than
-    in ulps of the (tiny) value: 6.7 ulp on the tests' adversarial cases
-    (``tests/adversarial_counts.py``), where 7 are registered. The gradient
+    (2**-100) is not enough, and the element is formed again with the ``exp`` or ``log``
+    in three floats (about 2**-149): within 4 ulp wherever the terms differ by more than
+    about 2**-96 of themselves (0.8 measured on the tests' adversarial cases,
+    ``tests/adversarial_counts.py``; closer, within about 2**-148 of the terms). The gradient
     ``e^x - y`` is within 4 ulp (1.9 measured), ``e^x`` formed from the table or in double-double where
     it is within a factor 2 of ``y`` (to about 2**-102 of ``y`` where ``x`` is ``log y``
     rounded); ``1 - y / (x + eps)`` as ``(x + eps - y) / (x + eps)``, within 2.5 ulp.
@@ -374,11 +436,7 @@ def _poisson_nll_reference_grad(
     return 1 - xp.where(t > 0, t / xp.where(t > 0, x + eps, 1), 0)
 
 
-register(
-    "poisson_nll_loss", _poisson_nll_reference, _poisson_nll_reference_grad, value_ulps=7,
-    why="where e^x and y x (or x and y log(x + eps)) cancel to within 2**-40, the double-double "
-    "exp or log (2**-102) bounds the error to about 2**-101 of the terms, not in ulps: 6.7 measured",
-)
+register("poisson_nll_loss", _poisson_nll_reference, _poisson_nll_reference_grad)
 
 
 # --------------------------------------------------------------------------- Keras Poisson

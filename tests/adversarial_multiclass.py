@@ -75,6 +75,15 @@ def _indices(*values: int) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
+def _circle_views(seed: int, groups: int, features: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit views of each of ``groups`` random embeddings, ``noise`` apart (before the
+    normalization): their labels pair them."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((groups, features))
+    views = np.repeat(base, 2, axis=0) + noise * rng.standard_normal((2 * groups, features))
+    return _unit(views), np.repeat(np.arange(groups), 2)
+
+
 def _class_cases(with_probabilities: bool, matching: bool = True) -> list[Case]:
     """Confident rows and near-ties against every target class, and soft targets (``matching``:
     equal to the softmax to the last bit too)."""
@@ -201,6 +210,13 @@ CASES: dict[str, list[Case]] = {
         ((_CLOSE_PAIRS, _indices(0, 0, 1, 1, 2, 2)), {}),
         ((_CLOSE_PAIRS, _indices(0, 0, 1, 1, 2, 2)), {"gamma": 256.0}),
         ((_FAR_POSITIVES, _indices(0, 1, 0, 1, 2, 2)), {}),
+        # the refinement's threshold (5 sigmoid(z) against softplus(z), _circle's 2 _EXP_ERROR
+        # and _SUM_SHARE): anchors at 1.0036 and 0.9964 of it (z = 4.94 and 4.98), inside and outside
+        (_circle_views(10, 3, 5, 0.3), {"gamma": 17.8}),
+        # nearly parallel positives in 32 features (z from -12 to -23: every anchor refined), and
+        # views far apart (z from 20 to 80: none refined); the distances from 32 products, in double length
+        (_circle_views(32, 5, 32, 0.02), {}),
+        (_circle_views(33, 5, 32, 3.0), {}),
     ],
 }
 

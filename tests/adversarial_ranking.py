@@ -79,6 +79,14 @@ RANKING_SOFTMAX: list[Case] = [
     ((_a([np.log(4.0 * 1.001), 0.0], [np.log(4.0 * 0.999), 0.0]), _a([0.0, 1.0], [0.0, 1.0])), {}),
 ]
 
+
+def _ntxent_views(seed: int, groups: int, features: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two views of each of ``groups`` random embeddings, ``noise`` apart: their labels pair them."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((groups, features))
+    return np.repeat(base, 2, axis=0) + noise * rng.standard_normal((2 * groups, features)), np.repeat(np.arange(groups), 2)
+
+
 NTXENT: list[Case] = [
     # rows of 1e300 and 1e-300 (the catalog's extreme), a zero component
     ((_a([1e300, 0.0], [1e300, 1e-300], [0.0, 1e-300]), np.array([0, 0, 1])), {}),
@@ -87,6 +95,16 @@ NTXENT: list[Case] = [
      {"temperature": 0.01}),
     # a large temperature (every pair near softplus(log 2)), three groups
     ((np.random.default_rng(4).normal(size=(9, 5)), np.arange(9) % 3), {"temperature": 10.0}),
+    # the refinement's threshold (2.5 sum sigmoid(a) against the anchor's loss, _ntxent's
+    # _EXP_ERROR and _SUM_SHARE): anchors at 0.990 and 1.009 of it, outside and inside (the
+    # others at 1.07 to 1.40, inside: 7 of the 8 refined)
+    (_ntxent_views(1, 4, 6, 0.6), {"temperature": 0.95}),
+    # confident positives (small losses: a = lse - s cancels) in 64 features (the cosines from
+    # 64 products: double length), every anchor refined
+    (_ntxent_views(30, 6, 64, 0.05), {"temperature": 0.05}),
+    # the same features at the default temperature, views far apart: losses near 1 to 4, at
+    # 0.59 to 1.59 of the threshold (8 of the 12 anchors refined)
+    (_ntxent_views(31, 6, 64, 3.0), {}),
 ]
 
 

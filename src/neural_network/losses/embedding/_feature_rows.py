@@ -15,7 +15,15 @@ import array_api_compat
 import numpy as np
 
 from neural_network import _reduction, _validation
-from neural_network._numerics import two_product, two_sum
+from neural_network._numerics import (
+    EXP_INVERSE_STEP,
+    EXP_STEP,
+    TABLE_BITS,
+    exp_table,
+    power_of_two,
+    two_product,
+    two_sum,
+)
 from neural_network._validation import NONNEGATIVE, REAL, Array, Namespace
 from neural_network.errors import (
     EmptyInputError,
@@ -228,6 +236,12 @@ def _dot_double(xp: Namespace, x: Float64, y: Float64) -> tuple[Float64, Float64
     return two_sum(high[:, 0], low[:, 0])
 
 
+
+def dot_double(xp: Namespace, x: Float64, y: Float64) -> tuple[Float64, Float64]:
+    """The (M, D) rows' dot products ``x_i . y_i`` as ``(high, low)`` (M,) arrays, within about
+    ``log2(D) u**2`` of ``sum |x y|`` (pass ``y = x`` itself for the squared norms)."""
+    return _dot_double(xp, x, y)
+
 def sqrt_double(xp: Namespace, high: Float64, low: Float64) -> tuple[Float64, Float64]:
     """``sqrt(high + low)`` as ``(r, r_low)``, for ``high > 0``: one Newton step from ``sqrt(high)``."""
     r = xp.sqrt(high)
@@ -278,3 +292,93 @@ def cosine_gradient_double(
     second, second_error = two_product(u1, k)
     difference, difference_error = two_sum(first, -second)
     return difference + (difference_error + (first_error - second_error) + (u2 * inverse_low - u1 * k_low))
+
+
+
+def _split_rows(xp: Namespace, x: Float64, bits: int) -> tuple[Float64, Float64]:
+    """``x = high + low`` (both exact): ``high`` the leading ``bits`` bits of each row on the row's
+    own grid (``2**(e - bits)``, ``|x_i| <= about 2**e``)."""
+    largest = xp.max(xp.abs(x), axis=1, keepdims=True)
+    exponent = xp.ceil(xp.log2(xp.where(largest > 0.0, largest, 1.0)))  # |x_i| <= about 2**exponent
+    scale = xp.pow(xp.full_like(exponent, 2.0), bits - exponent)  # a power of two: x * scale exact
+    high = xp.round(x * scale) / scale
+    return high, x - high
+
+
+def _split_bits(features: int) -> int:
+    """The leading bits of :func:`_split_rows` whose products sum exactly over ``features``
+    terms: ``2 bits + log2(features) <= 51`` (two bits of margin for log2's rounding)."""
+    return (53 - 2 - math.ceil(math.log2(max(features, 1)))) // 2
+
+
+def product_double(
+    xp: Namespace, a: Float64, a_low: Float64, b: Float64, b_low: Float64
+) -> tuple[Float64, Float64]:
+    """``(a + a_low) (b + b_low)^T`` of (M, D) and (N, D) double-length rows as an unevaluated
+    sum ``exact + rest`` (Ozaki's splitting, in four matrix products of ``D`` columns).
+
+    The rows of ``a`` and ``b`` are split as in :func:`gram_double` (``a = ha + la``), so that
+    ``ha hb^T`` is exact in any summation order; the rest, ``ha lb^T + (la + a_low) b^T +
+    a b_low^T`` (``a_low b_low^T``, about ``u**2``, left out), is about ``2**-bits`` of
+    ``|a_i| |b_j|`` and is rounded within about ``(2 D + 2) u 2**-bits`` of it (``2**-67`` for
+    ``D = 128``). Rows within ``2**+-500`` of 1 (or zero): the grid neither overflows nor underflows.
+    """
+    bits = _split_bits(a.shape[1])
+    ha, la = _split_rows(xp, a, bits)
+    hb, lb = _split_rows(xp, b, bits)
+    exact = ha @ xp.permute_dims(hb, (1, 0))
+    rest = ha @ xp.permute_dims(lb, (1, 0)) + (la + a_low) @ xp.permute_dims(b, (1, 0))
+    return exact, rest + a @ xp.permute_dims(b_low, (1, 0))
+
+
+def gram_double(xp: Namespace, x: Float64) -> tuple[Float64, Float64]:
+    """The Gram matrix ``x x^T`` of the (N, D) rows as an unevaluated sum ``exact + rest``
+    (Ozaki's splitting, in two matrix products of ``D`` columns): ``exact`` holds the products
+    of the rows' leading bits, exactly, and ``rest`` the others, rounded.
+
+    Each row is split on its own grid into ``high``, its leading ``b = (51 - ceil(log2 D)) // 2``
+    bits, and ``low = x - high`` (both exact): every product ``high_ik high_jk``, and every
+    partial sum of ``D`` of them, is a whole multiple of the two rows' grids below ``2**51``
+    of it, so ``high high^T`` is exact in whatever order the matrix product adds (fused or
+    not). The rest, ``high low^T + low high^T + low low^T``, is about ``2**-b`` of ``|x_i| |x_j|``
+    and is formed as ``m + m^T`` with ``m = (high + low / 2) low^T`` (``high + low / 2``
+    rounded at ``2**-54`` of the row): within about ``(D + 1) u 2**-b |x_i| |x_j|`` (``2**-68`` of
+    it for ``D = 128``), in any summation order. Rows within ``2**+-500`` of 1 (or zero): the grid
+    neither overflows nor underflows.
+    """
+    high, low = _split_rows(xp, x, _split_bits(x.shape[1]))
+    exact = high @ xp.permute_dims(high, (1, 0))
+    half = (high + 0.5 * low) @ xp.permute_dims(low, (1, 0))
+    return exact, half + xp.permute_dims(half, (1, 0))
+
+
+def exp_nonpositive(xp: Namespace, x: Float64, x_low: Float64) -> tuple[Float64, Float64]:
+    """``exp(x + x_low)`` as ``(high, low)`` for ``-700 <= x <= 0`` (``|x_low| <= ulp(x)``),
+    within about ``2**-65`` relative (``2**-65.2`` measured against mpmath): a lighter
+    :func:`~neural_network._numerics.exp_double` (whose ``2**-100`` costs twice as much), for
+    sums whose terms need only some 12 bits beyond float64.
+
+    Tang's method with ``exp_double``'s table: ``x = (m 2**15 + j) ln2 / 2**15 + r``, the
+    reduction exact but for one rounding of ``r`` (``|r| <= 2**-16.5``: ``2**-69.5``),
+    ``exp(r) - 1 = p`` by its series to ``r**4 / 24`` in float64 (within ``u |p|``, about
+    ``2**-69.5``), and ``2**(j / 2**15) (1 + p)`` with the table's two parts and one Fast2Sum.
+    """
+    n = xp.round(x * EXP_INVERSE_STEP)
+    j = n - 2.0**TABLE_BITS * xp.floor(n * 2.0**-TABLE_BITS)
+    m = (n - j) * 2.0**-TABLE_BITS
+    # x - n c1 is exact (c1 of 27 bits, |n| < 2**25, Sterbenz), n c2 and n c3 are exact products.
+    r = (x - n * EXP_STEP[0]) + ((x_low - n * EXP_STEP[1]) - n * EXP_STEP[2])
+    p = r + (r * r) * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0)))
+    t_high, t_low = exp_table()
+    index = xp.astype(j, xp.int64)
+    if isinstance(x, np.ndarray):
+        table_high, table_low = t_high[index], t_low[index]
+    else:  # a 1-d index for the array API's take (see exp_double)
+        device = array_api_compat.device(x)
+        flat = xp.reshape(index, (-1,))
+        table_high = xp.reshape(xp.take(xp.asarray(t_high, device=device), flat), tuple(index.shape))
+        table_low = xp.reshape(xp.take(xp.asarray(t_low, device=device), flat), tuple(index.shape))
+    tail = table_high * p  # |tail| < 2**-16 table_high: Fast2Sum's error is exact
+    high = table_high + tail
+    low = ((table_high - high) + tail) + table_low
+    return power_of_two(xp, high, m), power_of_two(xp, low, m)

@@ -16,7 +16,7 @@ import torch
 
 from error_model import U
 from neural_network import losses
-from neural_network.errors import InvalidInputError, InvalidTypeError
+from neural_network.errors import EmptyInputError, InvalidInputError, InvalidTypeError
 from test_exactness import MP as EXACT
 from test_exactness import ulp_error
 
@@ -438,3 +438,17 @@ def test_ntxent_values_within_4_ulps_in_every_namespace(library: str) -> None:
                                             **options))
         worst = max(ulp_error(float(g), EXACT.mpf(e), np.float64) for g, e in zip(got, expected, strict=True))
         assert worst <= 4.0, (library, options, worst)
+
+
+def test_ntxent_of_an_empty_batch_is_an_empty_sum_and_its_mean_is_refused():
+    """No anchor, no pair: the sum is 0 and the per-anchor values and gradient are empty (as
+    for any empty sum), and a mean of no positive pairs is refused by name, not a NumPy error."""
+    empty = np.zeros((0, 3))
+    assert losses.ntxent_loss(empty, np.zeros(0), reduction="sum") == 0.0
+    assert losses.ntxent_loss(empty, np.zeros(0), reduction="none").shape == (0,)
+    for reduction in ("sum", "none"):
+        gradient = losses.ntxent_loss_grad(empty, np.zeros(0), reduction=reduction)
+        assert gradient.shape == (0, 3) and gradient.dtype == np.float64
+    for function in (losses.ntxent_loss, losses.ntxent_loss_grad):
+        with pytest.raises(EmptyInputError, match="positive pairs"):
+            function(empty, np.zeros(0), reduction="mean")

@@ -16,7 +16,7 @@ from neural_network._validation import REAL, Array, Namespace
 from neural_network.errors import OutOfRangeError, ShapeMismatchError
 from neural_network.losses._common import real_option
 from neural_network.losses._elementwise import Reduction
-from neural_network.losses._per_list import reduce_list_gradient, reduce_lists, sample_weights
+from neural_network.losses._per_list import check_mean, reduce_list_gradient, reduce_lists, sample_weights
 from neural_network.losses._reference import register
 from neural_network.losses.embedding._feature_rows import (
     divide_double,
@@ -28,6 +28,8 @@ from neural_network.losses.embedding._feature_rows import (
     sqrt_double,
 )
 
+_PAIRS = "the number of positive pairs (labels that occur at least twice)"
+"""What the mean of NT-Xent divides by, as its errors name it."""
 
 def _ntxent_prepare(
     func: str, embeddings: object, labels: object, temperature: object, reduction: object, sample_weight: object
@@ -327,13 +329,15 @@ def ntxent_loss(
     """
     func = "ntxent_loss"
     xp, x, y, t, reduction_, w, dtype = _ntxent_prepare(func, embeddings, labels, temperature, reduction, sample_weight)
-    if _TEMPERATURES[0] <= t <= _TEMPERATURES[1] and x.shape[0]:
+    if x.shape[0] == 0:  # no anchor: no pair (a maximum over no negatives has no value)
+        values, positive = xp.zeros_like(x[:, 0]), xp.astype(xp.zeros_like(x[:, :0]), xp.bool)
+    elif _TEMPERATURES[0] <= t <= _TEMPERATURES[1]:
         values, positive = _ntxent_values(xp, x, y, t)
     else:
         *_, positive, _, _, a = _ntxent_parts(xp, x, y, t)
         values = xp.sum(xp.where(positive, _softplus(xp, a), 0.0), axis=1)
     return reduce_lists(func, xp, values, reduction_, w, _pair_counts(xp, positive), dtype,
-                   "the number of positive pairs (labels that occur at least twice)", (x.shape[0],))
+                   _PAIRS, (x.shape[0],))
 
 
 def ntxent_loss_grad(
@@ -371,7 +375,11 @@ def ntxent_loss_grad(
     """
     func = "ntxent_loss_grad"
     xp, x, y, t, reduction_, w, dtype = _ntxent_prepare(func, embeddings, labels, temperature, reduction, sample_weight)
-    if _TEMPERATURES[0] <= t <= _TEMPERATURES[1] and x.shape[0]:
+    if x.shape[0] == 0:  # no anchor: an empty gradient (a mean of no pairs is refused)
+        if reduction_ == "mean":
+            check_mean(func, xp, xp.zeros_like(x[:, 0]), _PAIRS)
+        return xp.astype(xp.zeros_like(x), dtype, copy=False)
+    if _TEMPERATURES[0] <= t <= _TEMPERATURES[1]:
         u, nv, largest = _unit_rows(xp, x)
         positive, _ = _pairs(xp, y)
         sig, q = _ntxent_slopes(xp, x, y, t)
@@ -385,7 +393,7 @@ def ntxent_loss_grad(
     # the products below, where rows of opposite signs would make inf - inf.
     w, exponent = _reduction.sum_weights(xp, w, reduction_)
     g = reduce_list_gradient(func, xp, g, reduction_, w, count, xp.float64,
-                         "the number of positive pairs (labels that occur at least twice)")
+                         _PAIRS)
     g = g / t
     du = g @ u + xp.permute_dims(g, (1, 0)) @ u
     radial = xp.sum(du * u, axis=1, keepdims=True)

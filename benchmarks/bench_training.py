@@ -227,7 +227,8 @@ def main() -> None:
     print(f"One epoch: {arguments.samples:,} x {FEATURES}, {FEATURES}-{HIDDEN}-{HIDDEN}-1 ReLU MLP, "
           f"batch {BATCH}, float32; median of {arguments.epochs} alternating epochs")
     print(f"{'optimizer':<10}{'threads':>8}{'ours (s)':>10}{'torch (s)':>11}{'torch/ours':>12}"
-          f"{'CPU: torch/ours':>17}{'acc. ours':>11}{'acc. torch':>12}")
+          f"{'CPU: torch/ours':>17}{'acc. ours':>11}{'acc. torch':>12}{'ours us/batch':>15}")
+    batches = -(-arguments.samples // BATCH)
     runs = []
     for threads in arguments.threads:
         torch.set_num_threads(threads)
@@ -239,7 +240,8 @@ def main() -> None:
                 print(f"{optimizer:<10}{threads:>8}{result['ours']['median']:>10.3f}"
                       f"{result['pytorch']['median']:>11.3f}{result['pytorch_over_ours']:>11.2f}x"
                       f"{result['pytorch_over_ours_cpu']:>16.2f}x"
-                      f"{result['ours']['accuracy']:>11.4f}{result['pytorch']['accuracy']:>12.4f}")
+                      f"{result['ours']['accuracy']:>11.4f}{result['pytorch']['accuracy']:>12.4f}"
+                      f"{result['ours']['median'] / batches * 1e6:>15.1f}")
             if arguments.sklearn:
                 sk = scikit_learn(X, y, X_test, y_test, arguments.epochs)
                 runs.append({"optimizer": "adam", "threads": threads, "scikit-learn": sk})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -284,6 +284,32 @@ class Sequential:
         for layer in reversed(self.layers[first + 1 :]):
             gradient = layer.backward(gradient)
         self._dense[0]._delta(gradient)
+
+    def _training_passes(self) -> tuple[Callable[[FloatArray], FloatArray], Callable[[FloatArray], None]]:
+        """``fit``'s forward pass and backward pass (:meth:`_forward`, :meth:`_backward_parameters`).
+
+        The same operations on the same values, so the same bits, but each ``Dense`` layer
+        writes into work arrays it keeps from batch to batch (``Dense._train_forward``):
+        what the forward pass returns is overwritten by the next batch of its size.
+        """
+        forwards = [layer._train_forward if isinstance(layer, Dense) else layer.forward for layer in self.layers]
+        backwards = [
+            layer._train_backward if isinstance(layer, Dense) else layer.backward
+            for layer in reversed(self.layers[self._first_dense + 1 :])
+        ]
+        first = self._dense[0]._train_delta  # its delta is not needed: nothing propagates further
+
+        def forward(X: FloatArray) -> FloatArray:
+            for step in forwards:
+                X = step(X)
+            return X
+
+        def backward(gradient: FloatArray) -> None:
+            for step in backwards:
+                gradient = step(gradient)
+            first(gradient)
+
+        return forward, backward
 
     def _predict(self, X: FloatArray, out: FloatArray | None = None) -> FloatArray:
         """The outputs, each row's independent of the other rows and of ``X``'s memory layout.

@@ -12,10 +12,11 @@ scikit-learn's loss names (:data:`LOSS_ALIASES`), ``validation_split``, ``class_
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
@@ -37,6 +38,7 @@ from neural_network.optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
     from neural_network.network import Sequential
+    from neural_network.optimizers._base import Stepper
     from neural_network.parameters import Parameter
 
 __all__ = [
@@ -291,8 +293,12 @@ class _Metrics:
         self.squared_error = 0.0
         self.count = 0
         self.elements = 0
-        # R² compares the squared error with that of always predicting the mean target.
-        self.spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2)) if targets.size else 0.0
+        # R² compares the squared error with that of always predicting the mean target
+        # (a pass over all the targets, which classification, measured by accuracy, skips).
+        regression = loss_name not in _CLASSIFICATION_LOSSES and loss_name != "custom"
+        self.spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2)) if regression and targets.size else 0.0
+        self.predicted: NDArray[Any] = np.empty(0, dtype=np.bool_)  # see batches
+        self.batched = False
 
     def add(self, outputs: NDArray[np.floating], targets: NDArray[Any]) -> None:
         self.count += outputs.shape[0]
@@ -305,6 +311,36 @@ class _Metrics:
         elif self.loss_name != "custom":
             self.squared_error += float(np.sum((targets - outputs) ** 2))
             self.elements += outputs.size
+
+    def batches(self, rows: int, outputs: int) -> bool:
+        """Prepare to take an epoch's classification batch by batch (:meth:`predict`, then
+        :meth:`compare`); False for the other losses, whose batches go to :meth:`add`."""
+        if self.loss_name in _CLASS_INDEX_LOSSES:
+            self.predicted, self.batched = np.empty(rows, dtype=np.intp), True
+        elif self.loss_name in _BINARY_LOSSES:
+            self.predicted, self.batched = np.empty((rows, outputs), dtype=np.bool_), True
+        return self.batched
+
+    def predict(self, outputs: NDArray[np.floating], start: int) -> None:
+        """Keep the classes the batch's ``outputs`` predict, for the rows from ``start``: the
+        comparison with the targets waits for the end of the epoch (:meth:`compare`), one
+        call for the epoch rather than a few per batch, with the same count."""
+        into = self.predicted[start : start + outputs.shape[0]]
+        if self.loss_name in _CLASS_INDEX_LOSSES:
+            np.argmax(outputs, axis=1, out=into)
+        elif self.loss_name == "binary_cross_entropy_with_logits":
+            np.greater(outputs, 0, out=into)
+        else:
+            np.greater(outputs, 0.5, out=into)
+
+    def compare(self, targets: NDArray[Any], rows: int) -> None:
+        """Count the right predictions of the first ``rows`` rows, whose targets are ``targets``."""
+        if not self.batched:
+            return
+        predicted, truth = self.predicted[:rows], targets[:rows]
+        right = predicted == truth if self.loss_name in _CLASS_INDEX_LOSSES else predicted == (truth > 0.5)
+        self.correct += int(np.count_nonzero(right))
+        self.count += rows
 
     def results(self) -> dict[str, float]:
         if self.loss_name == "custom":
@@ -326,6 +362,9 @@ def _metrics(name: str, outputs: NDArray[np.floating], targets: NDArray[Any]) ->
 
 # --------------------------------------------------------------------------- the loop
 
+
+_GATHER_ROWS = 1024
+"""``fit`` copies the rows of its shuffled batches out of the training data this many at a time."""
 
 _FIT_OPTIONS = (
     "loss", "optimizer", "epochs", "batch_size", "validation_data", "validation_split",
@@ -408,30 +447,49 @@ def fit(
     for callback in callbacks:
         callback.on_train_begin(model)
     count = inputs.shape[0]
-    forward, backward, step = model._forward, model._backward_parameters, optimizer.step
+    forward, backward = model._training_passes()
+    gather = batch_size * max(1, _GATHER_ROWS // batch_size)  # whole batches, about _GATHER_ROWS rows
     for epoch in range(epochs):
         order = generator.permutation(count)
+        step = optimizer._stepper(parameters)
         total = 0.0
         running = _Metrics(name, targets)
+        classes = running.batches(count, model.out_features)
         # A diverging step overflows: the next loss (or, after the last step, the
         # weights) tells, and the error below says so, without NumPy's warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for start in range(0, count, batch_size):
-                batch = order[start : start + batch_size]
-                outputs, target = forward(inputs[batch]), targets[batch]
-                if weights is None:
-                    batch_loss, gradient = step_loss(outputs, target)
-                else:
-                    batch_loss, gradient = weighted_loss(outputs, target, weights[batch])
-                if not math.isfinite(batch_loss):
-                    _diverged(last_finite, parameters, optimizer, f"the training loss became {batch_loss}", epoch)
-                running.add(outputs, target)
-                total += batch_loss * batch.size
-                backward(gradient)
-                last_finite.keep()
-                step(parameters)
-        if not last_finite.holds_finite():
-            _diverged(last_finite, parameters, optimizer, "the weights stopped being finite numbers", epoch)
+        swapping = False  # from the step that binds the optimizer's flat arrays on (see _Snapshot)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _settled(last_finite):
+            for first in range(0, count, gather):
+                # The rows of several batches gathered at once (one pass of NumPy's copy
+                # over scattered rows waits less on memory than one pass per batch); each
+                # batch is then a slice of them, holding the same rows in the same order.
+                rows = order[first : first + gather]
+                chunk_inputs, chunk_targets = inputs[rows], targets[rows]
+                chunk_weights = None if weights is None else weights[rows]
+                for start in range(0, rows.size, batch_size):
+                    end = start + batch_size
+                    outputs, target = forward(chunk_inputs[start:end]), chunk_targets[start:end]
+                    if chunk_weights is None:
+                        batch_loss, gradient = step_loss(outputs, target)
+                    else:
+                        batch_loss, gradient = weighted_loss(outputs, target, chunk_weights[start:end])
+                    if not math.isfinite(batch_loss):
+                        _diverged(last_finite, parameters, optimizer, f"the training loss became {batch_loss}", epoch)
+                    if classes:
+                        running.predict(outputs, first + start)
+                    else:
+                        running.add(outputs, target)
+                    total += batch_loss * target.shape[0]
+                    backward(gradient)
+                    if swapping:
+                        last_finite.swap(step)
+                    else:
+                        last_finite.keep()
+                        step()
+                        swapping = step.fused is not None and last_finite.swaps(step.fused[0])
+            if not last_finite.holds_finite():
+                _diverged(last_finite, parameters, optimizer, "the weights stopped being finite numbers", epoch)
+        running.compare(targets[order], count)
         logs = {"loss": total / count}
         history.loss.append(logs["loss"])
         logs.update(running.results())
@@ -652,35 +710,106 @@ def class_weights(
 class _Snapshot:
     """The weights before the latest step: the last ones whose loss was finite.
 
-    A copy a step (one copy of the network's flat array of parameters: about 6
-    microseconds for a 50-128-128-1 network), so that a diverging step can be undone
-    before ``fit`` raises.
+    Kept at every step, so that a diverging step can be undone before ``fit`` raises.
+    With the network's flat array of parameters (``Sequential._pack_parameters``) and an
+    optimizer that updates it as one (``Stepper.fused``), a step writes the new weights
+    into a second flat array and points the parameters at it (:meth:`swap`), the first
+    keeping the weights before the step: no copy. Between epochs (:meth:`settle`), and
+    whenever ``fit`` stops, the parameters are views of the network's own array again,
+    holding the latest weights. Otherwise each step copies the weights first (:meth:`keep`).
     """
 
     def __init__(self, model: Sequential) -> None:
         self.parameters = model.parameters()
         flat = model._flat_values
-        # The flat array only while every parameter is still a view of it.
-        self.flat = flat if all(p.value.base is flat for p in self.parameters) else None
+        # The flat array only while every parameter is still a contiguous view of it.
+        self.flat = (
+            flat
+            if flat is not None and all(p.value.base is flat and p.value.flags.c_contiguous for p in self.parameters)
+            else None
+        )
         self.values = [parameter.value.copy() for parameter in self.parameters]
         self.saved_flat = None if self.flat is None else self.flat.copy()
+        self.views = [p.value for p in self.parameters]  # the parameters' arrays, views of flat
+        self.saved_views: list[NDArray[np.floating]] = []  # the same parts of saved_flat
+        if self.flat is not None and self.saved_flat is not None:
+            origin, size = self.flat.ctypes.data, self.flat.itemsize
+            for view in self.views:
+                start = (view.ctypes.data - origin) // size
+                self.saved_views.append(self.saved_flat[start : start + view.size].reshape(view.shape))
+        self.swapped = False  # whether the parameters are views of saved_flat (the latest weights there)
+        # swap()'s (latest weights, the array for the next ones, its views), by self.swapped
+        self.orders = (
+            [(self.flat, self.saved_flat, self.saved_views), (self.saved_flat, self.flat, self.views)]
+            if self.flat is not None and self.saved_flat is not None
+            else []
+        )
+
+    def swaps(self, values: NDArray[np.floating]) -> bool:
+        """Whether :meth:`swap` can take the steps of an optimizer whose flat values are ``values``."""
+        flat = self.flat
+        return (
+            flat is not None
+            and values.ctypes.data == flat.ctypes.data
+            and values.shape == flat.shape
+            and values.dtype == flat.dtype
+        )
+
+    def swap(self, step: Stepper) -> None:
+        """One step of ``step``, from the latest weights into the other flat array."""
+        latest, other, views = self.orders[self.swapped]
+        step.into(latest, other)
+        for parameter, view in zip(self.parameters, views, strict=True):
+            parameter.value = view
+        self.swapped = not self.swapped
 
     def keep(self) -> None:
+        """Copy the weights, before a step that updates them in place."""
         if self.flat is not None and self.saved_flat is not None:
-            np.copyto(self.saved_flat, self.flat)
+            if self.swapped:  # the latest weights are in saved_flat: the network's array takes them
+                np.copyto(self.flat, self.saved_flat)
+                self._point(self.views)
+            else:
+                np.copyto(self.saved_flat, self.flat)
             return
         for saved, parameter in zip(self.values, self.parameters, strict=True):
             np.copyto(saved, parameter.value)
 
     def restore(self) -> None:
+        """Back to the weights before the latest step, in the network's own arrays."""
         if self.flat is not None and self.saved_flat is not None:
-            np.copyto(self.flat, self.saved_flat)
+            if self.swapped:  # the network's array holds them already
+                self._point(self.views)
+            else:
+                np.copyto(self.flat, self.saved_flat)
             return
         for saved, parameter in zip(self.values, self.parameters, strict=True):
             np.copyto(parameter.value, saved)
 
+    def settle(self) -> None:
+        """The latest weights back in the network's own arrays, those before them kept."""
+        if self.swapped and self.flat is not None and self.saved_flat is not None:
+            before = self.flat.copy()
+            np.copyto(self.flat, self.saved_flat)
+            np.copyto(self.saved_flat, before)
+            self._point(self.views)
+
+    def _point(self, views: list[NDArray[np.floating]]) -> None:
+        for parameter, view in zip(self.parameters, views, strict=True):
+            parameter.value = view
+        self.swapped = False
+
     def holds_finite(self) -> bool:
         return all(bool(np.isfinite(parameter.value).all()) for parameter in self.parameters)
+
+
+@contextlib.contextmanager
+def _settled(snapshot: _Snapshot) -> Iterator[None]:
+    """The network's own arrays hold the latest weights when the block ends, however it ends."""
+    try:
+        yield
+    finally:
+        snapshot.settle()
 
 
 def _diverged(

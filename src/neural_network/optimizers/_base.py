@@ -142,6 +142,22 @@ class Optimizer(ABC):
         self._update(flat.values, flat.grads, flat.state)
         flat.share_new_buffers(self._buffers)
 
+    def _stepper(self, parameters: list[Parameter]) -> Stepper:
+        """``step(parameters)`` for a loop that steps the same parameters, unchanged, many
+        times: see :class:`Stepper`. ``fit`` takes one per epoch (its callbacks, between
+        epochs, may change the model or the optimizer)."""
+        return Stepper(self, parameters)
+
+    def _update_into(
+        self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers, out: NDArray[np.floating]
+    ) -> None:
+        """:meth:`_update` with its result written into ``out``, an array of ``w``'s shape and
+        dtype, and ``w`` left as it was: here ``w`` copied into ``out``, then updated there.
+        An update rule may write its last operation into ``out`` directly instead (the same
+        operations on the same values, so the same bits), which saves the copy."""
+        np.copyto(out, w)
+        self._update(out, g, state)
+
     def _fused(self, parameters: list[Parameter]) -> FlatArrays:
         """One update for all parameters at once, where their arrays allow it.
 
@@ -310,6 +326,49 @@ class Optimizer(ABC):
     def __repr__(self) -> str:
         options = ", ".join(f"{name}={value!r}" for name, value in self.hyperparameters().items())
         return f"{type(self).__name__}({options})"
+
+
+class Stepper:
+    """``optimizer.step(parameters)`` for a loop that steps the same parameters many times.
+
+    The first call is a full :meth:`Optimizer.step`; once the parameters are known to be a
+    model's flat arrays (``fused``), each call is the fused update alone, without checking
+    again, call after call, that the parameters still hold the arrays they held: the loop
+    that takes a stepper replaces none of them while it uses it. An optimizer that
+    overrides :meth:`Optimizer.step` keeps its own at every call.
+    """
+
+    __slots__ = ("fused", "optimizer", "parameters")
+
+    def __init__(self, optimizer: Optimizer, parameters: list[Parameter]) -> None:
+        self.optimizer, self.parameters = optimizer, parameters
+        self.fused: tuple[NDArray[np.floating], NDArray[np.floating], Buffers] | None = None
+        """The flat values, gradients and state that each call updates; None until then."""
+
+    def __call__(self) -> None:
+        optimizer = self.optimizer
+        if self.fused is not None:
+            optimizer.step_count += 1
+            optimizer._update(*self.fused)
+            return
+        optimizer.step(self.parameters)
+        flat = optimizer._flat
+        if (
+            type(optimizer).step is Optimizer.step
+            and flat is not None
+            and flat.state is not None
+            and flat.fits(self.parameters)
+        ):
+            self.fused = (flat.values, flat.grads, flat.state)
+
+    def into(self, values: NDArray[np.floating], out: NDArray[np.floating]) -> None:
+        """One step from ``values`` (the flat values, or an array that stands for them) written
+        into ``out``, ``values`` unchanged; only once ``fused`` is known."""
+        fused = self.fused
+        if fused is None:
+            raise InvalidInputError("Stepper.into: call the stepper once first; it has bound no flat arrays yet.")
+        self.optimizer.step_count += 1
+        self.optimizer._update_into(values, fused[1], fused[2], out)
 
 
 def _check_parameter(owner: str, i: int, p: object) -> None:

@@ -72,7 +72,22 @@ class Adam(Optimizer):
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
         self._adam_step(w, self._decay(w, g), state)
 
-    def _adam_step(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
+    def _update_into(
+        self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers, out: NDArray[np.floating]
+    ) -> None:
+        if type(self)._update not in (Adam._update, AdamW._update):  # a subclass's own rule
+            super()._update_into(w, g, state, out)
+        elif self.weight_decay != 0 and self.decoupled_weight_decay:
+            # the decay's w *= 1 - learning_rate * weight_decay, written into out, which is w from then on
+            np.multiply(w, 1 - self.learning_rate * self.weight_decay, out=out)
+            self._adam_step(out, g, state)
+        else:
+            self._adam_step(w, self._decay(w, g), state, out)  # L2 decay reads w and leaves it
+
+    def _adam_step(
+        self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers, out: NDArray[np.floating] | None = None
+    ) -> None:
+        """The step from ``w`` along ``g`` (weight decay applied), into ``out`` (None: ``w`` itself)."""
         t = self.step_count
         m, v = state["exp_avg"], state["exp_avg_sq"]
         # Each operation below is one of the formulas' own, in their order, written into
@@ -102,7 +117,7 @@ class Adam(Optimizer):
         np.add(work, self.epsilon, out=work)
         np.divide(m, work, out=work)
         np.multiply(work, step_size, out=work)
-        np.subtract(w, work, out=w)
+        np.subtract(w, work, out=w if out is None else out)
 
     def __init__(
         self,

@@ -65,7 +65,24 @@ class SGD(Optimizer):
     # The update rule, the formulas above: ``w`` and ``g`` are one parameter's values and
     # gradient (or all of a model's at once, as one flat array each), updated in place.
     def _update(self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers) -> None:
-        g = self._decay(w, g)
+        self._rule(w, self._decay(w, g), state, w)
+
+    def _update_into(
+        self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers, out: NDArray[np.floating]
+    ) -> None:
+        if type(self)._update is not SGD._update:  # a subclass's own rule: copy, then update
+            super()._update_into(w, g, state, out)
+        elif self.weight_decay != 0 and self.decoupled_weight_decay:
+            # _decay's w *= 1 - learning_rate * weight_decay, written into out, which is w from then on
+            np.multiply(w, 1 - self.learning_rate * self.weight_decay, out=out)
+            self._rule(out, g, state, out)
+        else:
+            self._rule(w, self._decay(w, g), state, out)  # L2 decay reads w and leaves it
+
+    def _rule(
+        self, w: NDArray[np.floating], g: NDArray[np.floating], state: Buffers, out: NDArray[np.floating]
+    ) -> None:
+        """The step from ``w`` along ``g`` (weight decay applied), written into ``out``."""
         if self.momentum != 0:
             if "momentum_buffer" not in state:
                 # np.array, not g.copy(): for a 0-d parameter, g may be a NumPy scalar,
@@ -77,7 +94,8 @@ class SGD(Optimizer):
                 b += (1 - self.dampening) * g
             b = state["momentum_buffer"]
             g = g + self.momentum * b if self.nesterov else b
-        w -= self.learning_rate * g
+        # w -= learning_rate * g, the product written into a work array rather than a new one
+        np.subtract(w, np.multiply(g, self.learning_rate, out=self._work(w)), out=out)
 
     def __init__(
         self,

@@ -12,23 +12,29 @@ scikit-learn's loss names (:data:`LOSS_ALIASES`), ``validation_split``, ``class_
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from neural_network import _validation
 from neural_network import losses as _losses
+from neural_network._epoch_metrics import (
+    BINARY_LOSSES,
+    CLASS_INDEX_LOSSES,
+    CLASSIFICATION_LOSSES,
+    EpochMetrics,
+    epoch_metrics,
+)
+from neural_network._last_finite import LastFinite, diverged, settled
 from neural_network.errors import (
     InvalidInputError,
     InvalidOptionError,
-    NonFiniteError,
     ShapeMismatchError,
     describe,
 )
@@ -38,8 +44,6 @@ from neural_network.optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
     from neural_network.network import Sequential
-    from neural_network.optimizers._base import Stepper
-    from neural_network.parameters import Parameter
 
 __all__ = [
     "DEFAULT_LEARNING_RATES",
@@ -57,9 +61,6 @@ LossFunction = Callable[..., Any]
 ClassWeight = Literal["balanced"] | Mapping[Any, float] | None
 """``fit``'s ``class_weight``: ``"balanced"``, a mapping of class to weight, or None."""
 
-_CLASS_INDEX_LOSSES = frozenset({"cross_entropy", "nll_loss"})
-_BINARY_LOSSES = frozenset({"binary_cross_entropy", "binary_cross_entropy_with_logits"})
-_CLASSIFICATION_LOSSES = _CLASS_INDEX_LOSSES | _BINARY_LOSSES
 
 DEFAULT_LEARNING_RATES = {"adam": 0.001, "adamw": 0.001, "rmsprop": 0.001, "sgd": 0.01}
 """The learning rate of an optimizer that ``fit`` creates from its name: Keras's defaults."""
@@ -279,87 +280,6 @@ def _alias(alias: str, model: Sequential | None) -> str:
     return "binary_cross_entropy" if last.activation == "sigmoid" else "binary_cross_entropy_with_logits"
 
 
-class _Metrics:
-    """Accuracy (classification losses) or R² and RMSE (the others), summed batch by batch.
-
-    During an epoch the training metrics are measured on each batch's outputs as the
-    weights change, as the training loss is (and as Keras does): measuring them again
-    on the whole training set after the epoch would cost another forward pass over it.
-    """
-
-    def __init__(self, loss_name: str, targets: NDArray[Any]) -> None:
-        self.loss_name = loss_name
-        self.correct = 0
-        self.squared_error = 0.0
-        self.count = 0
-        self.elements = 0
-        # R² compares the squared error with that of always predicting the mean target
-        # (a pass over all the targets, which classification, measured by accuracy, skips).
-        regression = loss_name not in _CLASSIFICATION_LOSSES and loss_name != "custom"
-        self.spread = float(np.sum((targets - np.mean(targets, axis=0)) ** 2)) if regression and targets.size else 0.0
-        self.predicted: NDArray[Any] = np.empty(0, dtype=np.bool_)  # see batches
-        self.batched = False
-
-    def add(self, outputs: NDArray[np.floating], targets: NDArray[Any]) -> None:
-        self.count += outputs.shape[0]
-        if self.loss_name in _CLASS_INDEX_LOSSES:
-            self.correct += int(np.count_nonzero(np.argmax(outputs, axis=1) == targets))
-        elif self.loss_name == "binary_cross_entropy_with_logits":
-            self.correct += int(np.count_nonzero((outputs > 0) == (targets > 0.5)))
-        elif self.loss_name == "binary_cross_entropy":
-            self.correct += int(np.count_nonzero((outputs > 0.5) == (targets > 0.5)))
-        elif self.loss_name != "custom":
-            self.squared_error += float(np.sum((targets - outputs) ** 2))
-            self.elements += outputs.size
-
-    def batches(self, rows: int, outputs: int) -> bool:
-        """Prepare to take an epoch's classification batch by batch (:meth:`predict`, then
-        :meth:`compare`); False for the other losses, whose batches go to :meth:`add`."""
-        if self.loss_name in _CLASS_INDEX_LOSSES:
-            self.predicted, self.batched = np.empty(rows, dtype=np.intp), True
-        elif self.loss_name in _BINARY_LOSSES:
-            self.predicted, self.batched = np.empty((rows, outputs), dtype=np.bool_), True
-        return self.batched
-
-    def predict(self, outputs: NDArray[np.floating], start: int) -> None:
-        """Keep the classes the batch's ``outputs`` predict, for the rows from ``start``: the
-        comparison with the targets waits for the end of the epoch (:meth:`compare`), one
-        call for the epoch rather than a few per batch, with the same count."""
-        into = self.predicted[start : start + outputs.shape[0]]
-        if self.loss_name in _CLASS_INDEX_LOSSES:
-            np.argmax(outputs, axis=1, out=into)
-        elif self.loss_name == "binary_cross_entropy_with_logits":
-            np.greater(outputs, 0, out=into)
-        else:
-            np.greater(outputs, 0.5, out=into)
-
-    def compare(self, targets: NDArray[Any], rows: int) -> None:
-        """Count the right predictions of the first ``rows`` rows, whose targets are ``targets``."""
-        if not self.batched:
-            return
-        predicted, truth = self.predicted[:rows], targets[:rows]
-        right = predicted == truth if self.loss_name in _CLASS_INDEX_LOSSES else predicted == (truth > 0.5)
-        self.correct += int(np.count_nonzero(right))
-        self.count += rows
-
-    def results(self) -> dict[str, float]:
-        if self.loss_name == "custom":
-            return {}
-        if self.loss_name in _CLASSIFICATION_LOSSES:
-            return {"accuracy": self.correct / self.count if self.count else math.nan}
-        return {
-            "r2": 1.0 - self.squared_error / self.spread if self.spread > 0 else math.nan,
-            "rmse": math.sqrt(self.squared_error / self.elements) if self.elements else math.nan,
-        }
-
-
-def _metrics(name: str, outputs: NDArray[np.floating], targets: NDArray[Any]) -> dict[str, float]:
-    """The metrics of ``outputs`` against ``targets`` in one go (the validation data)."""
-    metrics = _Metrics(name, targets)
-    metrics.add(outputs, targets)
-    return metrics.results()
-
-
 # --------------------------------------------------------------------------- the loop
 
 
@@ -443,7 +363,7 @@ def fit(
 
     history = History()
     parameters = model.parameters()
-    last_finite = _Snapshot(model)
+    last_finite = LastFinite(model)
     for callback in callbacks:
         callback.on_train_begin(model)
     count = inputs.shape[0]
@@ -453,12 +373,12 @@ def fit(
         order = generator.permutation(count)
         step = optimizer._stepper(parameters)
         total = 0.0
-        running = _Metrics(name, targets)
+        running = EpochMetrics(name, targets)
         classes = running.batches(count, model.out_features)
         # A diverging step overflows: the next loss (or, after the last step, the
         # weights) tells, and the error below says so, without NumPy's warnings.
-        swapping = False  # from the step that binds the optimizer's flat arrays on (see _Snapshot)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _settled(last_finite):
+        swapping = False  # from the step that binds the optimizer's flat arrays on (see LastFinite)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), settled(last_finite):
             for first in range(0, count, gather):
                 # The rows of several batches gathered at once (one pass of NumPy's copy
                 # over scattered rows waits less on memory than one pass per batch); each
@@ -474,7 +394,7 @@ def fit(
                     else:
                         batch_loss, gradient = weighted_loss(outputs, target, chunk_weights[start:end])
                     if not math.isfinite(batch_loss):
-                        _diverged(last_finite, parameters, optimizer, f"the training loss became {batch_loss}", epoch)
+                        diverged(last_finite, parameters, optimizer, f"the training loss became {batch_loss}", epoch)
                     if classes:
                         running.predict(outputs, first + start)
                     else:
@@ -488,7 +408,7 @@ def fit(
                         step()
                         swapping = step.fused is not None and last_finite.swaps(step.fused[0])
             if not last_finite.holds_finite():
-                _diverged(last_finite, parameters, optimizer, "the weights stopped being finite numbers", epoch)
+                diverged(last_finite, parameters, optimizer, "the weights stopped being finite numbers", epoch)
         running.compare(targets[order], count)
         logs = {"loss": total / count}
         history.loss.append(logs["loss"])
@@ -497,7 +417,7 @@ def fit(
             val_outputs = model._predict(validation[0])
             logs["val_loss"] = float(value_fn(val_outputs, validation[1]))
             history.val_loss.append(logs["val_loss"])
-            for metric, measured in _metrics(name, val_outputs, validation[1]).items():
+            for metric, measured in epoch_metrics(name, val_outputs, validation[1]).items():
                 logs[f"val_{metric}"] = measured
         for metric, measured in logs.items():
             if metric not in ("loss", "val_loss"):
@@ -655,13 +575,13 @@ def class_weights(
     """
     if class_weight is None:
         return None
-    if loss not in _CLASSIFICATION_LOSSES or (loss in _BINARY_LOSSES and classes != 1):
+    if loss not in CLASSIFICATION_LOSSES or (loss in BINARY_LOSSES and classes != 1):
         raise InvalidOptionError(
             f"fit: class_weight is for classification: the losses cross_entropy and nll_loss, or "
             f"binary_cross_entropy(_with_logits) with one output; got the loss {loss!r} with "
             f"{classes} output(s). Leave class_weight=None."
         )
-    binary = loss in _BINARY_LOSSES
+    binary = loss in BINARY_LOSSES
     labels = targets.reshape(-1)
     if binary and not bool(np.all((labels == 0) | (labels == 1))):
         raise InvalidInputError(
@@ -705,122 +625,6 @@ def class_weights(
     if not np.any(weights > 0):
         raise InvalidOptionError("fit: class_weight gives every training sample the weight 0; nothing would be learned.")
     return weights.reshape(targets.shape) if binary else weights
-
-
-class _Snapshot:
-    """The weights before the latest step: the last ones whose loss was finite.
-
-    Kept at every step, so that a diverging step can be undone before ``fit`` raises.
-    With the network's flat array of parameters (``Sequential._pack_parameters``) and an
-    optimizer that updates it as one (``Stepper.fused``), a step writes the new weights
-    into a second flat array and points the parameters at it (:meth:`swap`), the first
-    keeping the weights before the step: no copy. Between epochs (:meth:`settle`), and
-    whenever ``fit`` stops, the parameters are views of the network's own array again,
-    holding the latest weights. Otherwise each step copies the weights first (:meth:`keep`).
-    """
-
-    def __init__(self, model: Sequential) -> None:
-        self.parameters = model.parameters()
-        flat = model._flat_values
-        # The flat array only while every parameter is still a contiguous view of it.
-        self.flat = (
-            flat
-            if flat is not None and all(p.value.base is flat and p.value.flags.c_contiguous for p in self.parameters)
-            else None
-        )
-        self.values = [parameter.value.copy() for parameter in self.parameters]
-        self.saved_flat = None if self.flat is None else self.flat.copy()
-        self.views = [p.value for p in self.parameters]  # the parameters' arrays, views of flat
-        self.saved_views: list[NDArray[np.floating]] = []  # the same parts of saved_flat
-        if self.flat is not None and self.saved_flat is not None:
-            origin, size = self.flat.ctypes.data, self.flat.itemsize
-            for view in self.views:
-                start = (view.ctypes.data - origin) // size
-                self.saved_views.append(self.saved_flat[start : start + view.size].reshape(view.shape))
-        self.swapped = False  # whether the parameters are views of saved_flat (the latest weights there)
-        # swap()'s (latest weights, the array for the next ones, its views), by self.swapped
-        self.orders = (
-            [(self.flat, self.saved_flat, self.saved_views), (self.saved_flat, self.flat, self.views)]
-            if self.flat is not None and self.saved_flat is not None
-            else []
-        )
-
-    def swaps(self, values: NDArray[np.floating]) -> bool:
-        """Whether :meth:`swap` can take the steps of an optimizer whose flat values are ``values``."""
-        flat = self.flat
-        return (
-            flat is not None
-            and values.ctypes.data == flat.ctypes.data
-            and values.shape == flat.shape
-            and values.dtype == flat.dtype
-        )
-
-    def swap(self, step: Stepper) -> None:
-        """One step of ``step``, from the latest weights into the other flat array."""
-        latest, other, views = self.orders[self.swapped]
-        step.into(latest, other)
-        for parameter, view in zip(self.parameters, views, strict=True):
-            parameter.value = view
-        self.swapped = not self.swapped
-
-    def keep(self) -> None:
-        """Copy the weights, before a step that updates them in place."""
-        if self.flat is not None and self.saved_flat is not None:
-            if self.swapped:  # the latest weights are in saved_flat: the network's array takes them
-                np.copyto(self.flat, self.saved_flat)
-                self._point(self.views)
-            else:
-                np.copyto(self.saved_flat, self.flat)
-            return
-        for saved, parameter in zip(self.values, self.parameters, strict=True):
-            np.copyto(saved, parameter.value)
-
-    def restore(self) -> None:
-        """Back to the weights before the latest step, in the network's own arrays."""
-        if self.flat is not None and self.saved_flat is not None:
-            if self.swapped:  # the network's array holds them already
-                self._point(self.views)
-            else:
-                np.copyto(self.flat, self.saved_flat)
-            return
-        for saved, parameter in zip(self.values, self.parameters, strict=True):
-            np.copyto(parameter.value, saved)
-
-    def settle(self) -> None:
-        """The latest weights back in the network's own arrays, those before them kept."""
-        if self.swapped and self.flat is not None and self.saved_flat is not None:
-            before = self.flat.copy()
-            np.copyto(self.flat, self.saved_flat)
-            np.copyto(self.saved_flat, before)
-            self._point(self.views)
-
-    def _point(self, views: list[NDArray[np.floating]]) -> None:
-        for parameter, view in zip(self.parameters, views, strict=True):
-            parameter.value = view
-        self.swapped = False
-
-    def holds_finite(self) -> bool:
-        return all(bool(np.isfinite(parameter.value).all()) for parameter in self.parameters)
-
-
-@contextlib.contextmanager
-def _settled(snapshot: _Snapshot) -> Iterator[None]:
-    """The network's own arrays hold the latest weights when the block ends, however it ends."""
-    try:
-        yield
-    finally:
-        snapshot.settle()
-
-
-def _diverged(
-    last_finite: _Snapshot, parameters: list[Parameter], optimizer: Optimizer, what: str, epoch: int
-) -> NoReturn:
-    last_finite.restore()
-    raise NonFiniteError(
-        f"fit: {what} in epoch {epoch + 1}: the model diverged. The weights are back to those "
-        f"before the step that diverged. Lower the learning rate (now {optimizer.learning_rate}), "
-        "standardize X (and y for regression), or check the data for extreme values."
-    )
 
 
 def _pair(value_fn: LossFunction, grad_fn: LossFunction) -> MeanValueAndGrad:
@@ -867,7 +671,7 @@ def _check_targets(
             value_fn(np.full(shape, 0.5, dtype=model.dtype), targets)
         except InvalidInputError as error:
             raise type(error)(f"fit: {argument} does not fit the loss {loss_name!r}. {error}") from None
-        if loss_name in _CLASS_INDEX_LOSSES and int(np.min(targets)) < 0:
+        if loss_name in CLASS_INDEX_LOSSES and int(np.min(targets)) < 0:
             raise InvalidInputError(
                 f"fit: {argument} must hold class indices 0 to {model.out_features - 1}; got "
                 f"{int(np.min(targets))}. fit does not ignore samples: drop those rows first."
@@ -885,7 +689,7 @@ def _aligned_targets(
         raise ShapeMismatchError(
             f"fit: {argument} must have one row per sample of X ({inputs.shape[0]}); got shape {targets.shape}."
         )
-    if loss_name in _CLASS_INDEX_LOSSES:
+    if loss_name in CLASS_INDEX_LOSSES:
         if targets.ndim != 1:
             raise ShapeMismatchError(
                 f"fit: with {loss_name}, {argument} must hold one class index per sample, shape "

@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import log_loss, mean_squared_error
 
 from neural_network import losses
-from neural_network._exact_sum import BLOCK, StreamingSum
+from neural_network._exact_sum import PARTIAL_LENGTH, StreamingSum
 from neural_network._reduction import total
 from neural_network.cli import main
 from neural_network.cli._loss_table import IGNORE_INDEX, LOSSES
@@ -43,7 +43,7 @@ SCRIPT = Path(sys.executable).parent / ("neural-network.exe" if sys.platform == 
 MiB = 1 << 20
 
 ROWS = 20_000
-"""Rows of the main data set: about ten CSV blocks, four Parquet row groups, ten sums of BLOCK."""
+"""Rows of the main data set: about ten CSV blocks, four Parquet row groups, ten sums of PARTIAL_LENGTH."""
 
 
 # --------------------------------------------------------------------------- running the command
@@ -200,7 +200,7 @@ def cuts(draw: st.DrawFn, size: int) -> list[int]:
 
 @st.composite
 def arrays_and_cuts(draw: st.DrawFn) -> tuple[np.ndarray, list[int]]:
-    size = draw(st.sampled_from([0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK, 3 * BLOCK + 17, 9000]))
+    size = draw(st.sampled_from([0, 1, PARTIAL_LENGTH - 1, PARTIAL_LENGTH, PARTIAL_LENGTH + 1, 2 * PARTIAL_LENGTH, 3 * PARTIAL_LENGTH + 17, 9000]))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     values = rng.standard_normal(size) * 10.0 ** rng.integers(-20, 20, size)
@@ -223,19 +223,19 @@ def test_streaming_sum_equals_total_of_the_concatenation_to_the_last_bit(case, f
 
 def test_streaming_sum_of_pieces_of_every_size():
     rng = np.random.default_rng(1)
-    values = rng.random(5 * BLOCK + 123) * 10.0 ** rng.integers(-8, 8, 5 * BLOCK + 123)
+    values = rng.random(5 * PARTIAL_LENGTH + 123) * 10.0 ** rng.integers(-8, 8, 5 * PARTIAL_LENGTH + 123)
     expected = float(total(np, values))
-    for piece in (1, 7, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK, values.size):
+    for piece in (1, 7, PARTIAL_LENGTH - 1, PARTIAL_LENGTH, PARTIAL_LENGTH + 1, 3 * PARTIAL_LENGTH, values.size):
         accumulator = StreamingSum()
         for start in range(0, values.size, piece):
             accumulator.add(values[start : start + piece])
         assert accumulator.value() == expected, piece
 
 
-@pytest.mark.parametrize("size", [1, BLOCK, BLOCK + 1, 2 * BLOCK])
+@pytest.mark.parametrize("size", [1, PARTIAL_LENGTH, PARTIAL_LENGTH + 1, 2 * PARTIAL_LENGTH])
 def test_streaming_sum_of_negative_zeros_has_the_sign_total_gives(size):
     values = np.full(size, -0.0)
-    for piece in (1, BLOCK, size):
+    for piece in (1, PARTIAL_LENGTH, size):
         accumulator = StreamingSum()
         for start in range(0, size, piece):
             accumulator.add(values[start : start + piece])
@@ -243,7 +243,7 @@ def test_streaming_sum_of_negative_zeros_has_the_sign_total_gives(size):
 
 
 def test_streaming_sum_beyond_the_float64_range_is_inf_as_total():
-    values = np.full(4 * BLOCK, 1e305)
+    values = np.full(4 * PARTIAL_LENGTH, 1e305)
     accumulator = StreamingSum()
     accumulator.FOLD = 1
     for start in range(0, values.size, 1000):
@@ -255,8 +255,8 @@ def test_streaming_sum_beyond_the_float64_range_is_inf_as_total():
 
 def test_streaming_sum_keeps_infinity_and_nan_as_fsum_does():
     for special in (math.inf, math.nan):
-        values = np.ones(3 * BLOCK)
-        values[BLOCK + 5] = special
+        values = np.ones(3 * PARTIAL_LENGTH)
+        values[PARTIAL_LENGTH + 5] = special
         accumulator = StreamingSum()
         accumulator.FOLD = 1
         accumulator.add(values[:100])
@@ -271,7 +271,7 @@ def test_streaming_sum_memory_does_not_grow_with_the_count():
     accumulator = StreamingSum()
     rng = np.random.default_rng(2)
     for _ in range(50):
-        accumulator.add(rng.standard_normal(64 * BLOCK) * 1e10)
+        accumulator.add(rng.standard_normal(64 * PARTIAL_LENGTH) * 1e10)
     assert len(accumulator._pending) < StreamingSum.FOLD
     assert len(accumulator._exact) < 64
 
@@ -294,7 +294,7 @@ def test_sum_equals_the_library_function_on_the_whole_data(capsys, files, data, 
     assert result["value"] == library_value(name, data, weight=weight, reduction="sum")
 
 
-@pytest.mark.parametrize("batch_rows", [13, 100, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5, ROWS])
+@pytest.mark.parametrize("batch_rows", [13, 100, PARTIAL_LENGTH - 1, PARTIAL_LENGTH, PARTIAL_LENGTH + 1, 3 * PARTIAL_LENGTH + 5, ROWS])
 @pytest.mark.parametrize("name", list(CASES))
 def test_many_batches_give_the_value_of_one_to_the_last_bit(capsys, files, data, name, batch_rows):
     """Streaming: any batch size gives the value of one batch, and the library's."""
@@ -305,15 +305,15 @@ def test_many_batches_give_the_value_of_one_to_the_last_bit(capsys, files, data,
 
 @pytest.mark.parametrize("name", ["mse_loss", "cross_entropy"])
 def test_one_row_at_a_time_gives_the_same_bits(capsys, tmp_path, name):
-    small = make_data(2 * BLOCK + 100, seed=3)
+    small = make_data(2 * PARTIAL_LENGTH + 100, seed=3)
     path = write(tmp_path / "small.csv", small)
     result = loss_json(capsys, path, *arguments(name, weight="w"), "--batch-rows", 1)
     assert result["value"] == library_value(name, small, weight="w")
-    assert result["rows"] == 2 * BLOCK + 100
+    assert result["rows"] == 2 * PARTIAL_LENGTH + 100
 
 
 def test_several_files_and_a_glob_sum_exactly_as_one(capsys, tmp_path, data):
-    """Rows spread over files of both formats (cut off the BLOCK grid) give the value of one array."""
+    """Rows spread over files of both formats (cut off the PARTIAL_LENGTH grid) give the value of one array."""
     bounds = [0, 3001, 11111, ROWS]
     parts = [{name: column[a:b] for name, column in data.items()} for a, b in itertools.pairwise(bounds)]
     given = [write(tmp_path / "a.csv", parts[0]), write(tmp_path / "b.parquet", parts[1]),

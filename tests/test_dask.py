@@ -31,7 +31,7 @@ import pytest
 from error_model import U, pairwise_roundings
 from loss_catalog import ENTRIES, Entry
 from neural_network import activations
-from neural_network._reduction import BLOCK
+from neural_network._reduction import PARTIAL_LENGTH
 from neural_network.cli import main
 from neural_network.errors import OutOfRangeError
 from test_cli_loss import CASES, arguments, library_value, make_data, write
@@ -72,9 +72,9 @@ def cancellation(entry: Entry, arrays: tuple[np.ndarray, ...]) -> float:
 
 @functools.cache
 def partial_roundings(n: int) -> int:
-    """The most roundings a term meets in a partial sum of at most ``min(n, BLOCK)`` terms
+    """The most roundings a term meets in a partial sum of at most ``min(n, PARTIAL_LENGTH)`` terms
     (NumPy's pairwise sum after the reduction's first term), however the chunks cut them."""
-    return max(1 + pairwise_roundings(m - 1) for m in range(1, min(n, BLOCK) + 1))
+    return max(1 + pairwise_roundings(m - 1) for m in range(1, min(n, PARTIAL_LENGTH) + 1))
 
 
 def chunking_ulps(terms: int, cancellation: float, reduction: str) -> float:
@@ -107,7 +107,7 @@ def test_reduced_losses_agree_with_numpy_within_4_ulp_for_every_chunking(entry: 
     rng = np.random.default_rng(7)
     arrays = entry.draw(rng, 600)
     first = arrays[0].shape[0]
-    terms = BLOCK  # at most one whole block per partial, whatever the loss's terms
+    terms = PARTIAL_LENGTH  # at most one whole block per partial, whatever the loss's terms
     with sync():
         for reduction in set(entry.reductions) - {"none"}:
             expected = float(entry.value(*arrays, reduction=reduction, **entry.options))
@@ -150,10 +150,10 @@ def test_the_sum_is_the_same_bits_from_run_to_run_and_numpys_when_chunks_hold_wh
     from neural_network.losses import binary_cross_entropy_with_logits
 
     rng = np.random.default_rng(9)
-    n = 10 * BLOCK + 123
+    n = 10 * PARTIAL_LENGTH + 123
     x, y = rng.standard_normal(n) * 8, (rng.random(n) < 0.5).astype(np.float64)
     expected = binary_cross_entropy_with_logits(x, y, reduction="sum")
-    whole = binary_cross_entropy_with_logits(*chunked((x, y), 3 * BLOCK), reduction="sum")
+    whole = binary_cross_entropy_with_logits(*chunked((x, y), 3 * PARTIAL_LENGTH), reduction="sum")
     assert float(whole.compute(scheduler="threads")) == float(expected)
     cut = binary_cross_entropy_with_logits(*chunked((x, y), 1000), reduction="sum")
     results = {float(cut.compute(scheduler="threads")) for _ in range(5)}

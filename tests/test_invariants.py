@@ -20,7 +20,7 @@ For each entry of ``tests/loss_catalog.py`` that has the property, values and gr
 Expected values are the same functions on transformed input. Where the result is
 exact by construction the check is equality, reasoned from ``_reduction.py``:
 
-* ``total`` sums each block of ``BLOCK = 2048`` terms with NumPy's pairwise sum and adds
+* ``total`` sums each block of ``PARTIAL_LENGTH = 2048`` terms with NumPy's pairwise sum and adds
   the partials with ``math.fsum``, exactly, rounding once. So a sum does not change when
   whole blocks are permuted, or when a block of zeros (zero weights) is taken out; but
   any other reordering changes the pairwise partials, by at most
@@ -42,7 +42,7 @@ import pytest
 from error_model import U, additions
 from loss_catalog import ENTRIES, Entry
 from neural_network import _blocks
-from neural_network._reduction import BLOCK as SUM_BLOCK
+from neural_network._reduction import PARTIAL_LENGTH
 from test_blocked_catalog import ELEMENTWISE, HARD_LABELS
 
 Arrays = tuple[np.ndarray, ...]
@@ -153,9 +153,9 @@ def gamma(k: int) -> float:
 @functools.cache
 def roundings(*sizes: int) -> int:
     """The most roundings a term meets in the library's sum of any of ``sizes`` terms: in one
-    partial of at most ``SUM_BLOCK`` terms (NumPy's pairwise sum; ``additions`` is not monotone
+    partial of at most ``PARTIAL_LENGTH`` terms (NumPy's pairwise sum; ``additions`` is not monotone
     in the count, so the largest over every partial size)."""
-    return max(additions(m) for m in range(1, min(max(sizes), SUM_BLOCK) + 1))
+    return max(additions(m) for m in range(1, min(max(sizes), PARTIAL_LENGTH) + 1))
 
 
 def sum_gap(terms: int, magnitude: float) -> float:
@@ -163,7 +163,7 @@ def sum_gap(terms: int, magnitude: float) -> float:
     may be from the exact sum: each partial within ``gamma(R)`` times its own magnitudes
     (Higham's bound for a summation tree of depth ``R``); the partials added exactly and
     rounded once (half an ulp, at most ``U magnitude``) where there are several."""
-    return gamma(roundings(terms)) * magnitude + (U * magnitude if terms > SUM_BLOCK else 0.0)
+    return gamma(roundings(terms)) * magnitude + (U * magnitude if terms > PARTIAL_LENGTH else 0.0)
 
 
 def mean_denominator(entry: Entry, arrays: Arrays) -> float:
@@ -225,7 +225,7 @@ def test_permuting_samples_permutes_each_result_and_keeps_sum_and_mean(entry: En
 def _blocks_of_samples(entry: Entry) -> tuple[int, int]:
     """Samples per block of the reduction's sum, and samples in all: three whole blocks and
     a ragged tail of 40 samples (a fourth partial)."""
-    per_block = SUM_BLOCK // terms_per_sample(entry)
+    per_block = PARTIAL_LENGTH // terms_per_sample(entry)
     return per_block, 3 * per_block + 40
 
 

@@ -51,7 +51,7 @@ from neural_network import (
     mse_loss,
     mse_loss_grad,
 )
-from neural_network._reduction import BLOCK
+from neural_network._reduction import PARTIAL_LENGTH
 from neural_network.errors import ShapeMismatchError
 
 F = torch.nn.functional  # the usual name of this module
@@ -108,7 +108,7 @@ element, but for the logits loss, relative to its term sizes (:func:`term_sizes`
 
 def our_sum_roundings(n: int) -> int:
     """Ours: pairwise within each block of 2048, then the blocks' partials added exactly, once rounded."""
-    return additions(min(n, BLOCK)) + (n > BLOCK)
+    return additions(min(n, PARTIAL_LENGTH)) + (n > PARTIAL_LENGTH)
 
 
 def term_sizes(name: str, x: np.ndarray, y: np.ndarray, pos_weight: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

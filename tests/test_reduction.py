@@ -21,7 +21,7 @@ from neural_network import (
     mse_loss,
     mse_loss_grad,
 )
-from neural_network._reduction import BLOCK
+from neural_network._reduction import PARTIAL_LENGTH
 
 # Error model: u = 2**-53; a correctly rounded operation is within u relative, a libm
 # function (log, exp, log1p, ...) within 2u (1 ulp), and k u relative is within k ulp.
@@ -39,7 +39,7 @@ def test_sum_across_many_blocks_is_correctly_rounded_for_cancelling_magnitudes()
     # Terms spanning 30 orders of magnitude, across many blocks: a naive float64
     # running sum drops the small terms; the exact combination of partials keeps them.
     rng = np.random.default_rng(1)
-    n = 7 * BLOCK + 123
+    n = 7 * PARTIAL_LENGTH + 123
     diff = np.where(rng.random(n) < 0.01, 1e15, 1.0) * rng.random(n)
     target = np.zeros(n)
     got = mse_loss(diff, target, reduction="sum")

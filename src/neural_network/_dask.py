@@ -5,13 +5,13 @@ operation in Dask's namespace, so element-wise values and derivatives are comput
 chunk by chunk and stay lazy. Only the final sum needs care: Dask's own ``sum`` adds
 the chunk sums in a tree, rounding at every level, so its result would depend on the
 chunking. Here every chunk instead reduces its values to a few floats whose exact sum
-is the sum of its ``BLOCK``-element partials (a :class:`StreamingSum` expansion), and
+is the sum of its ``PARTIAL_LENGTH``-element partials (a :class:`StreamingSum` expansion), and
 the expansions of all chunks are added with ``math.fsum``, which rounds once.
 
 The result therefore does not depend on the order in which the chunks are computed
 (identical from run to run), differs from the in-memory NumPy sum only by how the
 chunk edges cut the partials (a few units in the last place at most), and is the same
-bits as NumPy's when every chunk but the last holds a multiple of ``BLOCK`` values.
+bits as NumPy's when every chunk but the last holds a multiple of ``PARTIAL_LENGTH`` values.
 
 Dask is imported only here, and only when a Dask array arrives.
 """

@@ -1,6 +1,6 @@
 """Exact sums of float64 values: the pieces the reduction, Dask and the command line share.
 
-NumPy sums each block of ``BLOCK`` elements pairwise (each partial carries an error of
+NumPy sums each block of ``PARTIAL_LENGTH`` elements pairwise (each partial carries an error of
 a few units in the last place at most); ``math.fsum`` then adds the partials without
 any rounding error of its own. :func:`partials` and :func:`combine` do it for one
 array; :class:`StreamingSum` forms exactly the same blocks over values that arrive in
@@ -17,22 +17,23 @@ import numpy as np
 
 from neural_network._validation import Array
 
-__all__ = ["BLOCK", "StreamingSum", "combine", "partials"]
+__all__ = ["PARTIAL_LENGTH", "StreamingSum", "combine", "partials"]
 
-BLOCK = 2048
-"""Elements per partial sum on the NumPy path."""
+PARTIAL_LENGTH = 2048
+"""Elements per partial sum on the NumPy path (not ``_blocks.BLOCK``, the 65,536 elements a
+thread takes at a time; a multiple of this one, so that blocks cut no partial)."""
 
 
 
 def partials(values: Array) -> list[float]:
-    """The partial sums of float64 NumPy ``values``: one per whole ``BLOCK``, then the rest.
+    """The partial sums of float64 NumPy ``values``: one per whole ``PARTIAL_LENGTH``, then the rest.
 
-    A long array cut at multiples of ``BLOCK`` gives, piece by piece, the same partials
+    A long array cut at multiples of ``PARTIAL_LENGTH`` gives, piece by piece, the same partials
     as the whole: the blocked evaluation of the losses relies on it.
     """
     flat = np.reshape(values, -1)
-    whole = flat.size - flat.size % BLOCK
-    sums: list[float] = np.add.reduce(flat[:whole].reshape(-1, BLOCK), axis=1).tolist()
+    whole = flat.size - flat.size % PARTIAL_LENGTH
+    sums: list[float] = np.add.reduce(flat[:whole].reshape(-1, PARTIAL_LENGTH), axis=1).tolist()
     sums.append(float(np.add.reduce(flat[whole:])))  # 0.0 if nothing is left: changes no sum
     return sums
 
@@ -50,10 +51,10 @@ def combine(sums: list[float]) -> Array:
 class StreamingSum:
     """The sum of float64 values that arrive in pieces, equal to ``total`` of their concatenation.
 
-    ``total`` sums each whole block of ``BLOCK`` elements pairwise, then the tail, and
+    ``total`` sums each whole block of ``PARTIAL_LENGTH`` elements pairwise, then the tail, and
     adds those partials with ``math.fsum``. This accumulator forms exactly the same
     blocks over the concatenated stream, whatever the sizes of the pieces: the elements
-    after the last whole block wait in a carry (fewer than ``BLOCK`` of them) until the
+    after the last whole block wait in a carry (fewer than ``PARTIAL_LENGTH`` of them) until the
     next piece completes the block. So ``value()`` equals ``total`` of the whole array,
     to the last bit, for every way of cutting it into pieces.
 
@@ -87,20 +88,20 @@ class StreamingSum:
             self._add(flat)
 
     def _add(self, flat: np.ndarray[Any, np.dtype[np.float64]]) -> None:
-        # The carry holds the last 1 to BLOCK values (a full block waits there until more
-        # values come), so that up to BLOCK values in all are still there for ``total``.
+        # The carry holds the last 1 to PARTIAL_LENGTH values (a full block waits there until more
+        # values come), so that up to PARTIAL_LENGTH values in all are still there for ``total``.
         if self._carry.size:
-            missing = BLOCK - self._carry.size
+            missing = PARTIAL_LENGTH - self._carry.size
             if flat.size <= missing:
                 self._carry = np.concatenate((self._carry, flat))
                 return
             self._pending.append(float(np.add.reduce(np.concatenate((self._carry, flat[:missing])))))
             flat = flat[missing:]
-        whole = flat.size - flat.size % BLOCK
+        whole = flat.size - flat.size % PARTIAL_LENGTH
         if whole == flat.size:  # keep the last whole block in the carry
-            whole -= BLOCK
+            whole -= PARTIAL_LENGTH
         if whole > 0:
-            self._pending.extend(np.add.reduce(flat[:whole].reshape(-1, BLOCK), axis=1).tolist())
+            self._pending.extend(np.add.reduce(flat[:whole].reshape(-1, PARTIAL_LENGTH), axis=1).tolist())
         self._carry = flat[max(whole, 0) :].copy()
         if len(self._pending) >= self.FOLD:
             self._fold()
@@ -123,7 +124,7 @@ class StreamingSum:
             return math.inf
         with np.errstate(over="ignore", invalid="ignore"):
             if not (self._pending or self._exact or self._special):  # every value is in the carry
-                return float(np.add.reduce(self._carry))  # what total gives for BLOCK values or fewer
+                return float(np.add.reduce(self._carry))  # what total gives for PARTIAL_LENGTH values or fewer
             last = float(np.add.reduce(self._carry))  # a whole block, or the tail of fewer
         return float(combine([*self._special, *self._exact, *self._pending, last]))
 

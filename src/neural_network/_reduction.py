@@ -2,7 +2,7 @@
 
 Every loss hands its per-element values (or derivatives) here, in the working
 precision. Sums are accumulated in float64 at least, whatever the input dtype. For
-NumPy input the array is summed in blocks of ``BLOCK`` elements (NumPy sums each block
+NumPy input the array is summed in blocks of ``PARTIAL_LENGTH`` elements (NumPy sums each block
 pairwise, so each partial carries an error of a few units in the last place at most)
 and the partials are combined with ``math.fsum``, which adds them without any rounding
 error of its own.
@@ -16,11 +16,11 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from neural_network._exact_sum import BLOCK, combine, partials
+from neural_network._exact_sum import PARTIAL_LENGTH, combine, partials
 from neural_network._validation import Array, Namespace, detached
 
 __all__ = [
-    "BLOCK", "apply_sample_weight", "combine", "denominator", "largest", "partials", "reduce_derivatives",
+    "PARTIAL_LENGTH", "apply_sample_weight", "combine", "denominator", "largest", "partials", "reduce_derivatives",
     "reduce_values", "scale", "scale_weights", "sum_weights", "total", "unscale", "weight_exponent",
 ]
 
@@ -109,7 +109,7 @@ def total(xp: Namespace, values: Array) -> Array:
         flat = values.reshape(-1)
         # A single partial sum (fsum would return it unchanged), or the extended-range
         # fallback (no fsum, which works in float64).
-        if flat.size <= BLOCK or flat.dtype != np.float64:
+        if flat.size <= PARTIAL_LENGTH or flat.dtype != np.float64:
             return np.add.reduce(flat)
         return combine(partials(flat))
     if array_api_compat.is_dask_array(values):  # chunk by chunk, combined exactly: see _dask

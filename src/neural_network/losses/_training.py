@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from neural_network._reduction import BLOCK
+from neural_network._reduction import PARTIAL_LENGTH
 from neural_network._validation import Array
 from neural_network.losses.classification._binary import BCE, BCE_WITH_LOGITS
 from neural_network.losses.multiclass._softmax import cross_entropy_mean_value_and_grad
@@ -62,7 +62,7 @@ def _logistic_hard_labels(outputs: Array, targets: Array) -> tuple[float, Array]
     that are all 0 or 1: the operations of ``_hard_label_logistic_loss`` and of
     ``_logistic_loss_derivative_numpy``, in the same order on the same float64 values, then
     the reduction of ``_reduction.reduce_values`` / ``reduce_derivatives`` for a mean
-    without weights. A batch of more than ``BLOCK`` elements takes the public path, whose
+    without weights. A batch of more than ``PARTIAL_LENGTH`` elements takes the public path, whose
     sum is split into partial sums.
 
     It sets no ``np.errstate`` of its own (entering one costs about as much as a third of
@@ -71,7 +71,7 @@ def _logistic_hard_labels(outputs: Array, targets: Array) -> tuple[float, Array]
     summed (near float64's largest numbers) can warn.
     """
     count = outputs.size
-    if count > BLOCK or count == 0:
+    if count > PARTIAL_LENGTH or count == 0:
         return BCE_WITH_LOGITS.mean_value_and_grad(outputs, targets)
     dtype = outputs.dtype
     x = outputs.astype(np.float64, copy=False)

@@ -39,8 +39,8 @@ def _rows_per_block(classes: int) -> int:
     """Samples per block: about ``ELEMENTS`` scores, in whole multiples of the reduction's
     own block where that is near, so that per-block partial sums are those of the whole."""
     rows = max(1, ELEMENTS // classes)
-    if rows >= _reduction.BLOCK // 2:
-        rows = _reduction.BLOCK * max(1, round(rows / _reduction.BLOCK))
+    if rows >= _reduction.PARTIAL_LENGTH // 2:
+        rows = _reduction.PARTIAL_LENGTH * max(1, round(rows / _reduction.PARTIAL_LENGTH))
     return rows
 
 
@@ -257,7 +257,7 @@ class _Values:
     def __init__(self, run: _Pass, samples: int, dtype: Any) -> None:
         self.run, self.dtype = run, dtype
         self.none = run.reduction == "none"
-        aligned = all(((n1 - n0) * (j1 - j0)) % _reduction.BLOCK == 0 for n0, n1, j0, j1 in run.spans[:-1])
+        aligned = all(((n1 - n0) * (j1 - j0)) % _reduction.PARTIAL_LENGTH == 0 for n0, n1, j0, j1 in run.spans[:-1])
         self.out = None if aligned and not self.none else np.empty(samples, dtype=dtype if self.none else np.float64)
         # A sum's weights scaled as reduce_values scales them, and the total brought back at the end.
         self.weights, self.exponent = _reduction.sum_weights(np, run.sample_weight, run.reduction)
@@ -270,7 +270,7 @@ class _Values:
         if self.out is not None:
             self.out[start:stop] = values  # rounded once to the output dtype for "none"
             return []
-        if values.size <= _reduction.BLOCK:  # what partials gives, without its reshaping
+        if values.size <= _reduction.PARTIAL_LENGTH:  # what partials gives, without its reshaping
             return [float(np.add.reduce(values))]
         return _reduction.partials(values)
 

@@ -47,6 +47,12 @@ def any_true(xp: Namespace, mask: Array) -> bool:
     return bool(xp.any(mask))
 
 
+def indicator(xp: Namespace, condition: Array) -> Array:
+    """1.0 where ``condition`` holds, else 0.0, in float64: the array API multiplies no
+    booleans and refuses ``where(condition, 1.0, 0.0)`` (one branch must be an array)."""
+    return xp.astype(condition, xp.float64)
+
+
 def repair_overflow(
     xp: Namespace, value: Array, difference: Array, p: Array, y: Array, halved: Callable[[Array], Array]
 ) -> Array:

@@ -33,7 +33,7 @@ import numpy as np
 from neural_network._numerics import two_sum
 from neural_network._validation import Array, Namespace
 from neural_network.errors import InvalidOptionError, describe
-from neural_network.losses._common import real_option
+from neural_network.losses._common import indicator, real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses.embedding._feature_rows import (
@@ -41,7 +41,6 @@ from neural_network.losses.embedding._feature_rows import (
     Float64,
     cosine_double,
     cosine_gradient_double,
-    indicator,
     scaled_rows,
 )
 from neural_network.losses.embedding._triplet import (

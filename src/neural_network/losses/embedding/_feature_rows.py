@@ -187,12 +187,6 @@ def _power_of_two_below(xp: Namespace, largest: Float64) -> Float64:
         return xp.where(largest >= 2.0 * s, 2.0 * s, s)
 
 
-def indicator(xp: Namespace, condition: Array) -> Float64:
-    """1.0 where ``condition`` holds, else 0.0 (``where(condition, 1.0, 0.0)``, which the
-    array API refuses: at least one of its branches must be an array)."""
-    return xp.astype(condition, xp.float64)
-
-
 # --------------------------------------------------------------------------- double-length row arithmetic
 #
 # The dot products and norms of the rows in about twice the working precision, where a

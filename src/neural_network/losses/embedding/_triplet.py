@@ -23,14 +23,13 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.losses._common import bool_option, real_option
+from neural_network.losses._common import bool_option, indicator, real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses.embedding._feature_rows import (
     FeatureRows,
     Float64,
     divide_double,
-    indicator,
     row_sum_double,
     scaled_rows,
     sqrt_double,

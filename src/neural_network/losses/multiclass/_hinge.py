@@ -43,7 +43,7 @@ from neural_network.errors import (
     ShapeMismatchError,
     describe,
 )
-from neural_network.losses._common import real_option
+from neural_network.losses._common import indicator, real_option
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._rows import (
@@ -57,7 +57,6 @@ from neural_network.losses.multiclass._scores import (
     check_class_weights,
     class_indices,
     hinge_argument,
-    indicator,
     onehot_rows,
     positions,
     score_rows,

@@ -15,6 +15,7 @@ from neural_network import _reduction, _validation
 from neural_network._numerics import softmax_parts
 from neural_network._validation import LABEL, NONNEGATIVE, Array, Domain, Namespace
 from neural_network.errors import EmptyInputError, NonFiniteError, OutOfRangeError, ShapeMismatchError
+from neural_network.losses._common import indicator
 from neural_network.losses._elementwise import Reduction
 from neural_network.losses._reference import register
 from neural_network.losses._rows import (
@@ -25,7 +26,7 @@ from neural_network.losses._rows import (
     reduce_row_gradient,
     reduce_rows,
 )
-from neural_network.losses.multiclass._scores import indicator, positions
+from neural_network.losses.multiclass._scores import positions
 from neural_network.losses.multiclass._softmax_math import softmax_reference_grad, softmax_reference_parts
 
 LOGIT_OR_MINUS_INF = Domain("logits (finite, or -inf for a class ruled out)", allow_infinite=True)

@@ -129,11 +129,6 @@ def hinge_argument(xp: Namespace, margin: float, own: Array, other: Array) -> Ar
         return xp.where(xp.isinf(d), d, v)
 
 
-def indicator(xp: Namespace, mask: Array) -> Array:
-    """A boolean array as 0.0/1.0 float64 (the array API does not multiply booleans)."""
-    return xp.astype(mask, xp.float64)
-
-
 def positions(xp: Namespace, count: int, like: Array) -> Array:
     # On the device of ``like``: a library with several devices refuses to compare arrays
     # that live on different ones.
